@@ -1,0 +1,1 @@
+"""tinycnn: a convolutional-network engine written from scratch in NumPy and Numba."""
