@@ -1,1 +1,21 @@
-"""tinycnn: a convolutional-network engine written from scratch in NumPy and Numba."""
+"""tinycnn: a convolutional-network engine written from scratch in NumPy and Numba.
+
+import tinycnn
+import tinycnn.nn as nn
+import tinycnn.nn.functional as F
+"""
+
+from tinycnn.gradcheck import gradcheck
+from tinycnn.nn.functional import cat
+from tinycnn.rng import manual_seed
+from tinycnn.tensor import Tensor, is_grad_enabled, no_grad, tensor
+
+__all__ = [
+    "Tensor",
+    "cat",
+    "gradcheck",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "tensor",
+]

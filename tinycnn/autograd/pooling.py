@@ -1,0 +1,49 @@
+"""Max, average and adaptive average pooling as differentiable Functions."""
+
+from tinycnn.autograd.function import Function
+from tinycnn.kernels import pooling as pooling_kernels
+
+
+class MaxPool2d(Function):
+    """Each output is the largest input in its window; the gradient goes to that input."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
+        y, indices = pooling_kernels.max_pool2d_forward(
+            x, kernel_size, stride, padding, dilation, ceil_mode
+        )
+        ctx.save_for_backward(indices)
+        ctx.input_shape = x.shape
+        return y
+
+    @staticmethod
+    def backward(ctx, grad):
+        (indices,) = ctx.saved
+        return (pooling_kernels.max_pool2d_backward(grad, indices, ctx.input_shape),)
+
+
+class AvgPool2d(Function):
+    """Each output is the mean of its window; the gradient is shared out evenly."""
+
+    @staticmethod
+    def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+        ctx.input_shape = x.shape
+        ctx.geometry = (kernel_size, stride, padding, ceil_mode, count_include_pad)
+        return pooling_kernels.avg_pool2d_forward(x, *ctx.geometry)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (pooling_kernels.avg_pool2d_backward(grad, ctx.input_shape, *ctx.geometry),)
+
+
+class AdaptiveAvgPool2d(Function):
+    """Average pooling whose windows are chosen to give a fixed output size."""
+
+    @staticmethod
+    def forward(ctx, x, output_size):
+        ctx.input_shape = x.shape
+        return pooling_kernels.adaptive_avg_pool2d_forward(x, output_size)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (pooling_kernels.adaptive_avg_pool2d_backward(grad, ctx.input_shape),)
