@@ -49,7 +49,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     def objective():
         with no_grad():
             outputs = _as_tuple(fn(*inputs))
-        return sum(float(np.sum(v * out.data)) for v, out in zip(projection, outputs))
+        return sum(float(np.sum(v * out.data)) for v, out in zip(projection, outputs, strict=True))
 
     analytic = _analytic_gradients(fn, inputs, checked, projection)
     for i in checked:
@@ -75,7 +75,7 @@ def _analytic_gradients(fn, inputs, checked, projection):
         inputs[i].grad = None
     outputs = _as_tuple(fn(*inputs))
     total = None
-    for v, out in zip(projection, outputs):
+    for v, out in zip(projection, outputs, strict=True):
         if out.requires_grad:
             term = (out * v).sum()
             total = term if total is None else total + term

@@ -20,7 +20,7 @@ from tinycnn.autograd.function import Context
 _grad_enabled = True
 
 
-class no_grad:
+class no_grad:  # noqa: N801  (torch's name)
     """Context manager (and decorator) that stops recording the graph, as torch.no_grad.
 
     Example:

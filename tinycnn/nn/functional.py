@@ -13,10 +13,9 @@ unchecked. Messages follow "<op>: <what> must be <constraint>, got <value>".
 import numpy as np
 
 from tinycnn import rng
-from tinycnn.autograd import activation, arithmetic, conv, linear as linear_ops, loss
-from tinycnn.autograd import normalization, pooling
+from tinycnn.autograd import activation, arithmetic, conv, loss, normalization, pooling
+from tinycnn.autograd import linear as linear_ops
 from tinycnn.autograd import shape as shape_ops
-from tinycnn.kernels.im2col import conv_output_size
 from tinycnn.kernels.pooling import pooled_output_size
 from tinycnn.tensor import Tensor, apply
 
@@ -122,7 +121,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         (1, 4, 8, 8)
     """
     op = "conv2d"
-    x = _check_tensor(op, "input", input)
+    _check_tensor(op, "input", input)
     w = _check_tensor(op, "weight", weight)
     _check_same_dtype(op, "weight", weight, input)
     if w.ndim != 4:
@@ -399,7 +398,7 @@ def batch_norm(
     _check_rank(op, input, (2, 3, 4), "(N, C), (N, C, L) or (N, C, H, W)")
     C = x.shape[1]
     stats = (running_mean, running_var)
-    for name, stat in zip(("running_mean", "running_var"), stats):
+    for name, stat in zip(("running_mean", "running_var"), stats, strict=True):
         if stat is not None:
             array = stat.data if isinstance(stat, Tensor) else stat
             if not isinstance(array, np.ndarray) or array.dtype not in _FLOAT_DTYPES:
