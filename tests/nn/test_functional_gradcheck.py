@@ -1,0 +1,177 @@
+"""Every functional op's backward against central differences (float64), on drawn configs."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinycnn
+import tinycnn.nn.functional as F
+from tinycnn.kernels import reference
+
+FEW = settings(max_examples=12, deadline=None)
+
+
+def leaves(generator, *shapes):
+    return [
+        tinycnn.tensor(generator.standard_normal(s), requires_grad=True, dtype=np.float64)
+        for s in shapes
+    ]
+
+
+@st.composite
+def conv_configs(draw):
+    groups = draw(st.integers(1, 3))
+    C = groups * draw(st.integers(1, 2))
+    OC = groups * draw(st.integers(1, 2))
+    KH, KW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    sizes = []
+    for K, P, D in ((KH, padding[0], dilation[0]), (KW, padding[1], dilation[1])):
+        smallest = max(1, D * (K - 1) + 1 - 2 * P)  # the padded input must hold the kernel
+        sizes.append(smallest + draw(st.integers(0, 3)))
+    return dict(
+        N=draw(st.integers(1, 2)), C=C, H=sizes[0], W=sizes[1], OC=OC, KH=KH, KW=KW,
+        stride=stride, padding=padding, dilation=dilation, groups=groups,
+        bias=draw(st.booleans()), seed=draw(st.integers(0, 2**16)),
+    )  # fmt: skip
+
+
+@FEW
+@given(conv_configs())
+def test_conv2d(cfg):
+    g = np.random.default_rng(cfg["seed"])
+    x, w, b = leaves(
+        g,
+        (cfg["N"], cfg["C"], cfg["H"], cfg["W"]),
+        (cfg["OC"], cfg["C"] // cfg["groups"], cfg["KH"], cfg["KW"]),
+        (cfg["OC"],),
+    )
+    geometry = {k: cfg[k] for k in ("stride", "padding", "dilation", "groups")}
+    if cfg["bias"]:
+        assert tinycnn.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **geometry), [x, w, b])
+    else:
+        assert tinycnn.gradcheck(lambda x, w: F.conv2d(x, w, **geometry), [x, w])
+
+
+def test_conv2d_same_padding_with_even_kernel_matches_explicit_asymmetric_padding():
+    g = np.random.default_rng(3)
+    x, w = leaves(g, (1, 2, 6, 5), (3, 2, 4, 2))  # totals 3 and 1: one extra row/col at the end
+    y = F.conv2d(x, w, padding="same")
+    padded = np.pad(x.data, ((0, 0), (0, 0), (1, 2), (0, 1)))
+    expected = reference.conv2d_forward(padded, w.data, None, (1, 1), (0, 0), (1, 1), 1)
+    assert y.shape == x.shape[:1] + (3,) + x.shape[2:]
+    np.testing.assert_allclose(y.data, expected, rtol=1e-12, atol=1e-12)
+    assert tinycnn.gradcheck(lambda x, w: F.conv2d(x, w, padding="same", dilation=1), [x, w])
+
+
+@st.composite
+def pool_configs(draw, dilated):
+    KH, KW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2))) if dilated else (1, 1)
+    extent = (dilation[0] * (KH - 1) + 1, dilation[1] * (KW - 1) + 1)
+    padding = (draw(st.integers(0, extent[0] // 2)), draw(st.integers(0, extent[1] // 2)))
+    H = max(1, extent[0] - 2 * padding[0]) + draw(st.integers(0, 4))
+    W = max(1, extent[1] - 2 * padding[1]) + draw(st.integers(0, 4))
+    return dict(
+        shape=(draw(st.integers(1, 2)), draw(st.integers(1, 3)), H, W),
+        kernel_size=(KH, KW),
+        stride=(draw(st.integers(1, 3)), draw(st.integers(1, 3))),
+        padding=padding,
+        dilation=dilation,
+        ceil_mode=draw(st.booleans()),
+        seed=draw(st.integers(0, 2**16)),
+    )
+
+
+@FEW
+@given(pool_configs(dilated=True))
+def test_max_pool2d(cfg):
+    # Distinct, well-separated values: a finite-difference step must not change the argmax.
+    g = np.random.default_rng(cfg.pop("seed"))
+    shape = cfg.pop("shape")
+    values = g.permutation(int(np.prod(shape))).reshape(shape) * 0.1
+    x = tinycnn.tensor(values, requires_grad=True, dtype=np.float64)
+    assert tinycnn.gradcheck(lambda x: F.max_pool2d(x, **cfg), [x])
+
+
+@FEW
+@given(pool_configs(dilated=False), st.booleans())
+def test_avg_pool2d(cfg, count_include_pad):
+    g = np.random.default_rng(cfg.pop("seed"))
+    (x,) = leaves(g, cfg.pop("shape"))
+    cfg.pop("dilation")
+    assert tinycnn.gradcheck(
+        lambda x: F.avg_pool2d(x, count_include_pad=count_include_pad, **cfg), [x]
+    )
+
+
+@FEW
+@given(
+    st.integers(1, 7), st.integers(1, 7), st.integers(1, 5), st.integers(1, 5),
+    st.integers(0, 2**16),
+)  # fmt: skip
+def test_adaptive_avg_pool2d(H, W, OH, OW, seed):
+    (x,) = leaves(np.random.default_rng(seed), (2, 2, H, W))
+    assert tinycnn.gradcheck(lambda x: F.adaptive_avg_pool2d(x, (OH, OW)), [x])
+
+
+@FEW
+@given(st.integers(1, 6), st.integers(1, 5), st.integers(0, 2**16))
+def test_local_response_norm(size, C, seed):
+    (x,) = leaves(np.random.default_rng(seed), (2, C, 3, 2))
+    assert tinycnn.gradcheck(
+        lambda x: F.local_response_norm(x, size, alpha=0.5, beta=0.75, k=1.5), [x]
+    )
+
+
+@FEW
+@given(st.sampled_from([(4, 3), (2, 3, 4), (2, 3, 2, 3)]), st.booleans(), st.integers(0, 2**16))
+def test_batch_norm(shape, training, seed):
+    g = np.random.default_rng(seed)
+    C = shape[1]
+    x, weight, bias = leaves(g, shape, (C,), (C,))
+    running_mean, running_var = g.standard_normal(C), g.uniform(0.5, 2.0, C)
+
+    def fn(x, weight, bias):
+        # copies: the check calls fn many times and training updates the stats in place
+        return F.batch_norm(
+            x, running_mean.copy(), running_var.copy(), weight, bias, training=training
+        )
+
+    assert tinycnn.gradcheck(fn, [x, weight, bias])
+
+
+@FEW
+@given(st.integers(0, 2**16))
+def test_relu_linear_log_softmax_cross_entropy(seed):
+    g = np.random.default_rng(seed)
+    x, w, b = leaves(g, (4, 5), (3, 5), (3,))
+    target = g.integers(0, 3, 4)
+    assert tinycnn.gradcheck(lambda x: F.relu(x), [x])
+    assert tinycnn.gradcheck(lambda x, w, b: F.linear(x, w, b), [x, w, b])
+    assert tinycnn.gradcheck(lambda x: F.log_softmax(x, dim=0), [x])
+    for reduction in ("mean", "sum", "none"):
+        assert tinycnn.gradcheck(
+            lambda x, w, reduction=reduction: F.cross_entropy(
+                F.linear(x, w), target, reduction=reduction, label_smoothing=0.2
+            ),
+            [x, w],
+        )
+
+
+def test_cat_and_flatten():
+    g = np.random.default_rng(0)
+    a, b = leaves(g, (2, 1, 3), (2, 4, 3))
+    assert tinycnn.gradcheck(lambda a, b: F.flatten(tinycnn.cat([a, b, a], dim=1), 1), [a, b])
+
+
+def test_dropout_with_a_fixed_seed():
+    (x,) = leaves(np.random.default_rng(0), (3, 4))
+
+    def fn(x):
+        tinycnn.manual_seed(7)  # the same mask on every call
+        return F.dropout(x, p=0.4)
+
+    assert tinycnn.gradcheck(fn, [x])
