@@ -1,0 +1,7 @@
+"""`python -m tinycnn`: see `tinycnn.cli`."""
+
+import sys
+
+from tinycnn.cli import main
+
+sys.exit(main())
