@@ -1,0 +1,159 @@
+"""Convolution forward and both backwards against the float64 loop oracles."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinycnn.kernels import reference
+from tinycnn.kernels.conv import (
+    WORKSPACE_BYTES,
+    _chunks,
+    _is_pointwise,
+    conv2d_backward_input,
+    conv2d_backward_weight,
+    conv2d_forward,
+)
+from tinycnn.kernels.im2col import conv_output_size
+
+RTOL = {np.float32: 1e-4, np.float64: 1e-10}
+
+
+def assert_close(actual, expected, dtype):
+    """Agree to RTOL[dtype] of the largest magnitude in ``expected``."""
+    assert actual.dtype == dtype
+    assert actual.shape == expected.shape
+    atol = RTOL[dtype] * np.abs(expected).max()
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=atol)
+
+
+def make_case(seed, dtype, N, C, OC, G, H, W, KH, KW, stride, padding, dilation):
+    """Random x, w, b of the given dtype and a matching random output gradient dy."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    w = rng.standard_normal((OC, C // G, KH, KW)).astype(dtype)
+    b = rng.standard_normal(OC).astype(dtype)
+    OH = conv_output_size(H, KH, stride[0], padding[0], dilation[0])
+    OW = conv_output_size(W, KW, stride[1], padding[1], dilation[1])
+    dy = rng.standard_normal((N, OC, OH, OW)).astype(dtype)
+    return x, w, b, dy
+
+
+def check_all(case, dtype, max_workspace_bytes=WORKSPACE_BYTES, seed=0):
+    """Run forward and both backwards on ``case`` and compare each with its oracle."""
+    N, C, OC, G, H, W, KH, KW, stride, padding, dilation = case
+    x, w, b, dy = make_case(seed, dtype, *case)
+    geometry = (stride, padding, dilation, G)
+    limit = {"max_workspace_bytes": max_workspace_bytes}
+
+    y = conv2d_forward(x, w, b, *geometry, **limit)
+    assert_close(y, reference.conv2d_forward(x, w, b, *geometry), dtype)
+    y = conv2d_forward(x, w, None, *geometry, **limit)
+    assert_close(y, reference.conv2d_forward(x, w, None, *geometry), dtype)
+
+    dx = conv2d_backward_input(dy, w, x.shape, *geometry, **limit)
+    assert_close(dx, reference.conv2d_backward_input(dy, w, x.shape, *geometry), dtype)
+
+    dw = conv2d_backward_weight(dy, x, w.shape, *geometry, **limit)
+    assert_close(dw, reference.conv2d_backward_weight(dy, x, w.shape, *geometry), dtype)
+
+
+@st.composite
+def axes(draw):
+    """One spatial axis: (size, K, S, P, D) with at least one output position."""
+    K = draw(st.integers(1, 3))
+    S = draw(st.integers(1, 3))
+    P = draw(st.integers(0, 2))
+    D = draw(st.integers(1, 2))
+    span = D * (K - 1) + 1  # pixels covered by one window
+    size = draw(st.integers(max(1, span - 2 * P), 7))
+    return size, K, S, P, D
+
+
+@st.composite
+def conv_cases(draw):
+    """(N, C, OC, G, H, W, KH, KW, stride, padding, dilation), G dividing C and OC."""
+    G = draw(st.sampled_from([1, 2, 3]))
+    C = G * draw(st.integers(1, 2))
+    OC = G * draw(st.integers(1, 2))
+    N = draw(st.integers(1, 3))
+    H, KH, SH, PH, DH = draw(axes())
+    W, KW, SW, PW, DW = draw(axes())
+    return N, C, OC, G, H, W, KH, KW, (SH, SW), (PH, PW), (DH, DW)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    conv_cases(),
+    st.sampled_from([np.float32, np.float64]),
+    # 1 byte forces one image per chunk; the default fits the whole batch in one chunk.
+    st.sampled_from([1, 2000, WORKSPACE_BYTES]),
+    st.integers(0, 2**32 - 1),
+)
+def test_conv_matches_oracle(case, dtype, max_workspace_bytes, seed):
+    check_all(case, dtype, max_workspace_bytes, seed)
+
+
+# (N, C, OC, G, H, W, KH, KW, stride, padding, dilation)
+EDGE_CASES = {
+    "kernel equals padded input": (2, 3, 4, 1, 3, 4, 5, 6, (1, 1), (1, 1), (1, 1)),
+    "dilated kernel equals input": (2, 2, 3, 1, 5, 5, 3, 3, (2, 1), (0, 0), (2, 2)),
+    "stride larger than kernel": (2, 3, 4, 1, 9, 8, 2, 1, (3, 4), (0, 1), (1, 1)),
+    "1x1 pointwise": (3, 4, 6, 1, 5, 4, 1, 1, (1, 1), (0, 0), (1, 1)),
+    "1x1 pointwise, dilation ignored": (2, 4, 6, 2, 5, 4, 1, 1, (1, 1), (0, 0), (3, 2)),
+    "1x1 stride 2": (2, 4, 6, 1, 5, 4, 1, 1, (2, 2), (0, 0), (1, 1)),
+    "1x1 padding 1": (2, 4, 6, 1, 3, 4, 1, 1, (1, 1), (1, 1), (1, 1)),
+    "1x1 grouped": (2, 6, 4, 2, 3, 3, 1, 1, (1, 1), (0, 0), (1, 1)),
+    "depthwise": (2, 5, 5, 5, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "depthwise, channel multiplier 2": (2, 3, 6, 3, 5, 5, 3, 3, (2, 2), (1, 1), (1, 1)),
+    "two towers (AlexNet groups=2)": (2, 4, 6, 2, 7, 7, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "batch of one": (1, 3, 4, 1, 6, 5, 3, 2, (1, 2), (1, 0), (1, 1)),
+    "single pixel input": (2, 3, 4, 1, 1, 1, 1, 1, (1, 1), (0, 0), (1, 1)),
+    "asymmetric everything": (2, 2, 2, 1, 8, 6, 3, 2, (2, 1), (2, 0), (1, 3)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", EDGE_CASES.values(), ids=EDGE_CASES.keys())
+def test_conv_edge_cases(case, dtype):
+    check_all(case, dtype)
+
+
+def test_pointwise_fast_path_is_taken_only_for_1x1_stride_1_no_padding():
+    assert _is_pointwise(1, 1, (1, 1), (0, 0))
+    assert not _is_pointwise(1, 1, (2, 2), (0, 0))
+    assert not _is_pointwise(1, 1, (1, 1), (0, 1))
+    assert not _is_pointwise(1, 3, (1, 1), (0, 0))
+
+
+def test_chunks_cover_the_batch_within_the_limit():
+    assert _chunks(5, 100, 250) == [slice(0, 2), slice(2, 4), slice(4, 5)]
+    assert _chunks(5, 100, 10**9) == [slice(0, 5)]
+    assert _chunks(3, 100, 1) == [slice(0, 1), slice(1, 2), slice(2, 3)]  # at least 1 image
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_larger_than_one_chunk(dtype):
+    # cols of one image: C*KH*KW * OH*OW = 27 * 36 values; allow 2 images per chunk, so 7
+    # images take 4 chunks, the last one partial.
+    case = (7, 3, 4, 1, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1))
+    bytes_per_image = 27 * 36 * np.dtype(dtype).itemsize
+    check_all(case, dtype, max_workspace_bytes=2 * bytes_per_image + 1)
+
+
+def test_returned_arrays_survive_later_calls():
+    # The column buffer is reused between calls; no result may alias it.
+    case = (2, 3, 4, 1, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1))
+    x, w, b, dy = make_case(0, np.float32, *case)
+    geometry = ((1, 1), (1, 1), (1, 1), 1)
+    y = conv2d_forward(x, w, b, *geometry)
+    dx = conv2d_backward_input(dy, w, x.shape, *geometry)
+    dw = conv2d_backward_weight(dy, x, w.shape, *geometry)
+    saved = y.copy(), dx.copy(), dw.copy()
+    for dtype in (np.float32, np.float64):
+        x2, w2, b2, dy2 = make_case(1, dtype, *case)
+        conv2d_forward(x2, w2, b2, *geometry)
+        conv2d_backward_input(dy2, w2, x2.shape, *geometry)
+        conv2d_backward_weight(dy2, x2, w2.shape, *geometry)
+    for before, after in zip(saved, (y, dx, dw), strict=True):
+        np.testing.assert_array_equal(before, after)

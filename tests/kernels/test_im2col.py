@@ -1,0 +1,126 @@
+"""im2col / col2im against the loop oracles, their adjointness, and the output-size formula."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinycnn.kernels import reference
+from tinycnn.kernels.im2col import col2im, col2im_into, conv_output_size, im2col, im2col_into
+
+
+@st.composite
+def axes(draw):
+    """One spatial axis: (size, K, S, P, D) with at least one output position."""
+    K = draw(st.integers(1, 4))
+    S = draw(st.integers(1, 3))
+    P = draw(st.integers(0, 2))
+    D = draw(st.integers(1, 2))
+    span = D * (K - 1) + 1  # pixels covered by one window
+    size = draw(st.integers(max(1, span - 2 * P), 8))
+    return size, K, S, P, D
+
+
+@st.composite
+def geometries(draw):
+    """x shape (N, C, H, W) and the 8 ints KH, KW, SH, SW, PH, PW, DH, DW."""
+    H, KH, SH, PH, DH = draw(axes())
+    W, KW, SW, PW, DW = draw(axes())
+    N = draw(st.integers(1, 3))
+    C = draw(st.integers(1, 3))
+    return (N, C, H, W), (KH, KW, SH, SW, PH, PW, DH, DW)
+
+
+seeds = st.integers(0, 2**32 - 1)
+
+
+@pytest.mark.parametrize(
+    "size, kernel, stride, padding, dilation, expected",
+    [
+        (224, 11, 4, 2, 1, 55),  # AlexNet conv1
+        (224, 7, 2, 3, 1, 112),  # ResNet conv1
+        (56, 3, 1, 1, 1, 56),  # "same" 3x3
+        (7, 3, 1, 0, 2, 3),  # dilated: the window spans 5 pixels
+        (5, 5, 1, 0, 1, 1),  # kernel as large as the input
+        (6, 1, 4, 0, 1, 2),  # stride larger than the kernel
+    ],
+)
+def test_conv_output_size_known_values(size, kernel, stride, padding, dilation, expected):
+    assert conv_output_size(size, kernel, stride, padding, dilation) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(axes())
+def test_conv_output_size_counts_windows_that_fit(axis):
+    size, K, S, P, D = axis
+    count = conv_output_size(size, K, S, P, D)
+    last_tap = D * (K - 1)  # offset of a window's last tap from its first
+
+    def fits(o):
+        return o * S - P + last_tap <= size - 1 + P
+
+    assert count >= 1
+    assert fits(count - 1)
+    assert not fits(count)
+
+
+@settings(max_examples=60, deadline=None)
+@given(geometries(), seeds, st.sampled_from([np.float32, np.float64]))
+def test_im2col_matches_oracle(geometry, seed, dtype):
+    x_shape, params = geometry
+    x = np.random.default_rng(seed).standard_normal(x_shape).astype(dtype)
+    cols = im2col(x, *params)
+    assert cols.dtype == dtype
+    # im2col only copies values, so it must agree exactly.
+    np.testing.assert_array_equal(cols, reference.im2col(x, *params))
+
+
+@settings(max_examples=60, deadline=None)
+@given(geometries(), seeds, st.sampled_from([np.float32, np.float64]))
+def test_col2im_matches_oracle(geometry, seed, dtype):
+    x_shape, params = geometry
+    cols_shape = reference.im2col(np.zeros(x_shape), *params).shape
+    cols = np.random.default_rng(seed).standard_normal(cols_shape).astype(dtype)
+    dx = col2im(cols, x_shape, *params)
+    expected = reference.col2im(cols, x_shape, *params)
+    assert dx.dtype == dtype
+    assert dx.shape == x_shape
+    rtol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(dx, expected, rtol=0, atol=rtol * np.abs(expected).max())
+
+
+@settings(max_examples=60, deadline=None)
+@given(geometries(), seeds)
+def test_col2im_is_adjoint_of_im2col(geometry, seed):
+    x_shape, params = geometry
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(x_shape)
+    cols_x = im2col(x, *params)
+    c = rng.standard_normal(cols_x.shape)
+    # <im2col(x), c> == <x, col2im(c)>
+    np.testing.assert_allclose(np.vdot(cols_x, c), np.vdot(x, col2im(c, x_shape, *params)))
+
+
+def test_col2im_sums_overlapping_windows():
+    # A 2x2 window sliding by 1 over a 3x3 image sees the centre pixel four times.
+    cols = np.ones((1, 4, 4), dtype=np.float32)
+    dx = col2im(cols, (1, 1, 3, 3), 2, 2, 1, 1, 0, 0, 1, 1)
+    expected = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.float32)
+    np.testing.assert_array_equal(dx[0, 0], expected)
+
+
+def test_into_kernels_overwrite_stale_outputs():
+    # conv.py hands these kernels reused buffers full of old values, padding included.
+    params = (3, 3, 1, 1, 1, 1, 1, 1)
+    x = np.random.default_rng(0).standard_normal((2, 2, 4, 4))
+    cols = np.full((2, 2 * 9, 16), np.nan)
+    im2col_into(x, *params, cols)
+    np.testing.assert_array_equal(cols, reference.im2col(x, *params))
+    dx = np.full(x.shape, np.nan)
+    col2im_into(cols, *params, dx)
+    np.testing.assert_allclose(dx, reference.col2im(cols, x.shape, *params))
+
+
+def test_im2col_top_left_window():
+    x = np.arange(16.0).reshape(1, 1, 4, 4)
+    np.testing.assert_array_equal(im2col(x, 2, 2, 2, 2, 0, 0, 1, 1)[0, :, 0], [0, 1, 4, 5])
