@@ -1,7 +1,7 @@
 """Every functional op's backward against central differences (float64), on drawn configs."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import tinycnn
@@ -93,6 +93,9 @@ def test_max_pool2d(cfg):
     shape = cfg.pop("shape")
     values = g.permutation(int(np.prod(shape))).reshape(shape) * 0.1
     x = tinycnn.tensor(values, requires_grad=True, dtype=np.float64)
+    # A dilated window can have every tap in the padding (H=1, kernel 2, dilation 2,
+    # padding 1): its output is -inf, as in torch, and has no derivative to check.
+    assume(np.isfinite(F.max_pool2d(x, **cfg).data).all())
     assert tinycnn.gradcheck(lambda x: F.max_pool2d(x, **cfg), [x])
 
 
