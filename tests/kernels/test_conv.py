@@ -157,3 +157,15 @@ def test_returned_arrays_survive_later_calls():
         conv2d_backward_weight(dy2, x2, w2.shape, *geometry)
     for before, after in zip(saved, (y, dx, dw), strict=True):
         np.testing.assert_array_equal(before, after)
+
+
+def test_backward_accepts_a_broadcast_gradient():
+    # The gradient of y.sum() reaches the kernels as a read-only, zero-stride view of ones.
+    case = (2, 4, 6, 2, 5, 5, 3, 3, (1, 1), (1, 1), (1, 1))
+    x, w, _, dy = make_case(0, np.float64, *case)
+    ones = np.broadcast_to(np.float64(1.0), dy.shape)
+    geometry = ((1, 1), (1, 1), (1, 1), 2)
+    expected = reference.conv2d_backward_input(ones, w, x.shape, *geometry)
+    assert_close(conv2d_backward_input(ones, w, x.shape, *geometry), expected, np.float64)
+    expected = reference.conv2d_backward_weight(ones, x, w.shape, *geometry)
+    assert_close(conv2d_backward_weight(ones, x, w.shape, *geometry), expected, np.float64)

@@ -28,8 +28,8 @@ import numpy as np
 
 from tinycnn.kernels.im2col import col2im_into, conv_output_size, im2col_into
 
+# Largest column matrix built at once; a chunk always holds at least one image.
 WORKSPACE_BYTES = 64 * 2**20
-"""Largest column matrix built at once; a chunk always holds at least one image."""
 
 
 class _Scratch(threading.local):
