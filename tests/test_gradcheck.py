@@ -5,7 +5,7 @@ import pytest
 
 import tinycnn
 from tinycnn.autograd.function import Function
-from tinycnn.gradcheck import GradcheckError
+from tinycnn.gradcheck import GradcheckError, directional_gradcheck
 from tinycnn.tensor import apply
 
 
@@ -51,3 +51,11 @@ def test_float32_inputs_are_refused():
 def test_needs_an_input_that_requires_grad():
     with pytest.raises(ValueError, match="requires_grad=True"):
         tinycnn.gradcheck(lambda t: t * 2.0, [tinycnn.tensor(np.ones(3))])
+
+
+def test_directional_check_passes_a_right_gradient_and_catches_a_wrong_one():
+    x = tinycnn.tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
+    w = tinycnn.tensor(np.linspace(0.5, 2, 4), requires_grad=True)
+    assert directional_gradcheck(lambda x, w: (x * w).exp().sum(dim=1), [x, w])
+    with pytest.raises(GradcheckError, match=r"directional derivative .* analytic .* numeric"):
+        directional_gradcheck(lambda x: apply(SquareWithWrongGradientAtOneElement, x), [x])

@@ -47,6 +47,51 @@ def gradient_pairs(fn, inputs, eps=1e-6):
     The same computation as `gradcheck`, returned instead of judged, for reporting how
     close the two are (`python -m tinycnn` prints the largest relative difference).
     """
+    inputs, checked, projection, objective = _prepare(fn, inputs)
+    analytic = _analytic_gradients(fn, inputs, checked, projection)
+    return [(i, analytic[i], _numeric_gradient(objective, inputs[i].data, eps)) for i in checked]
+
+
+def directional_gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+    """Check the gradient along one random direction: for whole networks, where the
+    element-by-element `gradcheck` would need millions of forward passes.
+
+    With L as in `gradcheck` and a random unit direction d over all checked inputs,
+    backward's sum_x <dL/dx, d_x> must equal (L(x + eps d) - L(x - eps d)) / (2 eps).
+    A wrong gradient anywhere changes the left side with probability 1; the check costs
+    one backward and two forward passes.
+
+    Args and Raises: as `gradcheck` (the error gives both directional derivatives).
+    """
+    inputs, checked, projection, objective = _prepare(fn, inputs)
+    analytic_grads = _analytic_gradients(fn, inputs, checked, projection)
+    generator = np.random.default_rng(1)
+    directions = {i: generator.standard_normal(inputs[i].shape) for i in checked}
+    norm = np.sqrt(sum(float(np.sum(d * d)) for d in directions.values()))
+    directions = {i: d / norm for i, d in directions.items()}
+    analytic = sum(float(np.sum(analytic_grads[i] * directions[i])) for i in checked)
+
+    originals = {i: inputs[i].data.copy() for i in checked}
+    values = []
+    for sign in (1.0, -1.0):
+        for i in checked:
+            inputs[i].data[...] = originals[i] + sign * eps * directions[i]
+        values.append(objective())
+    for i in checked:
+        inputs[i].data[...] = originals[i]
+    numeric = (values[0] - values[1]) / (2 * eps)
+    if abs(analytic - numeric) > atol + rtol * abs(numeric):
+        raise GradcheckError(
+            f"gradcheck: the directional derivative along a random direction is wrong: "
+            f"analytic {analytic:.10g}, numeric {numeric:.10g}, |difference| "
+            f"{abs(analytic - numeric):.3g} > atol + rtol * |numeric| = "
+            f"{atol + rtol * abs(numeric):.3g}"
+        )
+    return True
+
+
+def _prepare(fn, inputs):
+    """Validate the inputs; fix the output projection v and the objective L = <v, fn(x)>."""
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     checked = [i for i, t in enumerate(inputs) if isinstance(t, Tensor) and t.requires_grad]
     if not checked:
@@ -54,16 +99,15 @@ def gradient_pairs(fn, inputs, eps=1e-6):
     for i in checked:
         if inputs[i].dtype != np.float64:
             raise TypeError(f"gradcheck: input {i} must be float64, got {inputs[i].dtype}")
-
     projection = _output_projection(fn(*inputs))
 
     def objective():
         with no_grad():
             outputs = _as_tuple(fn(*inputs))
-        return sum(float(np.sum(v * out.data)) for v, out in zip(projection, outputs, strict=True))
+        pairs = zip(projection, outputs, strict=True)
+        return sum(float(np.sum(v * out.data)) for v, out in pairs)
 
-    analytic = _analytic_gradients(fn, inputs, checked, projection)
-    return [(i, analytic[i], _numeric_gradient(objective, inputs[i].data, eps)) for i in checked]
+    return inputs, checked, projection, objective
 
 
 def _as_tuple(outputs):
