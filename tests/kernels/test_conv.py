@@ -82,7 +82,7 @@ def conv_cases(draw):
     return N, C, OC, G, H, W, KH, KW, (SH, SW), (PH, PW), (DH, DW)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     conv_cases(),
     st.sampled_from([np.float32, np.float64]),

@@ -3,9 +3,11 @@
 With the column matrix ``cols = im2col(x)`` of shape (N, C*KH*KW, OH*OW), a convolution is
 a matrix product per image, and so are both of its gradients::
 
-    y[n]  = w_rows @ cols[n]          w_rows = w.reshape(OC, C*KH*KW)
-    dx    = col2im(w_rows.T @ dy[n])  for every n
-    dw    = sum over n of dy[n] @ cols[n].T
+    y[n]     = w_rows @ cols[n]           w_rows = w.reshape(OC, C*KH*KW)
+    dcols[n] = w_rows.T @ dy[n]           dx = col2im(dcols)
+    dw       = sum over n of dy[n] @ cols[n].T
+
+where y[n] and dy[n] are viewed as (OC, OH*OW) matrices.
 
 With ``groups`` > 1 the channels split into G groups that never mix: group g multiplies
 its OC/G weight rows with its C/G*KH*KW column rows only. All groups go through one
@@ -33,7 +35,10 @@ WORKSPACE_BYTES = 64 * 2**20
 
 
 class _Scratch(threading.local):
-    """One reusable buffer per dtype, per thread, grown when a call needs more."""
+    """One reusable buffer per dtype, grown when a call needs more.
+
+    Each thread gets its own buffers, so two threads convolving at once never share one.
+    """
 
     def __init__(self):
         self.buffers = {}
@@ -115,6 +120,13 @@ def conv2d_forward(
         - b: (OC,)
         - y: (N, OC, OH, OW) with ``OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1``
           and ``OW`` likewise.
+
+    Example:
+        >>> x = np.ones((2, 3, 5, 5), dtype=np.float32)
+        >>> w = np.ones((4, 3, 3, 3), dtype=np.float32)
+        >>> y = conv2d_forward(x, w, None, (2, 2), (1, 1), (1, 1), 1)
+        >>> y.shape, y.dtype, y[0, 0, 1, 1]  # an inner pixel sums 3*3*3 ones
+        ((2, 4, 3, 3), dtype('float32'), np.float32(27.0))
     """
     N, C, H, W = x.shape
     OC, CG, KH, KW = w.shape
