@@ -227,7 +227,8 @@ class GoogLeNet(nn.Module):
             Default: False.
         init_weights: initialize conv and linear weights from N(0, 0.01**2) truncated to
             [-2, 2] and BatchNorm to weight 1, bias 0; if False, keep the layers' default
-            initialization. Default: True.
+            initialization. None (the default) means True, as in torchvision (which also
+            warns that this default may change).
         blocks: the three block types [conv, inception, inception_aux]. Default:
             [BasicConv2d, Inception, InceptionAux].
         dropout: dropout probability before the classifier. Default: 0.2.
@@ -240,7 +241,7 @@ class GoogLeNet(nn.Module):
     """
 
     def __init__(
-        self, num_classes=1000, aux_logits=True, transform_input=False, init_weights=True,
+        self, num_classes=1000, aux_logits=True, transform_input=False, init_weights=None,
         blocks=None, dropout=0.2, dropout_aux=0.7,
     ):  # fmt: skip
         super().__init__()
@@ -289,7 +290,7 @@ class GoogLeNet(nn.Module):
         # NOTE: trunc_normal_'s bounds are absolute: [-2, 2] is 200 std, so nothing is cut in
         # practice. (torchvision's earlier scipy version cut at 2 std, scipy's truncnorm
         # taking its bounds in std units; the numbers are kept as torchvision has them.)
-        if init_weights:
+        if init_weights is None or init_weights:
             for m in self.modules():
                 if isinstance(m, (nn.Conv2d, nn.Linear)):  # Linear biases keep their default
                     nn.init.trunc_normal_(m.weight, mean=0.0, std=0.01, a=-2, b=2)
