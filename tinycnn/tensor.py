@@ -241,7 +241,9 @@ class Tensor:
                     tensor.grad = g.copy() if tensor.grad is None else tensor.grad + g
                 continue
             if g is not None:
-                input_grads = node.function.backward(node.ctx, g)
+                # Kernels are compiled per memory layout; a contiguous gradient (not, say,
+                # the zero-stride broadcast of a sum's gradient) reuses the compiled one.
+                input_grads = node.function.backward(node.ctx, np.ascontiguousarray(g))
                 for parent, parent_grad in zip(node.inputs, input_grads, strict=True):
                     if parent_grad is None or not isinstance(parent, Tensor):
                         continue
