@@ -66,9 +66,9 @@ def test_alexnet_paper_groups_and_layer_order(paper):
     assert f[0].stride == (4, 4) and f[0].padding == (0, 0) and f[4].padding == (2, 2)
     for i in (3, 7, 14):  # overlapping pooling: 3x3 windows, stride 2
         assert (f[i].kernel_size, f[i].stride) == (3, 2)
-    for i in (2, 6):  # bvlc_alexnet's constants in torch's (= Caffe's) convention
+    for i in (2, 6):  # the paper's k=2, n=5, alpha=1e-4 per element: 5e-4 in torch's convention
         lrn = f[i]
-        assert (lrn.size, lrn.alpha, lrn.beta, lrn.k) == (5, 1e-4, 0.75, 1.0)
+        assert (lrn.size, lrn.alpha, lrn.beta, lrn.k) == (5, 5e-4, 0.75, 2.0)
     c = paper.classifier
     assert [type(m).__name__ for m in c] == [
         "Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear",
@@ -76,12 +76,12 @@ def test_alexnet_paper_groups_and_layer_order(paper):
     assert c[2].p == c[5].p == 0.5
 
 
-def test_alexnet_paper_lrn_is_caffes_formula(paper):
-    """b = a / (k + alpha / n * sum of a^2 over the 5 nearest channels) ** beta, k = 1."""
+def test_alexnet_paper_lrn_is_the_papers_formula(paper):
+    """b = a / (k + alpha * sum of a^2 over the 5 nearest channels) ** beta, section 3.3."""
     a = np.random.default_rng(1).standard_normal((1, 8, 3, 3)) * 30
     padded = np.pad(a**2, ((0, 0), (2, 2), (0, 0), (0, 0)))
     window_sums = sum(padded[:, i : i + 8] for i in range(5))
-    expected = a / (1.0 + 1e-4 / 5 * window_sums) ** 0.75
+    expected = a / (2.0 + 1e-4 * window_sums) ** 0.75
     out = paper.features[2](tinycnn.tensor(a))
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
 

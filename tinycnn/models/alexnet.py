@@ -104,25 +104,22 @@ def _paper_init(layer, bias):
 
 
 def _lrn():
-    """Local response normalization as Caffe's bvlc_alexnet computes it.
+    """Local response normalization with the paper's constants (section 3.3).
 
-    Both Caffe and `nn.LocalResponseNorm` (as torch's) compute
+    The paper writes
 
-        b[c] = a[c] / (k + alpha / n * sum_{c' in window of n channels} a[c']^2) ** beta
+        b[c] = a[c] / (k + alpha * sum_{c' in window of n channels} a[c']^2) ** beta
 
-    and bvlc_alexnet's prototxt gives local_size n = 5, alpha = 1e-4, beta = 0.75 and
-    leaves k at Caffe's default 1. So passing those numbers unchanged reproduces Caffe (an
-    effective 2e-5 per squared activation), and a model loading bvlc_alexnet's trained
-    weights computes what Caffe computes.
+    with k = 2, n = 5, alpha = 1e-4, beta = 0.75: alpha multiplies each squared activation.
+    `nn.LocalResponseNorm` (as torch's, and Caffe's) divides its alpha by n instead, so the
+    paper's layer is `LocalResponseNorm(5, alpha=n * 1e-4 = 5e-4, beta=0.75, k=2.0)`.
 
-    NOTE: the paper's formula has no division by n and uses k = 2, n = 5, alpha = 1e-4,
-    beta = 0.75, i.e. 1e-4 per squared activation; in torch's convention that is
-    `nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)` (alpha_torch = n * alpha_paper).
-    We follow Caffe rather than the paper because bvlc_alexnet's trained weights, the
-    public ones for exactly this network, were trained with Caffe's constants: only with
-    them does a model that loads those weights compute what Caffe computes.
+    NOTE: Caffe's `bvlc_alexnet` prototxt differs from the paper here: it gives
+    local_size 5, alpha 1e-4, beta 0.75 and leaves k at Caffe's default 1, i.e.
+    `LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)` (2e-5 per squared activation).
+    Use that to run weights trained with Caffe's constants.
     """
-    return nn.LocalResponseNorm(5, alpha=1e-4, beta=0.75, k=1.0)
+    return nn.LocalResponseNorm(5, alpha=5e-4, beta=0.75, k=2.0)
 
 
 class AlexNetPaper(nn.Module):
@@ -131,7 +128,8 @@ class AlexNetPaper(nn.Module):
     conv2, conv4 and conv5 have `groups=2`: the paper's two GPU towers, each half of the
     layer seeing only the half of the previous layer on its own GPU. conv3 and the
     fully-connected layers see both halves. LRN follows the ReLU of conv1 and conv2, before
-    their pooling, as in bvlc_alexnet (see `_lrn` for its constants). Pooling is
+    their pooling, as in bvlc_alexnet, with the paper's constants (see `_lrn`, which also
+    gives bvlc_alexnet's). Pooling is
     overlapping: 3x3 windows at stride 2.
 
     Weights are initialized as in the paper (section 5): every weight from a zero-mean
