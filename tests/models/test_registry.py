@@ -1,0 +1,39 @@
+"""get_model and list_models."""
+
+import pytest
+
+from tinycnn import models
+
+TORCHVISION_BUILDERS = [
+    "alexnet",
+    *(f"vgg{depth}{bn}" for depth in (11, 13, 16, 19) for bn in ("", "_bn")),
+    "googlenet",
+    *(f"resnet{depth}" for depth in (18, 34, 50, 101, 152)),
+    *(f"densenet{depth}" for depth in (121, 161, 169, 201)),
+    "squeezenet1_0",
+    "squeezenet1_1",
+]
+
+
+def test_every_torchvision_builder_and_the_paper_variants_are_listed():
+    assert len(TORCHVISION_BUILDERS) == 21
+    assert models.list_models() == sorted(
+        [*TORCHVISION_BUILDERS, "alexnet_paper", "googlenet_paper"]
+    )
+    for name in models.list_models():
+        assert getattr(models, name).__name__ == name
+
+
+def test_get_model_passes_keyword_arguments():
+    net = models.get_model("squeezenet1_1", num_classes=7)
+    assert net.state_dict()["classifier.1.weight"].shape == (7, 512, 1, 1)
+
+
+def test_unknown_name_is_a_clear_error():
+    with pytest.raises(ValueError, match=r"name must be one of alexnet, .* got 'resnet19'"):
+        models.get_model("resnet19")
+
+
+def test_weights_path_is_refused_until_loading_exists():
+    with pytest.raises(NotImplementedError, match="weights: loading pretrained weights"):
+        models.resnet18(weights="resnet18-f37072fd.pth")
