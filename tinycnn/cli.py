@@ -1,22 +1,36 @@
-"""The `tinycnn` command (also `python -m tinycnn`)."""
+"""The `tinycnn` command (also `python -m tinycnn`): dispatches to `tinycnn.commands`."""
 
 import argparse
 import sys
 
-from tinycnn import selfcheck
+from tinycnn.commands import check
+
+# Each entry is a module with add_parser(subparsers) and run(args); see tinycnn/commands.
+COMMANDS = (check,)
+DEFAULT_COMMAND = "check"
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="tinycnn",
+        description="tinycnn: a CNN engine in NumPy + Numba. "
+        f"With no command, runs '{DEFAULT_COMMAND}'.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    runners = {}
+    for command in COMMANDS:
+        sub = command.add_parser(subparsers)
+        runners[sub.prog.split()[-1]] = command.run
+    return parser, runners
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(
-        prog="tinycnn",
-        description="tinycnn: a CNN engine in NumPy + Numba. With no command, runs the "
-        "engine tour: a small CNN forward and backward, then a gradient check of every op.",
-    )
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser, runners = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = [DEFAULT_COMMAND, *argv]
     args = parser.parse_args(argv)
-    results = selfcheck.run(seed=args.seed)
-    worst = max(error for _, _, error in results)
-    return 0 if worst < 1e-6 else 1
+    return runners[args.command](args)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,9 @@ from tinycnn.gradcheck import gradient_pairs
 from tinycnn.rng import manual_seed
 from tinycnn.tensor import tensor
 
+# A correct backward agrees with float64 central differences to about 1e-8 relative.
+TOLERANCE = 1e-6
+
 
 def small_cnn():
     """A 32x32-input CNN that uses every layer once (N x 3 x 32 x 32 -> N x 10)."""
@@ -130,7 +133,7 @@ def run(seed=0, out=print):
         results.append((op, inputs[0].shape, error))
         out(f"{op:<22} {str(inputs[0].shape):<16} {error:>18.2e}")
     worst = max(error for _, _, error in results)
-    verdict = "ok" if worst < 1e-6 else "TOO LARGE"
+    verdict = "ok" if worst < TOLERANCE else "TOO LARGE"
     out(f"\nLargest relative error over all ops: {worst:.2e} ({verdict}: float64 central")
     out("differences agree with a correct backward to about 1e-8)")
     return results
