@@ -1,0 +1,1 @@
+"""Reading and writing files the user owns: weights and checkpoints."""
