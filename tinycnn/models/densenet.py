@@ -204,86 +204,33 @@ class DenseNet(nn.Module):
         return self.classifier(out)  # N x num_classes
 
 
-# Each builder takes DenseNet's keyword arguments and passes them on in DenseNet's order.
-# NOTE: torchvision's builders fix growth_rate, block_config and num_init_features (passing
-# one raises TypeError); these accept them too, with each network's values as defaults.
-
-
-def densenet121(
-    *,
-    num_classes=1000,
-    weights=None,
-    growth_rate=32,
-    block_config=(6, 12, 24, 16),
-    num_init_features=64,
-    bn_size=4,
-    drop_rate=0,
-    memory_efficient=False,
-):
-    """DenseNet-121: k = 32, blocks (6, 12, 24, 16), 7,978,856 parameters.
-
-    Arguments as `DenseNet`; `weights` is a file to load (see
-    `tinycnn.models.pretrained.load_weights`) or None for a fresh initialization.
-    """
-    model = DenseNet(
-        growth_rate, block_config, num_init_features,
-        bn_size, drop_rate, num_classes, memory_efficient,
-    )  # fmt: skip
+def _densenet(growth_rate, block_config, num_init_features, weights, kwargs):
+    """A DenseNet of the given shape, with `weights` loaded if a path is given."""
+    model = DenseNet(growth_rate, block_config, num_init_features, **kwargs)
     return load_weights(model, weights)
 
 
-def densenet161(
-    *,
-    num_classes=1000,
-    weights=None,
-    growth_rate=48,
-    block_config=(6, 12, 36, 24),
-    num_init_features=96,
-    bn_size=4,
-    drop_rate=0,
-    memory_efficient=False,
-):
-    """DenseNet-161: k = 48, blocks (6, 12, 36, 24), 28,681,000 parameters; as `densenet121`."""
-    model = DenseNet(
-        growth_rate, block_config, num_init_features,
-        bn_size, drop_rate, num_classes, memory_efficient,
-    )  # fmt: skip
-    return load_weights(model, weights)
+# Each builder fixes growth_rate, block_config and num_init_features, as torchvision's, and
+# takes DenseNet's other keyword arguments (bn_size, drop_rate, num_classes,
+# memory_efficient), and `weights`: a file to load (see
+# `tinycnn.models.pretrained.load_weights`) or None.
 
 
-def densenet169(
-    *,
-    num_classes=1000,
-    weights=None,
-    growth_rate=32,
-    block_config=(6, 12, 32, 32),
-    num_init_features=64,
-    bn_size=4,
-    drop_rate=0,
-    memory_efficient=False,
-):
-    """DenseNet-169: k = 32, blocks (6, 12, 32, 32), 14,149,480 parameters; as `densenet121`."""
-    model = DenseNet(
-        growth_rate, block_config, num_init_features,
-        bn_size, drop_rate, num_classes, memory_efficient,
-    )  # fmt: skip
-    return load_weights(model, weights)
+def densenet121(*, weights=None, **kwargs):
+    """DenseNet-121: k = 32, blocks (6, 12, 24, 16), 7,978,856 parameters."""
+    return _densenet(32, (6, 12, 24, 16), 64, weights, kwargs)
 
 
-def densenet201(
-    *,
-    num_classes=1000,
-    weights=None,
-    growth_rate=32,
-    block_config=(6, 12, 48, 32),
-    num_init_features=64,
-    bn_size=4,
-    drop_rate=0,
-    memory_efficient=False,
-):
-    """DenseNet-201: k = 32, blocks (6, 12, 48, 32), 20,013,928 parameters; as `densenet121`."""
-    model = DenseNet(
-        growth_rate, block_config, num_init_features,
-        bn_size, drop_rate, num_classes, memory_efficient,
-    )  # fmt: skip
-    return load_weights(model, weights)
+def densenet161(*, weights=None, **kwargs):
+    """DenseNet-161: k = 48, blocks (6, 12, 36, 24), 28,681,000 parameters."""
+    return _densenet(48, (6, 12, 36, 24), 96, weights, kwargs)
+
+
+def densenet169(*, weights=None, **kwargs):
+    """DenseNet-169: k = 32, blocks (6, 12, 32, 32), 14,149,480 parameters."""
+    return _densenet(32, (6, 12, 32, 32), 64, weights, kwargs)
+
+
+def densenet201(*, weights=None, **kwargs):
+    """DenseNet-201: k = 32, blocks (6, 12, 48, 32), 20,013,928 parameters."""
+    return _densenet(32, (6, 12, 48, 32), 64, weights, kwargs)

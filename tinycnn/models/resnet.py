@@ -300,93 +300,36 @@ class ResNet(nn.Module):
         return self.fc(x)  # N x num_classes
 
 
-# Each builder takes ResNet's keyword arguments and passes them on in ResNet's order.
+def _resnet(block, layers, weights, kwargs):
+    """A ResNet of `layers` blocks per stage, with `weights` loaded if a path is given."""
+    return load_weights(ResNet(block, layers, **kwargs), weights)
 
 
-def resnet18(
-    *,
-    num_classes=1000,
-    weights=None,
-    zero_init_residual=False,
-    groups=1,
-    width_per_group=64,
-    replace_stride_with_dilation=None,
-):
-    """ResNet-18: BasicBlocks [2, 2, 2, 2], 11,689,512 parameters.
-
-    Arguments as `ResNet`; `weights` is a file to load (see
-    `tinycnn.models.pretrained.load_weights`) or None for a fresh initialization.
-    """
-    model = ResNet(
-        BasicBlock, [2, 2, 2, 2], num_classes,
-        zero_init_residual, groups, width_per_group, replace_stride_with_dilation,
-    )  # fmt: skip
-    return load_weights(model, weights)
+# Each builder takes ResNet's keyword arguments after block and layers (num_classes,
+# zero_init_residual, groups, width_per_group, replace_stride_with_dilation), and
+# `weights`: a file to load (see `tinycnn.models.pretrained.load_weights`) or None.
 
 
-def resnet34(
-    *,
-    num_classes=1000,
-    weights=None,
-    zero_init_residual=False,
-    groups=1,
-    width_per_group=64,
-    replace_stride_with_dilation=None,
-):
-    """ResNet-34: BasicBlocks [3, 4, 6, 3], 21,797,672 parameters; arguments as `resnet18`."""
-    model = ResNet(
-        BasicBlock, [3, 4, 6, 3], num_classes,
-        zero_init_residual, groups, width_per_group, replace_stride_with_dilation,
-    )  # fmt: skip
-    return load_weights(model, weights)
+def resnet18(*, weights=None, **kwargs):
+    """ResNet-18: BasicBlocks [2, 2, 2, 2], 11,689,512 parameters."""
+    return _resnet(BasicBlock, [2, 2, 2, 2], weights, kwargs)
 
 
-def resnet50(
-    *,
-    num_classes=1000,
-    weights=None,
-    zero_init_residual=False,
-    groups=1,
-    width_per_group=64,
-    replace_stride_with_dilation=None,
-):
-    """ResNet-50: Bottlenecks [3, 4, 6, 3], 25,557,032 parameters; arguments as `resnet18`."""
-    model = ResNet(
-        Bottleneck, [3, 4, 6, 3], num_classes,
-        zero_init_residual, groups, width_per_group, replace_stride_with_dilation,
-    )  # fmt: skip
-    return load_weights(model, weights)
+def resnet34(*, weights=None, **kwargs):
+    """ResNet-34: BasicBlocks [3, 4, 6, 3], 21,797,672 parameters."""
+    return _resnet(BasicBlock, [3, 4, 6, 3], weights, kwargs)
 
 
-def resnet101(
-    *,
-    num_classes=1000,
-    weights=None,
-    zero_init_residual=False,
-    groups=1,
-    width_per_group=64,
-    replace_stride_with_dilation=None,
-):
-    """ResNet-101: Bottlenecks [3, 4, 23, 3], 44,549,160 parameters; arguments as `resnet18`."""
-    model = ResNet(
-        Bottleneck, [3, 4, 23, 3], num_classes,
-        zero_init_residual, groups, width_per_group, replace_stride_with_dilation,
-    )  # fmt: skip
-    return load_weights(model, weights)
+def resnet50(*, weights=None, **kwargs):
+    """ResNet-50: Bottlenecks [3, 4, 6, 3], 25,557,032 parameters."""
+    return _resnet(Bottleneck, [3, 4, 6, 3], weights, kwargs)
 
 
-def resnet152(
-    *,
-    num_classes=1000,
-    weights=None,
-    zero_init_residual=False,
-    groups=1,
-    width_per_group=64,
-    replace_stride_with_dilation=None,
-):
-    """ResNet-152: Bottlenecks [3, 8, 36, 3], 60,192,808 parameters; arguments as `resnet18`."""
-    model = ResNet(
-        Bottleneck, [3, 8, 36, 3], num_classes,
-        zero_init_residual, groups, width_per_group, replace_stride_with_dilation,
-    )  # fmt: skip
-    return load_weights(model, weights)
+def resnet101(*, weights=None, **kwargs):
+    """ResNet-101: Bottlenecks [3, 4, 23, 3], 44,549,160 parameters."""
+    return _resnet(Bottleneck, [3, 4, 23, 3], weights, kwargs)
+
+
+def resnet152(*, weights=None, **kwargs):
+    """ResNet-152: Bottlenecks [3, 8, 36, 3], 60,192,808 parameters."""
+    return _resnet(Bottleneck, [3, 8, 36, 3], weights, kwargs)
