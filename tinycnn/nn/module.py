@@ -10,8 +10,12 @@ Everything else (`parameters()`, `state_dict()`, `train()`, the nested repr, ...
 these registries, submodules in the order they were assigned. That order is what makes the
 state-dict keys come out as torch's: a module's parameters, then its persistent buffers,
 then each child's entries under `<child name>.`.
+
+A fourth registry, `_forward_hooks`, holds the functions `register_forward_hook` adds: they
+see every call's inputs and output, which is how `tinycnn.summary` watches a model run.
 """
 
+import itertools
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 
@@ -57,6 +61,7 @@ class Module:
         object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(
@@ -64,7 +69,41 @@ class Module:
         )
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        output = self.forward(*args, **kwargs)
+        # A copy of the hooks: a hook may remove itself (or another) while they run.
+        for hook in tuple(self._registry("_forward_hooks").values()):
+            result = hook(self, args, output)
+            if result is not None:
+                output = result
+        return output
+
+    def register_forward_hook(self, hook):
+        """Call `hook(module, inputs, output)` after every forward of this module, as torch's.
+
+        `inputs` is the tuple of positional arguments the module was called with. A hook
+        that returns something other than None replaces the output: the next hook and the
+        caller see the new value. Hooks run in the order they were registered.
+
+        Args:
+            hook: a callable taking (module, inputs, output).
+
+        Returns:
+            A `RemovableHandle`: `handle.remove()` unregisters the hook.
+
+        Example:
+            >>> shapes = []
+            >>> conv = Conv2d(3, 8, 3)
+            >>> handle = conv.register_forward_hook(lambda m, inputs, y: shapes.append(y.shape))
+            >>> _ = conv(tinycnn.tensor(np.zeros((1, 3, 5, 5), np.float32)))
+            >>> handle.remove()
+            >>> shapes
+            [(1, 8, 3, 3)]
+        """
+        if not callable(hook):
+            raise TypeError(
+                f"register_forward_hook: hook must be callable, got {type(hook).__name__}"
+            )
+        return RemovableHandle(self._registry("_forward_hooks"), hook)
 
     # ----------------------------------------------------------------- registration
     def _registry(self, name):
@@ -427,6 +466,33 @@ class Module:
         if len(lines) == 1 and not self._modules:
             return f"{type(self).__name__}({lines[0]})"
         return f"{type(self).__name__}(\n  " + "\n  ".join(lines) + "\n)"
+
+
+class RemovableHandle:
+    """What `register_forward_hook` returns, as torch.utils.hooks.RemovableHandle.
+
+    `remove()` unregisters the hook (calling it twice is harmless). Used as a context
+    manager, the handle removes the hook on leaving the block:
+
+        >>> with model.register_forward_hook(record):
+        ...     model(x)            # record sees every call; afterwards it is gone
+    """
+
+    _ids = itertools.count()  # one id per hook ever registered, so no two handles clash
+
+    def __init__(self, hooks, hook):
+        self.id = next(RemovableHandle._ids)
+        self._hooks = hooks
+        hooks[self.id] = hook
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.remove()
 
 
 def _as_buffer(value):
