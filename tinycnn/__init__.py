@@ -6,6 +6,7 @@ import tinycnn.nn.functional as F
 """
 
 from tinycnn.gradcheck import gradcheck
+from tinycnn.io.weights import load, save
 from tinycnn.nn.functional import cat
 from tinycnn.rng import manual_seed
 from tinycnn.tensor import Tensor, is_grad_enabled, no_grad, tensor
@@ -15,7 +16,9 @@ __all__ = [
     "cat",
     "gradcheck",
     "is_grad_enabled",
+    "load",
     "manual_seed",
     "no_grad",
+    "save",
     "tensor",
 ]

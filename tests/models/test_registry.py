@@ -1,7 +1,9 @@
 """get_model and list_models."""
 
+import numpy as np
 import pytest
 
+import tinycnn
 from tinycnn import models
 
 TORCHVISION_BUILDERS = [
@@ -34,6 +36,11 @@ def test_unknown_name_is_a_clear_error():
         models.get_model("resnet19")
 
 
-def test_weights_path_is_refused_until_loading_exists():
-    with pytest.raises(NotImplementedError, match="weights: loading pretrained weights"):
-        models.resnet18(weights="resnet18-f37072fd.pth")
+def test_weights_path_goes_to_the_weight_file_loader(tmp_path):
+    with pytest.raises(FileNotFoundError, match="load: path must be an existing file"):
+        models.resnet18(weights=tmp_path / "resnet18-f37072fd.pth")
+    source = models.get_model("squeezenet1_1", num_classes=7)
+    tinycnn.save(source, tmp_path / "squeezenet.npz")
+    loaded = models.get_model("squeezenet1_1", num_classes=7, weights=tmp_path / "squeezenet.npz")
+    for key, array in source.state_dict().items():
+        assert np.array_equal(loaded.state_dict()[key], array), key
