@@ -3,10 +3,10 @@
 import argparse
 import sys
 
-from tinycnn.commands import check
+from tinycnn.commands import check, predict
 
 # Each entry is a module with add_parser(subparsers) and run(args); see tinycnn/commands.
-COMMANDS = (check,)
+COMMANDS = (check, predict)
 DEFAULT_COMMAND = "check"
 
 
