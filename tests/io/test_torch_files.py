@@ -5,6 +5,7 @@ torch: tests/data/torch_*.pth and torch_weights_expected.npz (see that script).
 """
 
 import json
+import zipfile
 from collections import OrderedDict
 from pathlib import Path
 
@@ -136,3 +137,28 @@ def test_a_published_style_densenet_file_loads_and_gives_torchvisions_logits(exp
         logits = model(tinycnn.tensor(expected["tiny_densenet/input"])).numpy()
     reference = expected["tiny_densenet/logits"]
     assert np.abs(logits - reference).max() <= 1e-5 * np.abs(reference).max()
+
+
+def test_an_archive_written_on_a_big_endian_machine_is_byte_swapped(tmp_path):
+    # torch writes its machine's byte order and records it in <name>/byteorder
+    arrays = {
+        "float32": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "float16": np.array([1.5, -2.0], np.float16),
+        "int64": np.array([1, -(2**40)], np.int64),
+    }
+    tinycnn.save(arrays, tmp_path / "little.pth")
+    with (
+        zipfile.ZipFile(tmp_path / "little.pth") as little,
+        zipfile.ZipFile(tmp_path / "big.pth", "w") as big,
+    ):
+        for info in little.infolist():
+            data = little.read(info)
+            if info.filename == "archive/byteorder":
+                data = b"big"
+            elif info.filename.startswith("archive/data/"):
+                array = list(arrays.values())[int(info.filename.rsplit("/", 1)[1])]
+                data = array.astype(array.dtype.newbyteorder(">")).tobytes()
+            big.writestr(info, data)
+    loaded = tinycnn.load(tmp_path / "big.pth")
+    for name, array in arrays.items():
+        assert loaded[name].dtype == array.dtype and np.array_equal(loaded[name], array), name

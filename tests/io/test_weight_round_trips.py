@@ -3,6 +3,7 @@
 import os
 import pickletools
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +13,7 @@ import tinycnn.nn as nn
 from tinycnn.io import weights
 
 FORMATS = [".pth", ".pt", ".npz", ".safetensors"]
+DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def arrays_of_every_dtype(suffix):
@@ -134,3 +136,14 @@ def test_formats_are_chosen_by_suffix_in_any_case(tmp_path):
     with zipfile.ZipFile(tmp_path / "W.PTH") as archive:
         assert "archive/data.pkl" in archive.namelist()
     assert set(weights.FORMATS) == {".pth", ".pt", ".npz", ".safetensors"}
+
+
+def test_a_file_written_by_the_safetensors_package_reads_as_it_saved():
+    # tools/make_safetensors_fixture.py: safetensors.torch.save_file, and torch's values
+    loaded = tinycnn.load(DATA / "safetensors_reference.safetensors")
+    with np.load(DATA / "safetensors_reference.npz") as expected:
+        assert sorted(loaded) == sorted(expected.files)
+        for name in expected.files:
+            assert loaded[name].dtype == expected[name].dtype, name  # BF16 -> float32
+            assert loaded[name].shape == expected[name].shape, name
+            assert loaded[name].tobytes() == expected[name].tobytes(), name

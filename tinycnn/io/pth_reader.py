@@ -91,7 +91,7 @@ def _read_zip(file):
 
 
 def _zip_byteorder(archive, info):
-    """ "<" or ">": the byte order the archive's storages were written in."""
+    """The byte order the archive's storages were written in: "<" (little) or ">" (big)."""
     if info is None:
         return "<"  # files from before the byteorder record are little-endian
     recorded = _read_entry(archive, info)
@@ -110,7 +110,8 @@ def _zip_storage(archive, info, storage, byteorder):
             f"storage {info.filename} must hold {storage.numel} elements of "
             f"{storage.type.name} ({expected} bytes), got {info.file_size} bytes"
         )
-    return _as_elements(np.frombuffer(_read_entry(archive, info), dtype=dtype), storage)
+    elements = np.frombuffer(_read_entry(archive, info), dtype=dtype)
+    return _as_elements(elements.astype(storage.type.dtype, copy=False), storage)  # little-endian
 
 
 def _read_entry(archive, info):

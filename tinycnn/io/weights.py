@@ -74,9 +74,8 @@ def load(path):
     try:
         with open(path, "rb") as file:
             return file_format.read(file)
-    except (
-        WeightFileError
-    ) as error:  # the same class (RefusedPickleError stays one), the file named
+    except WeightFileError as error:
+        # the same class (a RefusedPickleError stays one), with the file named
         raise type(error)(
             f"load: {os.fspath(path)} is not a readable {suffix} file: {error}"
         ) from None
