@@ -1,7 +1,7 @@
 """Batch normalization kernels against the float64 loop oracles."""
 
 import numpy as np
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tinycnn.kernels import reference
@@ -13,6 +13,9 @@ from tinycnn.kernels.batch_norm import (
 )
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-10}
+
+# The `build` fixture is the same for every example, so sharing it is what we want.
+FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
 
 def assert_close(actual, expected, dtype, scale):
@@ -63,9 +66,9 @@ def assert_gradients_close(grads, expected, dy, x_hat, weight_times_invstd, dtyp
     assert_close(dbias, dbias_ref, dtype, channel_sum_scale(dy))
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(batch_norm_case())
-def test_batch_norm_train_matches_oracle(case):
+def test_batch_norm_train_matches_oracle(build, case):
     x, weight, bias, dy, eps, dtype = case
     y, mean, var, invstd = batch_norm_train_forward(x, weight, bias, eps)
     y_ref, mean_ref, var_ref, invstd_ref = reference.batch_norm_train_forward(x, weight, bias, eps)
@@ -85,10 +88,10 @@ SINGLE_VALUE_CASE = (np.full((1, 1, 1, 1), 2.0), np.ones(1), np.zeros(1), np.one
                      1e-5, np.float64)  # fmt: skip
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(batch_norm_case())
 @example(SINGLE_VALUE_CASE)
-def test_batch_norm_eval_matches_oracle(case):
+def test_batch_norm_eval_matches_oracle(build, case):
     x, weight, bias, dy, eps, dtype = case
     C = x.shape[1]
     rng = np.random.default_rng(0)
@@ -107,7 +110,7 @@ def test_batch_norm_eval_matches_oracle(case):
     assert_gradients_close(grads, expected, dy, x_hat, weight * invstd, dtype)
 
 
-def test_batch_norm_float32_statistics_of_a_large_channel_are_accurate():
+def test_batch_norm_float32_statistics_of_a_large_channel_are_accurate(build):
     # 180,000 values around 1000. Float32 running sums get the mean wrong in the 5th digit
     # and the variance in the 4th; the float64 sums keep both at float32 precision.
     rng = np.random.default_rng(0)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinycnn.kernels import reference
@@ -17,6 +17,9 @@ from tinycnn.kernels.conv import (
 from tinycnn.kernels.im2col import conv_output_size
 
 RTOL = {np.float32: 1e-4, np.float64: 1e-10}
+
+# The `build` fixture is the same for every example, so sharing it is what we want.
+FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
 
 def assert_close(actual, expected, dtype):
@@ -82,7 +85,7 @@ def conv_cases(draw):
     return N, C, OC, G, H, W, KH, KW, (SH, SW), (PH, PW), (DH, DW)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(
     conv_cases(),
     st.sampled_from([np.float32, np.float64]),
@@ -90,7 +93,7 @@ def conv_cases(draw):
     st.sampled_from([1, 2000, WORKSPACE_BYTES]),
     st.integers(0, 2**32 - 1),
 )
-def test_conv_matches_oracle(case, dtype, max_workspace_bytes, seed):
+def test_conv_matches_oracle(build, case, dtype, max_workspace_bytes, seed):
     check_all(case, dtype, max_workspace_bytes, seed)
 
 
@@ -115,7 +118,7 @@ EDGE_CASES = {
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", EDGE_CASES.values(), ids=EDGE_CASES.keys())
-def test_conv_edge_cases(case, dtype):
+def test_conv_edge_cases(build, case, dtype):
     check_all(case, dtype)
 
 
@@ -133,11 +136,11 @@ def test_chunks_cover_the_batch_within_the_limit():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_batch_larger_than_one_chunk(dtype):
-    # cols of one image: C*KH*KW * OH*OW = 27 * 36 values; allow 2 images per chunk, so 7
-    # images take 4 chunks, the last one partial.
+def test_batch_larger_than_one_chunk(build, dtype):
+    # workspace of one image: columns plus GEMM output, (C*KH*KW + OC) * OH*OW = (27 + 4) * 36
+    # values; allow 2 images per chunk, so 7 images take 4 chunks, the last one partial.
     case = (7, 3, 4, 1, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1))
-    bytes_per_image = 27 * 36 * np.dtype(dtype).itemsize
+    bytes_per_image = (27 + 4) * 36 * np.dtype(dtype).itemsize
     check_all(case, dtype, max_workspace_bytes=2 * bytes_per_image + 1)
 
 
@@ -159,7 +162,7 @@ def test_returned_arrays_survive_later_calls():
         np.testing.assert_array_equal(before, after)
 
 
-def test_backward_accepts_a_broadcast_gradient():
+def test_backward_accepts_a_broadcast_gradient(build):
     # The gradient of y.sum() reaches the kernels as a read-only, zero-stride view of ones.
     case = (2, 4, 6, 2, 5, 5, 3, 3, (1, 1), (1, 1), (1, 1))
     x, w, _, dy = make_case(0, np.float64, *case)

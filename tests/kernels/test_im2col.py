@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinycnn.kernels import reference
@@ -32,6 +32,14 @@ def geometries(draw):
 
 
 seeds = st.integers(0, 2**32 - 1)
+
+# The `build` fixture is the same for every example, so sharing it is what we want.
+FIXTURE_OK = [HealthCheck.function_scoped_fixture]
+
+
+def side_by_side(oracle_cols):
+    """Swap the first two axes: oracle (N, C*KH*KW, OH*OW) <-> ours (C*KH*KW, N, OH*OW)."""
+    return oracle_cols.transpose(1, 0, 2)
 
 
 @pytest.mark.parametrize(
@@ -64,34 +72,34 @@ def test_conv_output_size_counts_windows_that_fit(axis):
     assert not fits(count)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(geometries(), seeds, st.sampled_from([np.float32, np.float64]))
-def test_im2col_matches_oracle(geometry, seed, dtype):
+def test_im2col_matches_oracle(build, geometry, seed, dtype):
     x_shape, params = geometry
     x = np.random.default_rng(seed).standard_normal(x_shape).astype(dtype)
     cols = im2col(x, *params)
     assert cols.dtype == dtype
     # im2col only copies values, so it must agree exactly.
-    np.testing.assert_array_equal(cols, reference.im2col(x, *params))
+    np.testing.assert_array_equal(cols, side_by_side(reference.im2col(x, *params)))
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(geometries(), seeds, st.sampled_from([np.float32, np.float64]))
-def test_col2im_matches_oracle(geometry, seed, dtype):
+def test_col2im_matches_oracle(build, geometry, seed, dtype):
     x_shape, params = geometry
-    cols_shape = reference.im2col(np.zeros(x_shape), *params).shape
+    cols_shape = side_by_side(reference.im2col(np.zeros(x_shape), *params)).shape
     cols = np.random.default_rng(seed).standard_normal(cols_shape).astype(dtype)
     dx = col2im(cols, x_shape, *params)
-    expected = reference.col2im(cols, x_shape, *params)
+    expected = reference.col2im(side_by_side(cols), x_shape, *params)
     assert dx.dtype == dtype
     assert dx.shape == x_shape
     rtol = 1e-5 if dtype == np.float32 else 1e-12
     np.testing.assert_allclose(dx, expected, rtol=0, atol=rtol * np.abs(expected).max())
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(geometries(), seeds)
-def test_col2im_is_adjoint_of_im2col(geometry, seed):
+def test_col2im_is_adjoint_of_im2col(build, geometry, seed):
     x_shape, params = geometry
     rng = np.random.default_rng(seed)
     x = rng.standard_normal(x_shape)
@@ -101,26 +109,26 @@ def test_col2im_is_adjoint_of_im2col(geometry, seed):
     np.testing.assert_allclose(np.vdot(cols_x, c), np.vdot(x, col2im(c, x_shape, *params)))
 
 
-def test_col2im_sums_overlapping_windows():
+def test_col2im_sums_overlapping_windows(build):
     # A 2x2 window sliding by 1 over a 3x3 image sees the centre pixel four times.
-    cols = np.ones((1, 4, 4), dtype=np.float32)
+    cols = np.ones((4, 1, 4), dtype=np.float32)
     dx = col2im(cols, (1, 1, 3, 3), 2, 2, 1, 1, 0, 0, 1, 1)
     expected = np.array([[1, 2, 1], [2, 4, 2], [1, 2, 1]], dtype=np.float32)
     np.testing.assert_array_equal(dx[0, 0], expected)
 
 
-def test_into_kernels_overwrite_stale_outputs():
+def test_into_kernels_overwrite_stale_outputs(build):
     # conv.py hands these kernels reused buffers full of old values, padding included.
     params = (3, 3, 1, 1, 1, 1, 1, 1)
     x = np.random.default_rng(0).standard_normal((2, 2, 4, 4))
-    cols = np.full((2, 2 * 9, 16), np.nan)
-    im2col_into(x, *params, cols)
-    np.testing.assert_array_equal(cols, reference.im2col(x, *params))
+    cols = np.full((2 * 9, 2, 16), np.nan)
+    im2col_into(x, *params, cols, work=cols.size)
+    np.testing.assert_array_equal(cols, side_by_side(reference.im2col(x, *params)))
     dx = np.full(x.shape, np.nan)
-    col2im_into(cols, *params, dx)
-    np.testing.assert_allclose(dx, reference.col2im(cols, x.shape, *params))
+    col2im_into(cols, *params, dx, work=cols.size)
+    np.testing.assert_allclose(dx, reference.col2im(side_by_side(cols), x.shape, *params))
 
 
 def test_im2col_top_left_window():
     x = np.arange(16.0).reshape(1, 1, 4, 4)
-    np.testing.assert_array_equal(im2col(x, 2, 2, 2, 2, 0, 0, 1, 1)[0, :, 0], [0, 1, 4, 5])
+    np.testing.assert_array_equal(im2col(x, 2, 2, 2, 2, 0, 0, 1, 1)[:, 0, 0], [0, 1, 4, 5])

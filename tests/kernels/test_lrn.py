@@ -1,13 +1,16 @@
 """Local response normalization kernels against the float64 loop oracles."""
 
 import numpy as np
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tinycnn.kernels import reference
 from tinycnn.kernels.lrn import local_response_norm_backward, local_response_norm_forward
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-10}
+
+# The `build` fixture is the same for every example, so sharing it is what we want.
+FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
 
 def assert_close(actual, expected, dtype, scale):
@@ -21,7 +24,7 @@ def assert_close(actual, expected, dtype, scale):
     np.testing.assert_allclose(actual, expected, rtol=0, atol=RTOL[dtype] * scale)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(
     shape=st.tuples(st.integers(1, 2), st.integers(1, 7), st.integers(1, 4), st.integers(1, 4)),
     size=st.integers(1, 9),  # odd and even, often larger than C
@@ -35,7 +38,9 @@ def assert_close(actual, expected, dtype, scale):
 @example((1, 5, 3, 3), 5, 1e-4, 0.75, 2.0, 10.0, np.float32, 0)  # AlexNet's setting
 @example((2, 3, 2, 1), 4, 0.5, 0.75, 1.0, 1.0, np.float64, 1)  # even size
 @example((1, 2, 2, 2), 9, 3.0, 1.0, 1.0, 1.0, np.float32, 2)  # window wider than C
-def test_local_response_norm_matches_oracle(shape, size, alpha, beta, k, magnitude, dtype, seed):
+def test_local_response_norm_matches_oracle(
+    build, shape, size, alpha, beta, k, magnitude, dtype, seed
+):
     rng = np.random.default_rng(seed)
     x = (magnitude * rng.standard_normal(shape)).astype(dtype)
     y, scale = local_response_norm_forward(x, size, alpha, beta, k)
@@ -52,7 +57,7 @@ def test_local_response_norm_matches_oracle(shape, size, alpha, beta, k, magnitu
     assert_close(dx, dx_ref, dtype, direct + through_scale)
 
 
-def test_local_response_norm_window_reaches_further_back_for_even_sizes():
+def test_local_response_norm_window_reaches_further_back_for_even_sizes(build):
     # size 2: channel c sums channels c-1 and c. A single nonzero channel 1 therefore
     # changes the scale of channels 1 and 2, not of channel 0.
     x = np.zeros((1, 4, 1, 1))

@@ -4,7 +4,7 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tinycnn.kernels import reference
@@ -20,6 +20,9 @@ from tinycnn.kernels.pooling import (
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-10}
 DTYPES = st.sampled_from([np.float32, np.float64])
+
+# The `build` fixture is the same for every example, so sharing it is what we want.
+FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
 
 def assert_close(actual, expected, dtype, scale):
@@ -97,13 +100,13 @@ def test_pooled_output_size_known_values(args, expected):
 # ---------------------------------------------------------------------------------- max pool
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(pool_case(), DTYPES, st.booleans(), st.integers(0, 2**32 - 1))
 @example(((1, 1, 3, 3), ((5, 5), (1, 1), (1, 1), (1, 1)), False), np.float32, False, 0)
 @example(((1, 2, 7, 6), ((2, 2), (5, 4), (1, 0), (1, 1)), True), np.float64, False, 1)
 @example(((2, 1, 4, 5), ((1, 1), (2, 3), (0, 0), (1, 1)), True), np.float32, False, 2)
 @example(((1, 1, 2, 2), ((2, 2), (1, 1), (1, 1), (3, 3)), False), np.float64, False, 3)
-def test_max_pool2d_matches_oracle(case, dtype, integers, seed):
+def test_max_pool2d_matches_oracle(build, case, dtype, integers, seed):
     # Examples: kernel = padded input, stride > kernel, 1x1 kernel with ceil mode, and a
     # dilated window that lands only on padding.
     shape, geometry, ceil_mode = case
@@ -120,7 +123,7 @@ def test_max_pool2d_matches_oracle(case, dtype, integers, seed):
     assert_close(dx, dx_ref, dtype, np.abs(dy).max())
 
 
-def test_max_pool2d_ties_pick_the_first_in_scan_order():
+def test_max_pool2d_ties_pick_the_first_in_scan_order(build):
     x = np.ones((1, 1, 4, 4), dtype=np.float32)
     _, indices = max_pool2d_forward(x, (3, 3), (1, 1), (1, 1), (1, 1), False)
     # The window of output (oh, ow) starts at input (oh - 1, ow - 1), clipped to the input.
@@ -128,7 +131,7 @@ def test_max_pool2d_ties_pick_the_first_in_scan_order():
     np.testing.assert_array_equal(indices[0, 0], expected)
 
 
-def test_max_pool2d_nan_propagates_like_torch():
+def test_max_pool2d_nan_propagates_like_torch(build):
     # torch's scan lets every NaN take over, so the index is that of the last NaN.
     x = np.array([[[[1.0, np.nan, 5.0, np.nan, 2.0, 7.0]]]], dtype=np.float32)
     y, indices = max_pool2d_forward(x, (1, 5), (1, 1), (0, 0), (1, 1), False)
@@ -139,7 +142,7 @@ def test_max_pool2d_nan_propagates_like_torch():
     np.testing.assert_array_equal(indices, indices_ref)
 
 
-def test_max_pool2d_window_on_padding_only_gives_minus_inf_and_no_gradient():
+def test_max_pool2d_window_on_padding_only_gives_minus_inf_and_no_gradient(build):
     # Rows -1 and 2 of a 2-row input: the dilated 2x1 window misses both real rows.
     x = np.ones((1, 1, 2, 1), dtype=np.float64)
     y, indices = max_pool2d_forward(x, (2, 1), (1, 1), (1, 0), (3, 1), False)
@@ -152,13 +155,13 @@ def test_max_pool2d_window_on_padding_only_gives_minus_inf_and_no_gradient():
 # ------------------------------------------------------------------------------ average pool
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(pool_case(dilated=False), DTYPES, st.booleans(), st.integers(0, 2**32 - 1))
 @example(((1, 1, 3, 3), ((5, 5), (1, 1), (1, 1), (1, 1)), False), np.float32, True, 0)
 @example(((1, 2, 7, 6), ((2, 2), (5, 4), (1, 0), (1, 1)), True), np.float64, False, 1)
 @example(((2, 1, 4, 5), ((1, 1), (2, 3), (0, 0), (1, 1)), True), np.float32, True, 2)
 @example(((1, 1, 6, 6), ((3, 3), (2, 2), (1, 1), (1, 1)), True), np.float64, True, 3)
-def test_avg_pool2d_matches_oracle(case, dtype, count_include_pad, seed):
+def test_avg_pool2d_matches_oracle(build, case, dtype, count_include_pad, seed):
     # Examples: kernel = padded input, stride > kernel, 1x1 kernel, ceil mode with the last
     # window hanging over the right padding (its divisor stops at the padding).
     shape, (kernel_size, stride, padding, _), ceil_mode = case
@@ -173,7 +176,7 @@ def test_avg_pool2d_matches_oracle(case, dtype, count_include_pad, seed):
     assert_close(dx, dx_ref, dtype, np.abs(dy).max())
 
 
-def test_avg_pool2d_divisor_stops_at_the_padding():
+def test_avg_pool2d_divisor_stops_at_the_padding(build):
     # H = W = 6, K = 3, S = 2, P = 1, ceil mode: 4 windows per axis starting at -1, 1, 3, 5.
     # The last covers row 5 and the padding row 6, and would reach row 7 beyond the padding:
     # torch's divisor counts 2 rows for it, not 3. On an input of ones the output is
@@ -190,7 +193,7 @@ def test_avg_pool2d_divisor_stops_at_the_padding():
 # --------------------------------------------------------------------- adaptive average pool
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(
     st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 8), st.integers(1, 8)),
     st.integers(1, 10),
@@ -201,7 +204,7 @@ def test_avg_pool2d_divisor_stops_at_the_padding():
 @example((1, 1, 7, 5), 3, 2, np.float32, 0)  # output sizes not dividing the input
 @example((1, 2, 3, 2), 5, 7, np.float64, 1)  # output larger than the input
 @example((2, 1, 6, 6), 1, 1, np.float32, 2)  # global average pooling
-def test_adaptive_avg_pool2d_matches_oracle(shape, OH, OW, dtype, seed):
+def test_adaptive_avg_pool2d_matches_oracle(build, shape, OH, OW, dtype, seed):
     x = random_array(seed, shape, dtype)
     y = adaptive_avg_pool2d_forward(x, (OH, OW))
     y_ref = reference.adaptive_avg_pool2d_forward(x, (OH, OW))

@@ -18,7 +18,9 @@ work stays in the input dtype.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from tinycnn.kernels.threads import parallel_kernel
 
 
 def batch_norm_train_forward(x, weight, bias, eps):
@@ -40,11 +42,11 @@ def batch_norm_train_forward(x, weight, bias, eps):
     mean = np.empty(C, dtype=x.dtype)
     var = np.empty(C, dtype=x.dtype)
     invstd = np.empty(C, dtype=x.dtype)
-    _batch_norm_train_forward_loop(x, weight, bias, eps, y, mean, var, invstd)
+    _batch_norm_train_forward_loop(x, weight, bias, eps, y, mean, var, invstd, work=x.size)
     return y, mean, var, invstd
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _batch_norm_train_forward_loop(x, weight, bias, eps, y, mean, var, invstd):
     """Fill y, mean, var and invstd in place.
 
@@ -95,11 +97,11 @@ def batch_norm_eval_forward(x, running_mean, running_var, weight, bias, eps):
     """
     y = np.empty_like(x)
     eps = x.dtype.type(eps)
-    _batch_norm_eval_forward_loop(x, running_mean, running_var, weight, bias, eps, y)
+    _batch_norm_eval_forward_loop(x, running_mean, running_var, weight, bias, eps, y, work=x.size)
     return y
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _batch_norm_eval_forward_loop(x, running_mean, running_var, weight, bias, eps, y):
     """Fill y in place.
 
@@ -142,11 +144,11 @@ def batch_norm_train_backward(dy, x, mean, invstd, weight):
     dx = np.empty_like(x)
     dweight = np.empty(C, dtype=x.dtype)
     dbias = np.empty(C, dtype=x.dtype)
-    _batch_norm_train_backward_loop(dy, x, mean, invstd, weight, dx, dweight, dbias)
+    _batch_norm_train_backward_loop(dy, x, mean, invstd, weight, dx, dweight, dbias, work=x.size)
     return dx, dweight, dbias
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _batch_norm_train_backward_loop(dy, x, mean, invstd, weight, dx, dweight, dbias):
     """Fill dx, dweight and dbias in place.
 
@@ -207,12 +209,12 @@ def batch_norm_eval_backward(dy, x, running_mean, running_var, weight, eps):
     dbias = np.empty(C, dtype=x.dtype)
     eps = x.dtype.type(eps)
     _batch_norm_eval_backward_loop(
-        dy, x, running_mean, running_var, weight, eps, dx, dweight, dbias
+        dy, x, running_mean, running_var, weight, eps, dx, dweight, dbias, work=x.size
     )
     return dx, dweight, dbias
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _batch_norm_eval_backward_loop(
     dy, x, running_mean, running_var, weight, eps, dx, dweight, dbias
 ):

@@ -5,17 +5,24 @@ the convolution becomes a single matrix product (see ``conv.py``). col2im is its
 it adds every column entry back onto the input pixel it was copied from, which is what the
 backward pass of a convolution needs.
 
-Row ``c*KH*KW + kh*KW + kw`` of the column matrix of image ``n`` holds, for every output
-pixel ``(oh, ow)`` (column ``oh*OW + ow``), the input pixel that kernel tap ``(kh, kw)`` of
-channel ``c`` sees there::
+The images of a batch sit side by side in the column matrix, so that the whole batch is
+one matrix of C*KH*KW rows and N*OH*OW columns and the convolution one GEMM. Row
+``c*KH*KW + kh*KW + kw`` holds, for image ``n`` and every output pixel ``(oh, ow)``, the
+input pixel that kernel tap ``(kh, kw)`` of channel ``c`` sees there::
 
     ih = oh*SH - PH + kh*DH
     iw = ow*SW - PW + kw*DW
-    cols[n, c*KH*KW + kh*KW + kw, oh*OW + ow] = x[n, c, ih, iw]   (0 in the padding)
+    cols[c*KH*KW + kh*KW + kw, n, oh*OW + ow] = x[n, c, ih, iw]   (0 in the padding)
+
+The kernels do not test every pixel against the image border: for each tap they work out
+the range of output positions whose input lies inside the image (`_inside_range`), copy
+that range and zero the rest.
 """
 
 import numpy as np
 from numba import njit, prange
+
+from tinycnn.kernels.threads import parallel_kernel
 
 
 @njit(cache=True)
@@ -39,23 +46,34 @@ def conv_output_size(size, kernel, stride, padding, dilation):
 
 
 @njit(cache=True)
-def _inside(index, size):
-    """True if ``index`` falls on a real pixel of an axis of length ``size``, not padding."""
-    return 0 <= index < size
+def _inside_range(out_size, stride, padding, dilation, tap, size):
+    """Output positions ``[first, stop)`` at which kernel tap ``tap`` reads a real pixel.
+
+    Output position o reads input ``i = o*S - P + tap*D``; ``0 <= i < size`` holds for
+    ``ceil((P - tap*D) / S) <= o <= floor((size - 1 + P - tap*D) / S)``. Positions before
+    ``first`` and from ``stop`` on read padding. (``//`` floors, also for negatives.)
+    """
+    offset = padding - tap * dilation
+    first = min(max(0, -(-offset // stride)), out_size)
+    stop = max(min(out_size, (size - 1 + offset) // stride + 1), first)
+    return first, stop
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def im2col_into(x, KH, KW, SH, SW, PH, PW, DH, DW, cols):
     """Fill ``cols`` with the column matrix of ``x`` (see :func:`im2col`).
 
     Every entry of ``cols`` is written, padding included, so ``cols`` may hold stale data.
+    Call with ``work=cols.size`` (see `threads.parallel_kernel`).
 
     Loop::
 
-        for (n, c) in N x C, in parallel:
-            for kh, kw, oh, ow:
-                ih, iw = oh*SH - PH + kh*DH, ow*SW - PW + kw*DW
-                cols[n, c*KH*KW + kh*KW + kw, oh*OW + ow] = x[n, c, ih, iw] or 0 if outside
+        for (n, c, kh) in N x C x KH, in parallel:
+            for kw, oh:
+                row = c*KH*KW + kh*KW + kw
+                ih = oh*SH - PH + kh*DH
+                cols[row, n, oh*OW + ow] = x[n, c, ih, ow*SW - PW + kw*DW] for the ow inside
+                                           the image, 0 for the others
 
     Args:
         x: input images.
@@ -64,40 +82,47 @@ def im2col_into(x, KH, KW, SH, SW, PH, PW, DH, DW, cols):
 
     Shape:
         - x: (N, C, H, W)
-        - cols: (N, C*KH*KW, OH*OW), OH and OW from :func:`conv_output_size`
+        - cols: (C*KH*KW, N, OH*OW), OH and OW from :func:`conv_output_size`
     """
     N, C, H, W = x.shape
     OH = conv_output_size(H, KH, SH, PH, DH)
     OW = conv_output_size(W, KW, SW, PW, DW)
-    # Race-free: plane (n, c) writes only its own KH*KW rows of cols[n].
-    for plane in prange(N * C):
-        n = plane // C
-        c = plane % C
-        for kh in range(KH):
-            for kw in range(KW):
-                row = (c * KH + kh) * KW + kw
-                for oh in range(OH):
-                    ih = oh * SH - PH + kh * DH
-                    for ow in range(OW):
-                        iw = ow * SW - PW + kw * DW
-                        if _inside(ih, H) and _inside(iw, W):
-                            cols[n, row, oh * OW + ow] = x[n, c, ih, iw]
-                        else:
-                            cols[n, row, oh * OW + ow] = 0
+    zero = cols.dtype.type(0)
+    # Race-free: task (n, c, kh) writes only rows (c, kh, 0..KW-1) of image n's columns.
+    for task in prange(N * C * KH):
+        n = task // (C * KH)
+        c = task // KH % C
+        kh = task % KH
+        oh_first, oh_stop = _inside_range(OH, SH, PH, DH, kh, H)
+        for kw in range(KW):
+            ow_first, ow_stop = _inside_range(OW, SW, PW, DW, kw, W)
+            count = ow_stop - ow_first
+            out = cols[(c * KH + kh) * KW + kw, n]  # (OH*OW,)
+            for oh in range(OH):
+                row = out[oh * OW : (oh + 1) * OW]  # (OW,)
+                if oh < oh_first or oh >= oh_stop:
+                    row[:] = zero
+                    continue
+                ih = oh * SH - PH + kh * DH
+                iw_first = ow_first * SW - PW + kw * DW
+                row[:ow_first] = zero
+                row[ow_first:ow_stop] = x[n, c, ih, iw_first : iw_first + count * SW : SW]
+                row[ow_stop:] = zero
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx):
     """Overwrite ``dx`` with the scatter-add of ``cols`` onto the input pixels (see :func:`col2im`).
+
+    Call with ``work=cols.size`` (see `threads.parallel_kernel`).
 
     Loop::
 
         for (n, c) in N x C, in parallel:
             dx[n, c] = 0
-            for kh, kw, oh, ow:
+            for kh, kw, oh, ow whose (ih, iw) is inside the image:
                 ih, iw = oh*SH - PH + kh*DH, ow*SW - PW + kw*DW
-                if (ih, iw) is inside the image:
-                    dx[n, c, ih, iw] += cols[n, c*KH*KW + kh*KW + kw, oh*OW + ow]
+                dx[n, c, ih, iw] += cols[c*KH*KW + kh*KW + kw, n, oh*OW + ow]
 
     Args:
         cols: column matrix, as made by :func:`im2col`.
@@ -105,7 +130,7 @@ def col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx):
         dx: output, written in place; its shape gives the image size.
 
     Shape:
-        - cols: (N, C*KH*KW, OH*OW)
+        - cols: (C*KH*KW, N, OH*OW)
         - dx: (N, C, H, W)
     """
     N, C, H, W = dx.shape
@@ -117,16 +142,18 @@ def col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx):
         c = plane % C
         dx[n, c] = 0
         for kh in range(KH):
+            oh_first, oh_stop = _inside_range(OH, SH, PH, DH, kh, H)
             for kw in range(KW):
-                row = (c * KH + kh) * KW + kw
-                for oh in range(OH):
+                ow_first, ow_stop = _inside_range(OW, SW, PW, DW, kw, W)
+                column = cols[(c * KH + kh) * KW + kw, n]  # (OH*OW,)
+                count = ow_stop - ow_first
+                for oh in range(oh_first, oh_stop):
                     ih = oh * SH - PH + kh * DH
-                    if not _inside(ih, H):
-                        continue
-                    for ow in range(OW):
-                        iw = ow * SW - PW + kw * DW
-                        if _inside(iw, W):
-                            dx[n, c, ih, iw] += cols[n, row, oh * OW + ow]
+                    iw_first = ow_first * SW - PW + kw * DW
+                    pixels = dx[n, c, ih, iw_first : iw_first + count * SW : SW]  # (count,)
+                    entries = column[oh * OW + ow_first : oh * OW + ow_stop]  # (count,)
+                    for i in range(count):
+                        pixels[i] += entries[i]
 
 
 def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
@@ -140,25 +167,25 @@ def im2col(x, KH, KW, SH, SW, PH, PW, DH, DW):
         DH, DW: dilation (spacing between kernel taps).
 
     Returns:
-        A new array ``cols``, same dtype as ``x``; row ``c*KH*KW + kh*KW + kw``, column
-        ``oh*OW + ow`` holds ``x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW]`` (0 in the
-        padding).
+        A new array ``cols``, same dtype as ``x``; ``cols[c*KH*KW + kh*KW + kw, n,
+        oh*OW + ow]`` holds ``x[n, c, oh*SH - PH + kh*DH, ow*SW - PW + kw*DW]`` (0 in the
+        padding). ``cols.reshape(C*KH*KW, N*OH*OW)`` is the column matrix of the batch.
 
     Shape:
         - x: (N, C, H, W)
-        - cols: (N, C*KH*KW, OH*OW) with ``OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1``
+        - cols: (C*KH*KW, N, OH*OW) with ``OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1``
           and ``OW`` likewise.
 
     Example:
         >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
-        >>> im2col(x, 2, 2, 2, 2, 0, 0, 1, 1)[0, :, 0]  # the top-left 2x2 window
+        >>> im2col(x, 2, 2, 2, 2, 0, 0, 1, 1)[:, 0, 0]  # the top-left 2x2 window
         array([0., 1., 4., 5.])
     """
     N, C, H, W = x.shape
     OH = conv_output_size(H, KH, SH, PH, DH)
     OW = conv_output_size(W, KW, SW, PW, DW)
-    cols = np.empty((N, C * KH * KW, OH * OW), dtype=x.dtype)
-    im2col_into(x, KH, KW, SH, SW, PH, PW, DH, DW, cols)
+    cols = np.empty((C * KH * KW, N, OH * OW), dtype=x.dtype)
+    im2col_into(x, KH, KW, SH, SW, PH, PW, DH, DW, cols, work=cols.size)
     return cols
 
 
@@ -177,9 +204,9 @@ def col2im(cols, x_shape, KH, KW, SH, SW, PH, PW, DH, DW):
         A new array ``dx`` of shape ``x_shape``, same dtype as ``cols``.
 
     Shape:
-        - cols: (N, C*KH*KW, OH*OW)
+        - cols: (C*KH*KW, N, OH*OW)
         - dx: (N, C, H, W)
     """
     dx = np.empty(x_shape, dtype=cols.dtype)
-    col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx)
+    col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx, work=cols.size)
     return dx

@@ -12,7 +12,9 @@ further back than forward.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from tinycnn.kernels.threads import parallel_kernel
 
 
 def local_response_norm_forward(x, size, alpha, beta, k):
@@ -33,11 +35,13 @@ def local_response_norm_forward(x, size, alpha, beta, k):
     dtype = x.dtype.type
     y = np.empty_like(x)
     scale = np.empty_like(x)
-    _lrn_forward_loop(x, y, scale, size, dtype(alpha / size), dtype(beta), dtype(k))
+    _lrn_forward_loop(
+        x, y, scale, size, dtype(alpha / size), dtype(beta), dtype(k), work=x.size * size
+    )
     return y, scale
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _lrn_forward_loop(x, y, scale, size, alpha_over_size, beta, k):
     """Fill y and scale in place.
 
@@ -90,11 +94,11 @@ def local_response_norm_backward(dy, x, y, scale, size, alpha, beta):
     dx = np.empty_like(x)
     ratio = np.empty_like(x)  # workspace for dy * y / scale
     coeff = dtype(2.0 * alpha * beta / size)
-    _lrn_backward_loop(dy, x, y, scale, dx, ratio, size, coeff, dtype(beta))
+    _lrn_backward_loop(dy, x, y, scale, dx, ratio, size, coeff, dtype(beta), work=x.size * size)
     return dx
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _lrn_backward_loop(dy, x, y, scale, dx, ratio, size, coeff, beta):
     """Fill dx in place, using ratio as a workspace.
 

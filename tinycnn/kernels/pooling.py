@@ -12,6 +12,8 @@ arrays, output size >= 1, padding <= kernel // 2. Outputs keep the input dtype.
 import numpy as np
 from numba import njit, prange
 
+from tinycnn.kernels.threads import parallel_kernel
+
 
 def pooled_output_size(size, kernel, stride, padding, dilation, ceil_mode):
     """Number of pooling windows along one spatial axis, by torch's rule.
@@ -68,11 +70,11 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode):
     OW = pooled_output_size(W, KW, SW, PW, DW, ceil_mode)
     y = np.empty((N, C, OH, OW), dtype=x.dtype)
     indices = np.empty((N, C, OH, OW), dtype=np.int64)
-    _max_pool2d_forward_loop(x, y, indices, KH, KW, SH, SW, PH, PW, DH, DW)
+    _max_pool2d_forward_loop(x, y, indices, KH, KW, SH, SW, PH, PW, DH, DW, work=x.size)
     return y, indices
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _max_pool2d_forward_loop(x, y, indices, KH, KW, SH, SW, PH, PW, DH, DW):
     """Fill y and indices in place.
 
@@ -130,11 +132,11 @@ def max_pool2d_backward(dy, indices, x_shape):
     N, C, H, W = x_shape
     dx = np.empty(x_shape, dtype=dy.dtype)
     # The indices are flat positions ih*W + iw, so the kernel sees each plane as flat.
-    _max_pool2d_backward_loop(dy, indices, dx.reshape(N, C, H * W))
+    _max_pool2d_backward_loop(dy, indices, dx.reshape(N, C, H * W), work=dx.size)
     return dx
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _max_pool2d_backward_loop(dy, indices, dx):
     """Scatter-add dy into dx, whose planes are flattened to H*W.
 
@@ -194,11 +196,11 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     OH = pooled_output_size(H, KH, SH, PH, 1, ceil_mode)
     OW = pooled_output_size(W, KW, SW, PW, 1, ceil_mode)
     y = np.empty((N, C, OH, OW), dtype=x.dtype)
-    _avg_pool2d_forward_loop(x, y, KH, KW, SH, SW, PH, PW, count_include_pad)
+    _avg_pool2d_forward_loop(x, y, KH, KW, SH, SW, PH, PW, count_include_pad, work=x.size)
     return y
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _avg_pool2d_forward_loop(x, y, KH, KW, SH, SW, PH, PW, count_include_pad):
     """Fill y in place.
 
@@ -240,11 +242,11 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, co
     """
     (KH, KW), (SH, SW), (PH, PW) = kernel_size, stride, padding
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _avg_pool2d_backward_loop(dy, dx, KH, KW, SH, SW, PH, PW, count_include_pad)
+    _avg_pool2d_backward_loop(dy, dx, KH, KW, SH, SW, PH, PW, count_include_pad, work=dx.size)
     return dx
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _avg_pool2d_backward_loop(dy, dx, KH, KW, SH, SW, PH, PW, count_include_pad):
     """Scatter-add dy / divisor over each window of dx.
 
@@ -298,11 +300,11 @@ def adaptive_avg_pool2d_forward(x, output_size):
     N, C = x.shape[:2]
     OH, OW = output_size
     y = np.empty((N, C, OH, OW), dtype=x.dtype)
-    _adaptive_avg_pool2d_forward_loop(x, y)
+    _adaptive_avg_pool2d_forward_loop(x, y, work=x.size)
     return y
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _adaptive_avg_pool2d_forward_loop(x, y):
     """Fill y in place.
 
@@ -340,11 +342,11 @@ def adaptive_avg_pool2d_backward(dy, x_shape):
         dy: (N, C, OH, OW); dx: (N, C, H, W).
     """
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _adaptive_avg_pool2d_backward_loop(dy, dx)
+    _adaptive_avg_pool2d_backward_loop(dy, dx, work=dx.size)
     return dx
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _adaptive_avg_pool2d_backward_loop(dy, dx):
     """Scatter-add each dy element, divided by its window's size, over dx.
 

@@ -5,7 +5,9 @@ array is a view) and run `prange` over elements.
 """
 
 import numpy as np
-from numba import njit, prange
+from numba import prange
+
+from tinycnn.kernels.threads import parallel_kernel
 
 
 def relu_forward(x):
@@ -18,11 +20,11 @@ def relu_forward(x):
         y, a fresh array of x's shape and dtype.
     """
     y = np.empty(x.shape, dtype=x.dtype)  # C-contiguous, so y.ravel() is a view
-    _relu_forward_loop(x.ravel(), y.ravel())
+    _relu_forward_loop(x.ravel(), y.ravel(), work=x.size)
     return y
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _relu_forward_loop(x, y):
     """Fill the flat y in place.
 
@@ -49,11 +51,11 @@ def relu_backward(dy, y):
         dx, a fresh array of dy's shape and dtype.
     """
     dx = np.empty(dy.shape, dtype=dy.dtype)  # C-contiguous, so dx.ravel() is a view
-    _relu_backward_loop(dy.ravel(), y.ravel(), dx.ravel())
+    _relu_backward_loop(dy.ravel(), y.ravel(), dx.ravel(), work=dy.size)
     return dx
 
 
-@njit(parallel=True, cache=True)
+@parallel_kernel
 def _relu_backward_loop(dy, y, dx):
     """Fill the flat dx in place.
 
