@@ -15,6 +15,8 @@ For a weight of shape (out, in, *kernel), with receptive field r = prod(kernel):
 
 import math
 
+import numpy as np
+
 from tinycnn.rng import generator
 from tinycnn.tensor import Tensor
 
@@ -80,6 +82,18 @@ def _array(op, tensor):
     return tensor.data
 
 
+def _standard_draw(array, draw):
+    """Fill `array` in place from `draw` (a Generator's `random` or `standard_normal`).
+
+    Drawing straight into the array, in its own dtype, avoids a float64 temporary as large
+    as the weight (822 MB for VGG's first fully-connected layer) and a cast.
+    """
+    if array.dtype in (np.float32, np.float64) and array.flags.c_contiguous:
+        draw(dtype=array.dtype, out=array)
+    else:
+        array[...] = draw(size=array.shape)
+
+
 def _calculate_fan_in_and_fan_out(tensor):
     """(fan_in, fan_out) of a weight of shape (out, in, *kernel)."""
     shape = tensor.shape
@@ -103,7 +117,9 @@ def uniform_(tensor, a=0.0, b=1.0):
     array = _array("uniform_", tensor)
     if a > b:
         raise ValueError(f"uniform_: a must be <= b, got a={a}, b={b}")
-    array[...] = generator().uniform(a, b, size=array.shape)
+    _standard_draw(array, generator().random)  # U(0, 1)
+    array *= b - a
+    array += a
     return tensor
 
 
@@ -112,7 +128,9 @@ def normal_(tensor, mean=0.0, std=1.0):
     array = _array("normal_", tensor)
     if std < 0:
         raise ValueError(f"normal_: std must be >= 0, got {std}")
-    array[...] = generator().normal(mean, std, size=array.shape)
+    _standard_draw(array, generator().standard_normal)  # N(0, 1)
+    array *= std
+    array += mean
     return tensor
 
 
