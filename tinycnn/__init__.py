@@ -9,6 +9,7 @@ from tinycnn.gradcheck import gradcheck
 from tinycnn.io.weights import load, save
 from tinycnn.nn.functional import cat
 from tinycnn.rng import manual_seed
+from tinycnn.summary import summary
 from tinycnn.tensor import Tensor, is_grad_enabled, no_grad, tensor
 
 __all__ = [
@@ -20,5 +21,6 @@ __all__ = [
     "manual_seed",
     "no_grad",
     "save",
+    "summary",
     "tensor",
 ]
