@@ -3,10 +3,10 @@
 import argparse
 import sys
 
-from tinycnn.commands import check, predict
+from tinycnn.commands import check, predict, summary
 
 # Each entry is a module with add_parser(subparsers) and run(args); see tinycnn/commands.
-COMMANDS = (check, predict)
+COMMANDS = (check, predict, summary)
 DEFAULT_COMMAND = "check"
 
 
