@@ -17,8 +17,10 @@ The rules, per axis, for a layer whose input has (size, jump, start) = (r, j, s)
     conv or pooling with kernel k, stride t, padding p, dilation d; k' = d (k - 1) + 1:
                              r + (k' - 1) j,   j t,   s + ((k' - 1) / 2 - p) j
     adaptive average pooling from L to O positions: windows of about L / O positions, so
-                             k' = the longest window, t = L / O, p = 0
-                             (exact when O divides L; otherwise the jump is the average)
+                             k' = the longest window, t = L / O, p = 0. Exact when O
+                             divides L; otherwise the windows differ, and size is the
+                             largest field, jump the average spacing, start the first
+                             window's centre
     global pooling, flatten, anything that leaves no spatial axes: the whole map becomes one
                              position, whose field is the union of the map's fields
                              (adaptive pooling to O = 1)
