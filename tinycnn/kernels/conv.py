@@ -33,6 +33,7 @@ import threading
 import numpy as np
 
 from tinycnn.kernels.im2col import col2im_into, conv_output_size, im2col_into
+from tinycnn.kernels.threads import blas_threads_for
 
 # Largest column matrix (plus GEMM output) built at once; a chunk holds at least one image.
 WORKSPACE_BYTES = 64 * 2**20
@@ -59,6 +60,17 @@ class _Scratch(threading.local):
 
 
 _SCRATCH = _Scratch()
+
+
+def _matmul(a, b, out):
+    """``np.matmul(a, b, out=out)``, on one BLAS thread when each product is small.
+
+    Shape:
+        - a: (..., M, K), b: (..., K, N), out: (..., M, N)
+    """
+    M, K = a.shape[-2:]
+    with blas_threads_for(2 * M * K * b.shape[-1]):
+        np.matmul(a, b, out=out)
 
 
 def _is_pointwise(KH, KW, stride, padding):
@@ -159,7 +171,7 @@ def conv2d_forward(
     w_rows = w.reshape(G, OC // G, CG * KH * KW)  # (G, OC/G, C/G*KH*KW)
     if _is_pointwise(KH, KW, stride, padding):
         x_rows = x.reshape(N, G, CG, P)  # (N, G, C/G, P): image n's column matrix
-        np.matmul(w_rows, x_rows, out=y.reshape(N, G, OC // G, P))
+        _matmul(w_rows, x_rows, out=y.reshape(N, G, OC // G, P))
         if b is not None:
             y += b.reshape(1, OC, 1, 1)
         return y
@@ -168,7 +180,7 @@ def conv2d_forward(
         cols = _im2col_chunk(x[images], KH, KW, stride, padding, dilation, OH, OW)
         n = images.stop - images.start
         Y = _SCRATCH.array("gemm", (OC, n, P), x.dtype)
-        np.matmul(w_rows, cols.reshape(G, K // G, n * P), out=Y.reshape(G, OC // G, n * P))
+        _matmul(w_rows, cols.reshape(G, K // G, n * P), out=Y.reshape(G, OC // G, n * P))
         images_first = Y.transpose(1, 0, 2)  # (n, OC, P) view
         if b is None:
             np.copyto(y_rows[images], images_first)
@@ -221,14 +233,14 @@ def conv2d_backward_input(
     w_rows_t = w.reshape(G, OC // G, K // G).transpose(0, 2, 1)  # (G, C/G*KH*KW, OC/G)
     if _is_pointwise(KH, KW, stride, padding):
         dy_rows = dy.reshape(N, G, OC // G, P)  # (N, G, OC/G, P)
-        np.matmul(w_rows_t, dy_rows, out=dx.reshape(N, G, CG, P))
+        _matmul(w_rows_t, dy_rows, out=dx.reshape(N, G, CG, P))
         return dx
     dy_images = dy.reshape(N, OC, P)
     for images in _image_chunks(N, K, OC, P, dy.itemsize, max_workspace_bytes):
         n = images.stop - images.start
         dY = _side_by_side(dy_images[images])  # (OC, n*P)
         dcols = _SCRATCH.array("cols", (K, n, P), dy.dtype)
-        np.matmul(w_rows_t, dY.reshape(G, OC // G, n * P), out=dcols.reshape(G, K // G, n * P))
+        _matmul(w_rows_t, dY.reshape(G, OC // G, n * P), out=dcols.reshape(G, K // G, n * P))
         col2im_into(dcols, KH, KW, *stride, *padding, *dilation, dx[images], work=dcols.size)
     return dx
 
@@ -281,7 +293,7 @@ def conv2d_backward_weight(
         x_rows = x.reshape(N, G, CG, P)
         dy_rows_t = dy.reshape(N, G, OC // G, P).transpose(0, 1, 3, 2)  # (N, G, P, OC/G)
         for i in range(N):
-            np.matmul(x_rows[i], dy_rows_t[i], out=dw_t_part)
+            _matmul(x_rows[i], dy_rows_t[i], out=dw_t_part)
             dw_t += dw_t_part
     else:
         dy_images = dy.reshape(N, OC, P)
@@ -289,6 +301,6 @@ def conv2d_backward_weight(
             n = images.stop - images.start
             cols = _im2col_chunk(x[images], KH, KW, stride, padding, dilation, OH, OW)
             dY = _side_by_side(dy_images[images]).reshape(G, OC // G, n * P)
-            np.matmul(cols.reshape(G, K // G, n * P), dY.transpose(0, 2, 1), out=dw_t_part)
+            _matmul(cols.reshape(G, K // G, n * P), dY.transpose(0, 2, 1), out=dw_t_part)
             dw_t += dw_t_part
     return np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(w_shape)
