@@ -15,6 +15,7 @@ from tinycnn.models.densenet import densenet121, densenet161, densenet169, dense
 from tinycnn.models.googlenet import googlenet
 from tinycnn.models.googlenet_paper import googlenet_paper
 from tinycnn.models.resnet import resnet18, resnet34, resnet50, resnet101, resnet152
+from tinycnn.models.small_cnn import small_cnn
 from tinycnn.models.squeezenet import squeezenet1_0, squeezenet1_1
 from tinycnn.models.vgg import (
     vgg11,
@@ -36,6 +37,7 @@ _BUILDERS = {
         resnet18, resnet34, resnet50, resnet101, resnet152,
         densenet121, densenet161, densenet169, densenet201,
         squeezenet1_0, squeezenet1_1,
+        small_cnn,
     )
 }  # fmt: skip
 

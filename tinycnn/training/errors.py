@@ -1,0 +1,17 @@
+"""`TrainingError`: a problem with what the user asked for or gave, not a bug in tinycnn."""
+
+
+class TrainingError(Exception):
+    """An unknown name, a missing or corrupt file, a checkpoint that does not fit the run.
+
+    Its message is one line naming the value or file at fault; `tinycnn train` and
+    `tinycnn evaluate` print it without a traceback and exit with a non-zero status.
+    """
+
+
+class RunInterruptedError(Exception):
+    """Training was stopped by Ctrl-C (KeyboardInterrupt) after its last epoch was saved.
+
+    Its message is the one line `tinycnn train` prints: which epoch was saved where, and
+    how to continue.
+    """

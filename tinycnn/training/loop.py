@@ -1,0 +1,65 @@
+"""One epoch of training, and one pass of evaluation, over a DataLoader.
+
+    for epoch in range(epochs):
+        train = train_one_epoch(model, train_loader, optimizer, num_classes)
+        validation = evaluate(model, validation_loader, num_classes)
+        scheduler.step()
+
+Both return a `Meter` with the mean loss, the accuracy, the confusion matrix and the
+images per second of the pass.
+"""
+
+import tinycnn.nn.functional as F
+from tinycnn.tensor import no_grad
+from tinycnn.training.meter import Meter
+
+
+def train_one_epoch(model, loader, optimizer, num_classes, on_batch=None):
+    """Train on every batch of `loader` once: forward, loss, backward, update.
+
+    Args:
+        model: a Module returning class scores (N, K); put in training mode.
+        loader: a DataLoader of (images, labels) batches.
+        optimizer: a `tinycnn.optim` optimizer over the model's parameters.
+        num_classes: K.
+        on_batch: optional function called with the Meter after each batch (the progress
+            bar draws itself from it; a test can raise KeyboardInterrupt in it).
+
+    Returns:
+        the epoch's Meter; its loss and accuracy are those of each batch before its update.
+    """
+    model.train()
+    meter = Meter(num_classes)
+    for images, labels in loader:  # (N, C, H, W) float32, (N,) int64
+        optimizer.zero_grad()
+        logits = model(images)  # (N, K)
+        loss = F.cross_entropy(logits, labels)
+        loss.backward()
+        optimizer.step()
+        meter.add(loss.item(), logits.data, labels.data)
+        if on_batch is not None:
+            on_batch(meter)
+    meter.stop()
+    return meter
+
+
+def evaluate(model, loader, num_classes):
+    """Score every batch of `loader` in evaluation mode, without recording gradients.
+
+    Evaluation mode makes BatchNorm use its running statistics and turns dropout off, so
+    the result does not depend on the batches and draws no random numbers.
+
+    Args:
+        model, loader, num_classes: as for `train_one_epoch`.
+
+    Returns:
+        a Meter over the whole loader.
+    """
+    model.eval()
+    meter = Meter(num_classes)
+    with no_grad():
+        for images, labels in loader:
+            logits = model(images)  # (N, K)
+            meter.add(F.cross_entropy(logits, labels).item(), logits.data, labels.data)
+    meter.stop()
+    return meter
