@@ -46,7 +46,12 @@ def add_parser(subparsers):
         help=f"one of {', '.join(recipe.OPTIMIZERS)} (default {defaults.optimizer}, "
         f"with Nesterov momentum {recipe.SGD_MOMENTUM})",
     )
-    option("--lr", type=float, help=f"learning rate (default: {_per_optimizer(recipe.DEFAULT_LR)})")
+    option(
+        "--lr",
+        type=float,
+        help=f"learning rate (default: {_per_optimizer(recipe.DEFAULT_LR)}; sgd's is tuned "
+        "for small_cnn on digits)",
+    )
     option(
         "--weight-decay", type=float, help=f"default: {_per_optimizer(recipe.DEFAULT_WEIGHT_DECAY)}"
     )

@@ -179,13 +179,7 @@ def _read_header(path, raw):
 def _optimizer_state(path, saved, arrays):
     """The optimizer's state dict in torch's layout, from the JSON part and its arrays."""
     try:
-        param_groups = [
-            {
-                key: tuple(value) if isinstance(value, list) and key != "params" else value
-                for key, value in group.items()
-            }
-            for group in saved["param_groups"]
-        ]  # fmt: skip  (JSON turned tuples such as Adam's betas into lists)
+        param_groups = [_group_from_json(group) for group in saved["param_groups"]]
         state = {}
         for index, scalars in saved["scalars"].items():
             state.setdefault(int(index), {}).update(scalars)
@@ -197,3 +191,12 @@ def _optimizer_state(path, saved, arrays):
             f"checkpoint: {path} has a corrupt optimizer state ({type(error).__name__}: {error})"
         ) from error
     return {"state": dict(sorted(state.items())), "param_groups": param_groups}
+
+
+def _group_from_json(group):
+    """A parameter group as saved, with the tuples JSON turned into lists (Adam's betas)
+    made tuples again; `params` stays a list, as in torch."""
+    return {
+        key: tuple(value) if isinstance(value, list) and key != "params" else value
+        for key, value in group.items()
+    }

@@ -1,11 +1,11 @@
 """The datasets `tinycnn train` knows by name, split into training, validation and test sets.
 
-    name         where it comes from                              images     test split
-    digits       shipped with tinycnn (`tinycnn.data.Digits`)     1 x 32 x 32   Digits(train=False)
-    mnist        --data-dir holding the four IDX files           1 x 28 x 28   the t10k files
-    cifar10      --data-dir = the cifar-10-batches-py directory  3 x 32 x 32   test_batch
-    imagefolder  --data-dir holding train/ and val/, each with   3 x S x S     val/
-                 one folder per class (Pillow decodes the files)
+    name         where it comes from                        images        test split
+    digits       shipped with tinycnn (tinycnn.data.Digits)  1 x 32 x 32   Digits(train=False)
+    mnist        --data-dir holding the four IDX files       1 x 28 x 28   the t10k files
+    cifar10      --data-dir: the cifar-10-batches-py dir     3 x 32 x 32   test_batch
+    imagefolder  --data-dir holding train/ and val/, each    3 x S x S     val/
+                 with one folder per class (read by Pillow)
 
 The validation set is carved out of the training set (a seeded random share of it), so
 choices can be tuned on it while the test set stays unseen until the end of the run.

@@ -241,6 +241,10 @@ def _run(session, out, on_batch, stream):
             _save(session, *paths)
             saved_epoch = epoch
         test = evaluate(session.model, loaders["test"], num_classes)
+    except TrainingError:  # e.g. an image file found corrupt when first read
+        if bar is not None:
+            bar.end_line()
+        raise
     except KeyboardInterrupt:
         if bar is not None:
             bar.end_line()
