@@ -175,14 +175,19 @@ def gemm_ceiling(layer):
     """NumPy matmul on the GEMMs an im2col convolution of ``layer`` must do, per group.
 
     Forward: Y (M x N) = W (M x K) @ cols (K x N). Backward: dcols (K x N) = W.T @ dY and
-    dW (M x K) = dY @ cols.T. Operands are allocated once, as a best case.
+    dW.T (K x M) = cols @ dY.T (OpenBLAS's faster orientation of dW = dY @ cols.T).
+    Operands are allocated once, as a best case.
     """
     M, N, K = layer.gemm_sizes
     rng = np.random.default_rng(0)
     w = rng.standard_normal((M, K), dtype=np.float32)
     cols = rng.standard_normal((K, N), dtype=np.float32)
     dY = rng.standard_normal((M, N), dtype=np.float32)
-    Y, dcols, dW = np.empty((M, N), np.float32), np.empty((K, N), np.float32), np.empty_like(w)
+    Y, dcols, dW_t = (
+        np.empty((M, N), np.float32),
+        np.empty((K, N), np.float32),
+        np.empty((K, M), np.float32),
+    )
 
     def forward():
         for _ in range(layer.groups):
@@ -192,7 +197,7 @@ def gemm_ceiling(layer):
         for _ in range(layer.groups):
             np.matmul(w, cols, out=Y)
             np.matmul(w.T, dY, out=dcols)
-            np.matmul(dY, cols.T, out=dW)
+            np.matmul(cols, dY.T, out=dW_t)
 
     return forward, forward_backward
 
@@ -297,7 +302,9 @@ def run_torch_in_child(quick, repeats, min_seconds):
     """Run the PyTorch measurements in a child process and return them."""
     command = [sys.executable, __file__, "--worker", "torch", "--repeats", str(repeats),
                "--min-seconds", str(min_seconds)] + (["--quick"] if quick else [])  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    # PyTorch gets the environment as the user set it, without tinycnn's thread settings.
+    env = {k: v for k, v in os.environ.items() if k not in threads.SET_BY_TINYCNN}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         print(f"PyTorch run failed; its columns are left out:\n{done.stderr}", file=sys.stderr)
         return None
@@ -316,7 +323,12 @@ def environment():
         "numba_threading_layer": numba.threading_layer(),
         "parallel_min_work": threads.PARALLEL_MIN_WORK,
         "load_average_1min": os.getloadavg()[0],
-        **{k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")},
+        "thread_variables": {
+            k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")
+        },
+        "thread_variables_set_by_tinycnn": threads.SET_BY_TINYCNN,
+        # OpenBLAS reads OPENBLAS_THREAD_TIMEOUT when NumPy loads, which was before tinycnn.
+        "openblas_timeout_effective": "OPENBLAS_THREAD_TIMEOUT" not in threads.SET_BY_TINYCNN,
     }
 
 

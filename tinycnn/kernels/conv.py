@@ -63,14 +63,22 @@ _SCRATCH = _Scratch()
 
 
 def _matmul(a, b, out):
-    """``np.matmul(a, b, out=out)``, on one BLAS thread when each product is small.
+    """``np.matmul(a, b, out=out)`` as one 2-D BLAS call per matrix of the stack.
+
+    NumPy's stacked matmul ran 2x slower than this loop when ``a`` is broadcast over the
+    stack (the weights of a 1x1 convolution against N images; measured on these machines).
+    Small products run on one BLAS thread (see `threads.blas_threads_for`).
 
     Shape:
-        - a: (..., M, K), b: (..., K, N), out: (..., M, N)
+        - a: (..., M, K), b: (..., K, N), out: (..., M, N); the leading axes broadcast
     """
     M, K = a.shape[-2:]
+    stack = out.shape[:-2]
+    a = np.broadcast_to(a, stack + a.shape[-2:])
+    b = np.broadcast_to(b, stack + b.shape[-2:])
     with blas_threads_for(2 * M * K * b.shape[-1]):
-        np.matmul(a, b, out=out)
+        for index in np.ndindex(stack):
+            np.matmul(a[index], b[index], out=out[index])
 
 
 def _is_pointwise(KH, KW, stride, padding):

@@ -18,11 +18,12 @@ pool runs the `prange` loops. Left at their defaults they fight:
   thread (measured on a loaded machine: a ResNet-18 forward of one 64x64 image took
   144-316 ms with two OpenBLAS threads on every GEMM and 28 ms with one).
 
-This module sets the two variables with `os.environ.setdefault`, so a value the user set
-wins. It must run before the thread pools start: Numba's OpenMP library reads its variable
-when the first parallel loop runs, which is always later than this import, but OpenBLAS
-reads its own when NumPy is imported, so ``OPENBLAS_THREAD_TIMEOUT`` only takes effect
-when NumPy was not imported yet (set it in the shell to be sure).
+This module sets the two variables only where the user has not, so a value the user set
+wins; `SET_BY_TINYCNN` lists what it set. It must run before the thread pools start:
+Numba's OpenMP library reads its variable when the first parallel loop runs, which is
+always later than this import, but OpenBLAS reads its own when NumPy is imported, so
+``OPENBLAS_THREAD_TIMEOUT`` only takes effect when NumPy was not imported yet (set it in
+the shell to be sure).
 """
 
 import contextlib
@@ -31,8 +32,12 @@ import glob
 import os
 import types
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+# The variables this module set (those the user had not), so that a program that starts
+# another framework in a child process can hand it the environment without them.
+SET_BY_TINYCNN = {}
+for _name, _value in (("OMP_WAIT_POLICY", "PASSIVE"), ("OPENBLAS_THREAD_TIMEOUT", "4")):
+    if _name not in os.environ:
+        os.environ[_name] = SET_BY_TINYCNN[_name] = _value
 
 # The variables above must be set before NumPy and Numba load.
 import numpy as np  # noqa: E402
