@@ -180,8 +180,6 @@ def test_output_shapes_on_a_small_input():
 def test_bad_arguments_are_refused():
     with pytest.raises(NotImplementedError, match="memory_efficient=True"):
         densenet121(memory_efficient=True)
-    with pytest.raises(NotImplementedError, match="weights"):
-        densenet121(weights="densenet121.pth")
 
 
 def set_running_statistics(model, seed=2):

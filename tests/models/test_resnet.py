@@ -192,8 +192,6 @@ def test_bad_arguments_are_refused():
         resnet50(replace_stride_with_dilation=[True, True])
     with pytest.raises(ValueError, match="layers must hold 4"):
         ResNet(BasicBlock, [2, 2, 2])
-    with pytest.raises(NotImplementedError, match="weights"):
-        resnet18(weights="resnet18.pth")
 
 
 def test_resnet18_training_step_at_224_gives_finite_gradients_for_every_parameter():
