@@ -133,3 +133,15 @@ def test_a_pickled_object_array_in_a_npz_is_refused(tmp_path):
     path = tmp_path / "objects.npz"
     np.savez(path, w=np.array([{"a": 1}], dtype=object))
     fails_with_one_line(path, "allow_pickle=False")
+
+
+def test_an_encrypted_entry_is_a_clear_error(tmp_path):
+    path = sample_files(tmp_path)["tinycnn.npz"]
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.infolist()[0]
+    central = data.index(b"PK\x01\x02")  # the first entry's central directory header
+    for flags in (info.header_offset + 6, central + 8):  # local and central "general flags"
+        data[flags] |= 0x01  # bit 0: encrypted
+    path.write_bytes(bytes(data))
+    fails_with_one_line(path, "encrypted")

@@ -182,3 +182,14 @@ def test_a_storage_shorter_than_its_pickle_says_is_refused(tmp_path):
     path = edited(tmp_path, SIZE, SIZE, storage=bytes(24))  # 3 float64, not 4
     with pytest.raises(WeightFileError, match=r"must hold 4 elements .* \(32 bytes\), got 24"):
         tinycnn.load(path)
+
+
+def test_a_memo_index_out_of_reach_is_refused_before_unpickling(tmp_path):
+    # LONG_BINPUT 4,000,000,000: Python's unpickler would grow its memo to 32 GB
+    data = b"\x80\x02N" + b"r" + (4_000_000_000).to_bytes(4, "little") + b"."
+    for path in (
+        zip_pth(tmp_path / "memo.pth", data),
+        legacy_pth(tmp_path / "memo_legacy.pth", data),
+    ):
+        with pytest.raises(WeightFileError, match="stores to memo index 4000000000"):
+            tinycnn.load(path)

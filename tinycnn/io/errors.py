@@ -1,4 +1,18 @@
-"""The error every reader raises for a weight file it cannot read."""
+"""The errors a reader raises for a weight file it cannot read."""
+
+import zipfile
+
+# What zipfile raises for a damaged archive: bad headers or checksums, an early end, an
+# undecodable name (UnicodeDecodeError, a ValueError), a method or flag it does not support,
+# an encrypted entry (RuntimeError). The readers turn them into WeightFileError.
+CORRUPT_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
 class WeightFileError(ValueError):

@@ -4,7 +4,7 @@ import zipfile
 
 import numpy as np
 
-from tinycnn.io.errors import WeightFileError
+from tinycnn.io.errors import CORRUPT_ZIP_ERRORS, WeightFileError
 
 # What a .npz file can hold here: every number type NumPy has (no strings, no objects).
 DTYPES = frozenset(
@@ -29,7 +29,7 @@ def read(file):
     try:
         with np.load(file, allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+    except CORRUPT_ZIP_ERRORS as error:  # numpy's own (a bad .npy) are ValueErrors
         raise WeightFileError(f"not a readable .npz archive ({error})") from None
     for name, value in arrays.items():
         if not isinstance(value, np.ndarray):  # np.load hands out other members as bytes

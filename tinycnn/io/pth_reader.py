@@ -29,7 +29,7 @@ import numpy as np
 
 from tinycnn.io import torch_pickle
 from tinycnn.io.bfloat16 import bfloat16_to_float32
-from tinycnn.io.errors import RefusedPickleError, WeightFileError
+from tinycnn.io.errors import CORRUPT_ZIP_ERRORS, RefusedPickleError, WeightFileError
 from tinycnn.io.torch_dtypes import BFLOAT16
 
 ZIP_SIGNATURE = b"PK\x03\x04"  # how every zip archive starts
@@ -63,7 +63,7 @@ def read(file):
 def _read_zip(file):
     try:
         archive = zipfile.ZipFile(file)
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
+    except CORRUPT_ZIP_ERRORS as error:
         raise WeightFileError(f"truncated or corrupt zip archive ({error})") from None
     with archive:
         entries = {info.filename: info for info in archive.infolist()}
@@ -125,7 +125,7 @@ def _read_entry(archive, info):
     try:
         with archive.open(info) as entry:
             return entry.read()
-    except (zipfile.BadZipFile, EOFError, OSError) as error:
+    except CORRUPT_ZIP_ERRORS as error:
         raise WeightFileError(f"entry {info.filename} is truncated or corrupt ({error})") from None
 
 
