@@ -27,3 +27,18 @@ def test_a_failure_midway_keeps_the_old_file_and_leaves_no_temporary(tmp_path, e
         atomic_write(path, write_half_then_fail)
     assert path.read_bytes() == b"old and precious"
     assert os.listdir(tmp_path) == ["weights.bin"]
+
+
+def test_new_files_get_the_umask_permissions_and_replacements_keep_theirs(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        fresh = tmp_path / "fresh.bin"
+        atomic_write(fresh, lambda f: f.write(b"x"))
+        assert fresh.stat().st_mode & 0o777 == 0o644
+        kept = tmp_path / "kept.bin"
+        kept.write_bytes(b"old")
+        kept.chmod(0o600)
+        atomic_write(kept, lambda f: f.write(b"new"))
+        assert kept.stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(umask)

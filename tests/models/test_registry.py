@@ -17,10 +17,10 @@ TORCHVISION_BUILDERS = [
 ]
 
 
-def test_every_torchvision_builder_and_the_paper_variants_are_listed():
+def test_every_torchvision_builder_the_paper_variants_and_small_cnn_are_listed():
     assert len(TORCHVISION_BUILDERS) == 21
     assert models.list_models() == sorted(
-        [*TORCHVISION_BUILDERS, "alexnet_paper", "googlenet_paper"]
+        [*TORCHVISION_BUILDERS, "alexnet_paper", "googlenet_paper", "small_cnn"]
     )
     for name in models.list_models():
         assert getattr(models, name).__name__ == name

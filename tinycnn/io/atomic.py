@@ -21,6 +21,9 @@ def atomic_write(path, write):
         dir=directory, prefix=f".{os.path.basename(path)}.", suffix=".tmp"
     )
     try:
+        # mkstemp creates the file readable by its owner only; give it the permissions a
+        # plain open() would have given (those of the file it replaces, else the umask's).
+        os.chmod(temporary, _permissions(path))
         with os.fdopen(descriptor, "wb") as file:
             write(file)
             file.flush()
@@ -29,3 +32,13 @@ def atomic_write(path, write):
     except BaseException:  # also KeyboardInterrupt: never leave the temporary behind
         os.unlink(temporary)
         raise
+
+
+def _permissions(path):
+    """The mode bits of an existing `path`, else 0o666 less the process's umask."""
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        umask = os.umask(0)  # reading the umask means setting it; put it back at once
+        os.umask(umask)
+        return 0o666 & ~umask
