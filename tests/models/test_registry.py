@@ -16,11 +16,13 @@ TORCHVISION_BUILDERS = [
     "squeezenet1_1",
 ]
 
+CIFAR_BUILDERS = [f"{kind}{depth}" for kind in ("resnet", "plain") for depth in (20, 32, 44, 56)]
+
 
 def test_every_torchvision_builder_the_paper_variants_and_small_cnn_are_listed():
     assert len(TORCHVISION_BUILDERS) == 21
     assert models.list_models() == sorted(
-        [*TORCHVISION_BUILDERS, "alexnet_paper", "googlenet_paper", "small_cnn"]
+        [*TORCHVISION_BUILDERS, "alexnet_paper", "googlenet_paper", "small_cnn", *CIFAR_BUILDERS]
     )
     for name in models.list_models():
         assert getattr(models, name).__name__ == name

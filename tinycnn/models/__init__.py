@@ -7,10 +7,21 @@
 
 Builders take torchvision's arguments (`num_classes=1000`, `weights=None`, ...) and give
 the same state-dict keys and parameter counts. `alexnet_paper` and `googlenet_paper` are
-the networks as their papers describe them, which torchvision does not have.
+the networks as their papers describe them, which torchvision does not have; `resnet20/32/44/56`
+and `plain20/32/44/56` the paper's CIFAR-10 networks (cifar_resnet.py).
 """
 
 from tinycnn.models.alexnet import alexnet, alexnet_paper
+from tinycnn.models.cifar_resnet import (
+    plain20,
+    plain32,
+    plain44,
+    plain56,
+    resnet20,
+    resnet32,
+    resnet44,
+    resnet56,
+)
 from tinycnn.models.densenet import densenet121, densenet161, densenet169, densenet201
 from tinycnn.models.googlenet import googlenet
 from tinycnn.models.googlenet_paper import googlenet_paper
@@ -38,6 +49,7 @@ _BUILDERS = {
         densenet121, densenet161, densenet169, densenet201,
         squeezenet1_0, squeezenet1_1,
         small_cnn,
+        resnet20, resnet32, resnet44, resnet56, plain20, plain32, plain44, plain56,
     )
 }  # fmt: skip
 
@@ -55,9 +67,7 @@ def get_model(name, **kwargs):
         kwargs: passed to the builder (`num_classes`, `weights`, ...).
     """
     if name not in _BUILDERS:
-        raise ValueError(
-            f"get_model: name must be one of {', '.join(list_models())}, got {name!r}"
-        )
+        raise ValueError(f"get_model: name must be one of {', '.join(list_models())}, got {name!r}")
     return _BUILDERS[name](**kwargs)
 
 
