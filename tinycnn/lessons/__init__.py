@@ -18,12 +18,20 @@ from tinycnn.lessons import (
     dense_block,
     inception,
     receptive_field,
+    vanishing_gradients,
 )
 
 # In teaching order: the analytic lessons first, then the measured ones.
 _LESSONS = {
     lesson.NAME: lesson
-    for lesson in (receptive_field, alexnet_rf, inception, bottleneck, dense_block)
+    for lesson in (
+        receptive_field,
+        alexnet_rf,
+        inception,
+        bottleneck,
+        dense_block,
+        vanishing_gradients,
+    )
 }
 
 
