@@ -290,18 +290,15 @@ def jit_start_up():
             "cache_misses": misses}  # fmt: skip
 
 
-def run_worker(implementation, quick, repeats, min_seconds):
-    """Measure one implementation over the layer table (in this process)."""
-    make = IMPLEMENTATIONS[implementation]
-    return [
-        measure(implementation, make, layer, repeats, min_seconds) for layer in layers_for(quick)
-    ]
+def run_torch_in_child(layer_index, quick, repeats, min_seconds):
+    """Measure PyTorch on one layer of the table in a child process; None if it failed.
 
-
-def run_torch_in_child(quick, repeats, min_seconds):
-    """Run the PyTorch measurements in a child process and return them."""
-    command = [sys.executable, __file__, "--worker", "torch", "--repeats", str(repeats),
-               "--min-seconds", str(min_seconds)] + (["--quick"] if quick else [])  # fmt: skip
+    One child per layer, run just before tinycnn's measurement of the same layer, so that
+    both see the same load on a shared machine.
+    """
+    command = [sys.executable, __file__, "--worker", "torch", "--layer", str(layer_index),
+               "--repeats", str(repeats), "--min-seconds", str(min_seconds)]  # fmt: skip
+    command += ["--quick"] if quick else []
     # PyTorch gets the environment as the user set it, without tinycnn's thread settings.
     env = {k: v for k, v in os.environ.items() if k not in threads.SET_BY_TINYCNN}
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
@@ -376,12 +373,15 @@ def main(argv=None):
     parser.add_argument("--min-seconds", type=float, default=None)
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
     parser.add_argument("--worker", choices=["torch"], help=argparse.SUPPRESS)
+    parser.add_argument("--layer", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     repeats = args.repeats or (1 if args.quick else 3)
     min_seconds = args.min_seconds if args.min_seconds is not None else (0 if args.quick else 1)
 
-    if args.worker:  # child process: print the measurements as JSON and stop
-        print(json.dumps(run_worker(args.worker, args.quick, repeats, min_seconds)))
+    if args.worker:  # child process: measure one layer, print the figures as JSON, stop
+        layer = layers_for(args.quick)[args.layer]
+        make = IMPLEMENTATIONS[args.worker]
+        print(json.dumps(measure(args.worker, make, layer, repeats, min_seconds)))
         return 0
 
     start = time.perf_counter()
@@ -390,15 +390,15 @@ def main(argv=None):
           f"{jit['cache_hits']}, misses {jit['cache_misses']}), second "
           f"{jit['second_call_s'] * 1e3:.2f} ms")  # fmt: skip
     with_torch = torch_is_installed() and not args.no_torch
-    torch_results = run_torch_in_child(args.quick, repeats, min_seconds) if with_torch else None
     rows = []
     for i, layer in enumerate(layers_for(args.quick)):
         results = {
             name: measure(name, IMPLEMENTATIONS[name], layer, repeats, min_seconds)
             for name in ("tinycnn", "numpy")
         }
-        if torch_results:
-            results["torch"] = torch_results[i]
+        torch_result = with_torch and run_torch_in_child(i, args.quick, repeats, min_seconds)
+        if torch_result:
+            results["torch"] = torch_result
         results["gemm"] = measure_ceiling(layer, repeats, min_seconds)
         flop = layer.forward_flop
         f = {k: gflops(flop, v["forward_s"]) for k, v in results.items()}
