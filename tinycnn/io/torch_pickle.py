@@ -16,7 +16,8 @@ resolves names only through `ALLOWED_GLOBALS`, tinycnn's own stand-ins for the f
 a checkpoint of tensors needs, and refuses every other name before anything is called:
 what a hostile file names is never imported, let alone run. This admits what
 `torch.load(weights_only=True)` admits for plain tensors; a whole pickled `nn.Module`
-(`torch.save(model)`) is refused, as there.
+(`torch.save(model)`) is refused, as there. Before that, `_check_memo_indices` reads the
+opcodes without running them, so that no file can make the unpickler allocate gigabytes.
 
 The stand-ins do not make arrays at once: in the legacy format a storage's bytes come after
 the pickle. `unpickle` returns the object with a `TensorRecord` in place of each tensor and
