@@ -15,6 +15,7 @@ import sys
 from tinycnn.lessons import (
     alexnet_rf,
     bottleneck,
+    degradation,
     dense_block,
     inception,
     receptive_field,
@@ -31,6 +32,7 @@ _LESSONS = {
         bottleneck,
         dense_block,
         vanishing_gradients,
+        degradation,
     )
 }
 
