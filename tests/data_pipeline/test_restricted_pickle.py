@@ -39,3 +39,10 @@ def test_protocol_2_bytes_rebuilder_only_decodes_latin1():
     data = pickle.dumps(b"ok", protocol=2).replace(b"latin1", b"utf_16")
     with pytest.raises(pickle.UnpicklingError, match="bytes must be rebuilt from latin1"):
         restricted_pickle.load(io.BytesIO(data))
+
+
+def test_a_huge_memo_index_is_refused_before_anything_is_allocated():
+    # PROTO 2, NONE, LONG_BINPUT 300,000,000, STOP: the unpickler would size its memo to it
+    hostile = b"\x80\x02Nr" + (300_000_000).to_bytes(4, "little") + b"."
+    with pytest.raises(pickle.UnpicklingError, match="memo index 300000000"):
+        restricted_pickle.load(io.BytesIO(hostile))

@@ -11,6 +11,8 @@ import pickle
 
 import numpy as np
 
+from tinycnn.io.pickle_memo import check_memo_indices
+
 
 def _latin1_bytes(text, encoding):
     """What Python 3's pickle protocol 2 calls to rebuild a bytes object."""
@@ -52,6 +54,8 @@ def load(file):
     batches need.
 
     Raises:
-        pickle.UnpicklingError: the file names any other global.
+        pickle.UnpicklingError: the file names any other global, or is corrupt (including
+            memo indices that would make the unpickler allocate gigabytes).
     """
+    check_memo_indices(file)
     return _RestrictedUnpickler(file, encoding="bytes").load()

@@ -26,7 +26,6 @@ for its ndarray.
 """
 
 import pickle
-import pickletools
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import NamedTuple
@@ -34,6 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from tinycnn.io.errors import RefusedPickleError, WeightFileError
+from tinycnn.io.pickle_memo import check_memo_indices
 from tinycnn.io.torch_dtypes import STORAGE_DTYPES
 
 # Corrupt or hostile data makes pickle raise any of these: bad opcodes (UnpicklingError),
@@ -54,7 +54,6 @@ _CORRUPT_PICKLE_ERRORS = (
 )
 
 
-_MEMO_PUTS = ("PUT", "BINPUT", "LONG_BINPUT")  # opcodes that store at an index they name
 
 
 class StorageType(NamedTuple):
@@ -247,9 +246,10 @@ def unpickle(file):
         WeightFileError: the pickle names a global outside `ALLOWED_GLOBALS` (refused before
             anything is called), or is truncated or corrupt.
     """
-    start = file.tell()
-    _check_memo_indices(file)
-    file.seek(start)
+    try:
+        check_memo_indices(file)
+    except pickle.UnpicklingError as error:
+        raise WeightFileError(str(error)) from None
     unpickler = _CheckpointUnpickler(file)
     try:
         obj = unpickler.load()
@@ -260,28 +260,6 @@ def unpickle(file):
             f"corrupt or truncated pickle ({type(error).__name__}: {error})"
         ) from None
     return obj, unpickler.storages
-
-
-def _check_memo_indices(file):
-    """Read the pickle's opcodes without running them; refuse a memo index out of reach.
-
-    PUT opcodes store the top of the stack in the memo at an index the file gives. Python's
-    unpickler keeps the memo as an array as long as the largest index, so one opcode with
-    the index 4,000,000,000 would make it allocate 32 GB. A pickle stores at most one value
-    per opcode, so no honest index exceeds the count of opcodes before it.
-    """
-    try:
-        puts = [
-            (count, argument)
-            for count, (opcode, argument, _) in enumerate(pickletools.genops(file))
-            if opcode.name in _MEMO_PUTS
-        ]
-    # an unknown opcode (ValueError), an early end, a length too large to read
-    except (ValueError, EOFError, MemoryError, OverflowError) as error:
-        raise WeightFileError(f"corrupt or truncated pickle ({error})") from None
-    for count, index in puts:
-        if index > count:
-            raise WeightFileError(f"corrupt pickle: opcode {count} stores to memo index {index}")
 
 
 def materialize(obj, storage_elements):
