@@ -1,5 +1,7 @@
 """The numbers the pictures draw, and one PNG of each kind actually rendered."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -88,3 +90,10 @@ def test_every_picture_renders_a_png(tmp_path):
     ]
     for path in paths:
         assert path.read_bytes()[:8] == png, path
+
+
+def test_without_matplotlib_a_picture_is_a_clear_import_error(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import now fails
+    with pytest.raises(ImportError, match=r"matplotlib is needed.*tinycnn\[plots\]"):
+        pictures.plot_gradient_norms({"a": [1.0]}, tmp_path / "grads.png")
+    assert not (tmp_path / "grads.png").exists()
