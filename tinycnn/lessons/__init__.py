@@ -19,6 +19,7 @@ from tinycnn.lessons import (
     dense_block,
     inception,
     receptive_field,
+    regularization,
     vanishing_gradients,
 )
 
@@ -33,6 +34,7 @@ _LESSONS = {
         dense_block,
         vanishing_gradients,
         degradation,
+        regularization,
     )
 }
 
