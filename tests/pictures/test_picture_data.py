@@ -93,7 +93,8 @@ def test_every_picture_renders_a_png(tmp_path):
 
 
 def test_without_matplotlib_a_picture_is_a_clear_import_error(monkeypatch, tmp_path):
-    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import now fails
+    for module in ("matplotlib", "matplotlib.figure"):  # importing either now fails
+        monkeypatch.setitem(sys.modules, module, None)
     with pytest.raises(ImportError, match=r"matplotlib is needed.*tinycnn\[plots\]"):
         pictures.plot_gradient_norms({"a": [1.0]}, tmp_path / "grads.png")
     assert not (tmp_path / "grads.png").exists()

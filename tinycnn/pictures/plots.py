@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from tinycnn.pictures import measurements
-from tinycnn.pictures.figures import pyplot, save_png
+from tinycnn.pictures.figures import new_figure, save_png
 
 
 def _grid(count, columns):
@@ -22,9 +22,10 @@ def _grid(count, columns):
     return math.ceil(count / columns), columns
 
 
-def _panels(plt, count, columns, size=1.2):
+def _panels(count, columns, size=1.2):
     rows, columns = _grid(count, columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows))
+    figure = new_figure(figsize=(size * columns, size * rows))
+    axes = figure.subplots(rows, columns)
     axes = np.atleast_1d(axes).ravel()
     for axis in axes:
         axis.axis("off")
@@ -33,9 +34,8 @@ def _panels(plt, count, columns, size=1.2):
 
 def plot_filters(model, path, columns=8):
     """The first convolution's filters as small images (RGB if it has 3 input channels)."""
-    plt = pyplot()
     name, images = measurements.filter_images(model)  # OC x KH x KW x C
-    figure, axes = _panels(plt, len(images), columns)
+    figure, axes = _panels(len(images), columns)
     for axis, image in zip(axes, images, strict=False):
         if image.shape[-1] == 3:
             axis.imshow(image, interpolation="nearest")
@@ -47,9 +47,8 @@ def plot_filters(model, path, columns=8):
 
 def plot_feature_maps(model, image, layer, path, columns=8, limit=32):
     """The input and the first `limit` channels of `layer`'s output for that input."""
-    plt = pyplot()
     maps = measurements.feature_maps(model, image, layer)[:limit]  # channels x OH x OW
-    figure, axes = _panels(plt, len(maps) + 1, columns)
+    figure, axes = _panels(len(maps) + 1, columns)
     _show_image(axes[0], image)
     axes[0].set_title("input", fontsize=8)
     for index, (axis, fmap) in enumerate(zip(axes[1:], maps, strict=False)):
@@ -61,12 +60,14 @@ def plot_feature_maps(model, image, layer, path, columns=8, limit=32):
 
 def plot_receptive_field(model, image, layer, position, path):
     """The input with the field of one output value of `layer` drawn on it as a box."""
-    plt = pyplot()
     top, left, bottom, right = measurements.receptive_field_box(model, image.shape, layer, position)
-    figure, axis = plt.subplots(figsize=(4, 4))
+    figure = new_figure(figsize=(4, 4))
+    axis = figure.subplots()
     _show_image(axis, image)
     # Pixel i covers [i - 0.5, i + 0.5] in imshow's coordinates.
-    box = plt.Rectangle(
+    from matplotlib.patches import Rectangle  # here: matplotlib is an optional extra
+
+    box = Rectangle(
         (left - 0.5, top - 0.5), right - left + 1, bottom - top + 1,
         fill=False, edgecolor="red", linewidth=2,
     )  # fmt: skip
@@ -82,9 +83,9 @@ def plot_receptive_field(model, image, layer, position, path):
 
 def plot_training_curves(log_path, path):
     """Loss and accuracy per epoch, training and validation, from a run's log.csv."""
-    plt = pyplot()
     log = measurements.read_training_log(log_path)
-    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(9, 3.5))
+    figure = new_figure(figsize=(9, 3.5))
+    loss_axis, accuracy_axis = figure.subplots(1, 2)
     for split, style in (("train", "-o"), ("val", "--s")):
         loss_axis.plot(log["epoch"], log[f"{split}_loss"], style, label=split)
         accuracy_axis.plot(log["epoch"], log[f"{split}_accuracy"], style, label=split)
@@ -103,8 +104,8 @@ def plot_gradient_norms(series, path, title="Gradient norm by depth"):
         series: {label: [norm of layer 1, layer 2, ...]}, e.g. the numbers of the
             `vanishing-gradients` lesson, or [n for _, n in weight_gradient_norms(model)].
     """
-    plt = pyplot()
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure = new_figure(figsize=(6, 4))
+    axis = figure.subplots()
     for label, norms in series.items():
         axis.semilogy(range(1, len(norms) + 1), norms, "-o", markersize=3, label=label)
     axis.set(xlabel="layer (1 = next to the input)", ylabel="|dL/dW|", title=title)
