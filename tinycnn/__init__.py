@@ -5,6 +5,10 @@ import tinycnn.nn as nn
 import tinycnn.nn.functional as F
 """
 
+# First, before anything imports NumPy: sets OPENBLAS_THREAD_TIMEOUT and OMP_WAIT_POLICY
+# (unless the user set them), which OpenBLAS reads when NumPy loads; see kernels/threads.py.
+from tinycnn.kernels import threads  # noqa: F401, I001
+
 from tinycnn.gradcheck import gradcheck
 from tinycnn.io.weights import load, save
 from tinycnn.nn.functional import cat
