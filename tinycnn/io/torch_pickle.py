@@ -54,8 +54,6 @@ _CORRUPT_PICKLE_ERRORS = (
 )
 
 
-
-
 class StorageType(NamedTuple):
     """What a pickle's `torch.FloatStorage` (and the like) stands for: a dtype, not a class.
 
