@@ -230,3 +230,21 @@ def test_googlenet_directional_gradcheck_in_training_mode():
     x.requires_grad = True
     parameters = list(model.parameters())
     assert directional_gradcheck(lambda x, *params: model(x), [x, *parameters])
+
+
+def test_weights_file_gives_torchvisions_pretrained_configuration(tmp_path):
+    """With weights, torchvision turns transform_input on and drops the aux heads (which
+    its files hold) unless aux_logits=True is passed."""
+    source = googlenet(num_classes=3, dropout=0.0, dropout_aux=0.0)
+    path = tmp_path / "googlenet.npz"
+    tinycnn.save(source, path)
+    loaded = googlenet(num_classes=3, weights=path)
+    assert loaded.transform_input and not loaded.aux_logits
+    assert loaded.aux1 is None and loaded.aux2 is None
+    assert not any(key.startswith("aux") for key in loaded.state_dict())
+    np.testing.assert_array_equal(
+        loaded.state_dict()["fc.weight"], source.state_dict()["fc.weight"]
+    )
+    kept = googlenet(num_classes=3, weights=path, aux_logits=True, transform_input=False)
+    assert kept.aux_logits and not kept.transform_input
+    assert set(kept.state_dict()) == set(source.state_dict())

@@ -351,7 +351,7 @@ class GoogLeNet(nn.Module):
 
 
 def googlenet(
-    num_classes=1000, weights=None, aux_logits=True, transform_input=False, init_weights=None,
+    num_classes=1000, weights=None, aux_logits=None, transform_input=None, init_weights=None,
     blocks=None, dropout=0.2, dropout_aux=0.7,
 ):  # fmt: skip
     """GoogLeNet (Inception v1) as torchvision builds it: 6,624,904 parameters without the
@@ -359,25 +359,34 @@ def googlenet(
 
     Args:
         num_classes: number of classes. Default: 1000.
-        weights: a weights file to load, or None. Default: None.
-        aux_logits, transform_input, blocks, dropout, dropout_aux: as for `GoogLeNet`.
+        weights: a weights file to load (see `tinycnn.models.pretrained.load_weights`), or
+            None. Default: None.
+        aux_logits: build the auxiliary heads. None (the default) means True without
+            weights and False with them: as torchvision, the heads are loaded from the file
+            (which holds them) and then removed, unless aux_logits=True is passed.
+        transform_input: as for `GoogLeNet`. None (the default) means False without weights
+            and True with them, as torchvision: its published weights expect the input
+            re-normalized (see `GoogLeNet._transform_input`).
         init_weights: as for `GoogLeNet`; None (the default) means True when no weights are
-            given and False when they are (they overwrite the initialization anyway), as in
-            torchvision.
-
-    NOTE: given weights, torchvision also turns transform_input on unless it is passed, and
-    removes the auxiliary heads (which its file holds untrained) unless aux_logits is passed;
-    that belongs with weight loading, which `load_weights` does not support yet.
+            given and False when they are (they overwrite the initialization anyway).
+        blocks, dropout, dropout_aux: as for `GoogLeNet`.
 
     Example:
         >>> model = googlenet(num_classes=10, aux_logits=False)
         >>> model.eval()(tinycnn.tensor(np.zeros((1, 3, 224, 224), np.float32))).shape
         (1, 10)
     """
-    if init_weights is None:
-        init_weights = weights is None
+    pretrained = weights is not None
+    keep_aux = aux_logits if aux_logits is not None else not pretrained
     model = GoogLeNet(
-        num_classes=num_classes, aux_logits=aux_logits, transform_input=transform_input,
-        init_weights=init_weights, blocks=blocks, dropout=dropout, dropout_aux=dropout_aux,
+        num_classes=num_classes,
+        aux_logits=keep_aux or pretrained,  # a weights file holds the heads: load them too
+        transform_input=transform_input if transform_input is not None else pretrained,
+        init_weights=init_weights if init_weights is not None else not pretrained,
+        blocks=blocks, dropout=dropout, dropout_aux=dropout_aux,
     )  # fmt: skip
-    return load_weights(model, weights)
+    model = load_weights(model, weights)
+    if not keep_aux:
+        model.aux_logits = False
+        model.aux1 = model.aux2 = None
+    return model
