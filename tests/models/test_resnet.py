@@ -12,6 +12,7 @@ import time
 
 import numpy as np
 import pytest
+from batch_norm_modes import check_batch_norm_modes
 
 import tinycnn
 import tinycnn.nn as nn
@@ -123,26 +124,7 @@ def test_zero_init_residual_makes_each_block_start_as_the_identity(block):
 
 def test_batch_norm_in_a_block_uses_batch_statistics_in_training_and_running_ones_in_eval():
     block = BasicBlock(8, 8)
-    x = images((4, 8, 5, 5))
-    bn = block.bn1
-    bn.running_mean.data[...] = 0.5
-    bn.running_var.data[...] = 2.0
-
-    block.train()
-    out = block(x).data
-    # Batch statistics: a sample's output depends on the rest of the batch ...
-    assert not np.allclose(block(x[:1]).data, out[:1], atol=1e-3)
-    # ... and the running statistics move towards the batch's (momentum 0.1).
-    assert bn.num_batches_tracked.item() == 2
-    assert not np.allclose(bn.running_mean.data, 0.5)
-
-    block.eval()
-    mean, var = bn.running_mean.data.copy(), bn.running_var.data.copy()
-    out = block(x).data
-    np.testing.assert_allclose(block(x[:1]).data, out[:1], rtol=1e-5, atol=1e-5)
-    np.testing.assert_array_equal(bn.running_mean.data, mean)
-    np.testing.assert_array_equal(bn.running_var.data, var)
-    assert bn.num_batches_tracked.item() == 2
+    check_batch_norm_modes(block, block.bn1, images((4, 8, 5, 5)))
 
 
 def test_output_shape_on_a_small_input():
