@@ -59,11 +59,9 @@ no timestamp and the archive entries a fixed one.
 """
 
 import gzip
-import io
 import json
 import sys
 import warnings
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +72,9 @@ import torchvision.models as tvm
 ROOT = Path(__file__).resolve().parent.parent
 # The seeded weights have one definition, shared with the tests that rebuild them.
 sys.path.insert(0, str(ROOT / "tests" / "models"))
+# The sibling script's writer (fixed zip timestamps); importable because Python puts this
+# script's folder on sys.path.
+from make_functional_reference import save_npz  # noqa: E402
 from seeded_weights import seeded_input, seeded_state_dict  # noqa: E402
 
 SNAPSHOT = ROOT / "tests" / "data" / "model_state_dict_keys.json.gz"
@@ -213,17 +214,6 @@ def output_values(name, builder, kwargs, image_key, image):
             key = f"{layer}.{buffer}"
             values[f"{name}/train/state/{key}"] = state[key].numpy().copy()
     return values
-
-
-def save_npz(path, values):
-    """Like np.savez_compressed, but with fixed timestamps so the bytes never change."""
-    with zipfile.ZipFile(path, "w") as archive:
-        for key, array in values.items():
-            buffer = io.BytesIO()
-            np.lib.format.write_array(buffer, np.array(array, order="C"), allow_pickle=False)
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, buffer.getvalue())
 
 
 def main():
