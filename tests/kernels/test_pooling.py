@@ -116,6 +116,9 @@ def test_max_pool2d_matches_oracle(build, case, dtype, integers, seed):
     assert_close(y, y_ref, dtype, np.abs(x).max())
     assert indices.dtype == np.int64
     np.testing.assert_array_equal(indices, indices_ref)
+    # The forward without indices (no gradient needed) is a kernel of its own.
+    y_only = max_pool2d_forward(x, *geometry, ceil_mode, return_indices=False)
+    assert_close(y_only, y_ref, dtype, np.abs(x).max())
 
     dy = random_array(seed + 1, y.shape, dtype)
     dx = max_pool2d_backward(dy, indices, x.shape)
@@ -142,12 +145,33 @@ def test_max_pool2d_nan_propagates_like_torch(build):
     np.testing.assert_array_equal(indices, indices_ref)
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(pool_case(), DTYPES, st.integers(0, 2**32 - 1))
+def test_max_pool2d_with_nan_and_inf_matches_oracle(build, case, dtype, seed):
+    # A few NaN, +inf and -inf among small integers: NaN must win (the last NaN's index),
+    # -inf must still be picked when a window holds nothing larger.
+    shape, geometry, ceil_mode = case
+    rng = np.random.default_rng(seed)
+    x = random_array(seed, shape, dtype, integers=True)
+    x[rng.random(shape) < 0.1] = np.nan
+    x[rng.random(shape) < 0.1] = np.inf
+    x[rng.random(shape) < 0.2] = -np.inf
+    y, indices = max_pool2d_forward(x, *geometry, ceil_mode)
+    y_ref, indices_ref = reference.max_pool2d_forward(x, *geometry, ceil_mode)
+    np.testing.assert_array_equal(y, y_ref.astype(dtype))  # NaN equals NaN here
+    np.testing.assert_array_equal(indices, indices_ref)
+    y_only = max_pool2d_forward(x, *geometry, ceil_mode, return_indices=False)
+    np.testing.assert_array_equal(y_only, y_ref.astype(dtype))
+
+
 def test_max_pool2d_window_on_padding_only_gives_minus_inf_and_no_gradient(build):
     # Rows -1 and 2 of a 2-row input: the dilated 2x1 window misses both real rows.
     x = np.ones((1, 1, 2, 1), dtype=np.float64)
     y, indices = max_pool2d_forward(x, (2, 1), (1, 1), (1, 0), (3, 1), False)
     assert y.shape == (1, 1, 1, 1) and y[0, 0, 0, 0] == -np.inf
     assert indices[0, 0, 0, 0] == -1
+    y_only = max_pool2d_forward(x, (2, 1), (1, 1), (1, 0), (3, 1), False, return_indices=False)
+    np.testing.assert_array_equal(y_only, y)
     dx = max_pool2d_backward(np.ones_like(y), indices, x.shape)
     np.testing.assert_array_equal(dx, np.zeros_like(x))
 

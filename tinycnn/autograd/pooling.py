@@ -9,9 +9,12 @@ class MaxPool2d(Function):
 
     @staticmethod
     def forward(ctx, x, kernel_size, stride, padding, dilation, ceil_mode):
-        y, indices = pooling_kernels.max_pool2d_forward(
-            x, kernel_size, stride, padding, dilation, ceil_mode
-        )
+        geometry = (kernel_size, stride, padding, dilation, ceil_mode)
+        if not ctx.needs_input_grad[0]:
+            # No backward will run (no_grad, or x needs no gradient): skip the indices,
+            # which cost more to find and store than the maxima themselves.
+            return pooling_kernels.max_pool2d_forward(x, *geometry, return_indices=False)
+        y, indices = pooling_kernels.max_pool2d_forward(x, *geometry)
         ctx.save_for_backward(indices)
         ctx.input_shape = x.shape
         return y
