@@ -120,3 +120,18 @@ def test_batch_norm_float32_statistics_of_a_large_channel_are_accurate(build):
     exact = x.astype(np.float64)
     np.testing.assert_allclose(mean, exact.mean(), rtol=1e-7)
     np.testing.assert_allclose(var, exact.var(), rtol=1e-6)
+
+
+def test_batch_norm_nan_in_a_channel_propagates_to_that_channel_only(build):
+    # The channel sums are compiled with fastmath's reassoc flag only; NaN must survive it.
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 5, 4)).astype(np.float32)
+    x[1, 1, 2, 3] = np.nan
+    weight, bias = np.ones(3, np.float32), np.zeros(3, np.float32)
+    y, mean, var, _ = batch_norm_train_forward(x, weight, bias, 1e-5)
+    assert np.isnan(mean[1]) and np.isnan(var[1]) and np.isnan(y[:, 1]).all()
+    assert np.isfinite(y[:, [0, 2]]).all()
+    dy = rng.standard_normal(x.shape).astype(np.float32)
+    dx, dweight, dbias = batch_norm_train_backward(dy, x, mean, np.ones(3, np.float32), weight)
+    assert np.isnan(dweight[1]) and np.isnan(dx[:, 1]).all()
+    assert np.isfinite(dx[:, [0, 2]]).all() and np.isfinite(dbias).all()
