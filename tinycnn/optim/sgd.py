@@ -69,17 +69,30 @@ class SGD(Optimizer):
             )
 
     def _update(self, param, grad, state, group):
+        # In-place NumPy operations where the array is ours to change (never p.grad): each
+        # `a = a + b * c` would allocate fresh arrays, and on a large model the update is
+        # bound by memory traffic, not arithmetic. The rounding is the same as the formulas'.
         momentum = group["momentum"]
         if group["maximize"]:
             grad = -grad
         if group["weight_decay"] != 0:
-            grad = grad + group["weight_decay"] * param
+            decayed = group["weight_decay"] * param
+            decayed += grad
+            grad = decayed
         if momentum != 0:
             buffer = state.get("momentum_buffer")
             if buffer is None:
                 buffer = state["momentum_buffer"] = grad.copy()
             else:
                 buffer *= momentum
-                buffer += (1 - group["dampening"]) * grad
-            grad = grad + momentum * buffer if group["nesterov"] else buffer
+                if group["dampening"] == 0:
+                    buffer += grad  # (1 - 0) * grad is grad: skip a pass and a temporary
+                else:
+                    buffer += (1 - group["dampening"]) * grad
+            if group["nesterov"]:
+                ahead = momentum * buffer
+                ahead += grad
+                grad = ahead
+            else:
+                grad = buffer
         param += -group["lr"] * grad
