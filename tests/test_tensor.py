@@ -54,6 +54,20 @@ def test_gradient_accumulates_when_a_tensor_feeds_several_ops():
     np.testing.assert_allclose(x.grad, 3.0 + 8.0 * x.data)
 
 
+def test_gradients_arriving_as_shared_arrays_are_summed_without_corrupting_them():
+    # Add hands one gradient array to both of its inputs and Cat hands out views of its
+    # gradient; backward sums a tensor's gradients in place only in an array it made itself.
+    rng = np.random.default_rng(0)
+    x = tinycnn.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    weights = rng.standard_normal((2, 3))
+    a = x * 2.0
+    b = a + a  # one gradient array, twice, for a
+    both = tinycnn.cat([a, b], dim=0)  # views of one gradient, for a and b
+    c = b + a + a + both[:2] + both[2:]  # = 2a + a + a + a + 2a = 7a = 14x
+    (c * weights).sum().backward()
+    np.testing.assert_allclose(x.grad, 14 * weights, rtol=1e-12)
+
+
 def test_grad_accumulates_across_backward_calls_as_in_torch():
     x = leaf([1.0, -2.0])
     (x * 3.0).sum().backward()

@@ -233,6 +233,10 @@ class Tensor:
                     "backward(); run the forward pass again"
                 )
         pending = {id(self): grad}  # id(tensor) -> summed gradient flowing into it
+        # Keys whose pending sum this loop allocated, so later arrivals add into it in place.
+        # A gradient as it arrives may be shared (Add hands the same array to both inputs,
+        # Cat hands out views of its gradient), so the first sum must be a new array.
+        owned = set()
         for tensor in order:
             g = pending.pop(id(tensor), None)
             node = tensor._node
@@ -251,7 +255,13 @@ class Tensor:
                         continue
                     parent_grad = np.asarray(parent_grad, dtype=parent.dtype)
                     key = id(parent)
-                    pending[key] = parent_grad if key not in pending else pending[key] + parent_grad
+                    if key not in pending:
+                        pending[key] = parent_grad
+                    elif key in owned:
+                        pending[key] += parent_grad
+                    else:
+                        pending[key] = pending[key] + parent_grad
+                        owned.add(key)
             node.release()
 
     # ----------------------------------------------------------------- arithmetic
