@@ -1,25 +1,34 @@
-"""Convolution forward and both backwards against the float64 loop oracles."""
+"""Convolution forward and both backwards, by both algorithms, against the float64 oracles."""
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tinycnn.kernels import reference
+from tinycnn.kernels import conv, conv_im2col, conv_taps, openblas, reference
 from tinycnn.kernels.conv import (
-    WORKSPACE_BYTES,
-    _chunks,
-    _is_pointwise,
     conv2d_backward_input,
     conv2d_backward_weight,
     conv2d_forward,
 )
 from tinycnn.kernels.im2col import conv_output_size
+from tinycnn.kernels.workspace import WORKSPACE_BYTES
 
 RTOL = {np.float32: 1e-4, np.float64: 1e-10}
 
 # The `build` fixture is the same for every example, so sharing it is what we want.
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
+
+
+@pytest.fixture(params=["im2col", "taps"])
+def algorithm(request, monkeypatch):
+    """Run every convolution of the test by one algorithm, whatever `conv.algorithm` picks.
+
+    Both algorithms handle every geometry; the choice between them is only about speed.
+    """
+    chosen = {"im2col": conv_im2col, "taps": conv_taps}[request.param]
+    monkeypatch.setattr(conv, "algorithm", lambda *geometry: chosen)
+    return request.param
 
 
 def assert_close(actual, expected, dtype):
@@ -93,7 +102,7 @@ def conv_cases(draw):
     st.sampled_from([1, 2000, WORKSPACE_BYTES]),
     st.integers(0, 2**32 - 1),
 )
-def test_conv_matches_oracle(build, case, dtype, max_workspace_bytes, seed):
+def test_conv_matches_oracle(build, algorithm, case, dtype, max_workspace_bytes, seed):
     check_all(case, dtype, max_workspace_bytes, seed)
 
 
@@ -118,34 +127,63 @@ EDGE_CASES = {
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", EDGE_CASES.values(), ids=EDGE_CASES.keys())
-def test_conv_edge_cases(build, case, dtype):
+def test_conv_edge_cases(build, algorithm, case, dtype):
+    check_all(case, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", EDGE_CASES.values(), ids=EDGE_CASES.keys())
+def test_taps_sum_over_column_blocks(build, case, dtype, monkeypatch):
+    # 64 bytes of output per block: a few grid columns, so every GEMM is split many times.
+    monkeypatch.setattr(conv, "algorithm", lambda *geometry: conv_taps)
+    monkeypatch.setattr(conv_taps, "BLOCK_BYTES", 64)
     check_all(case, dtype)
 
 
 def test_pointwise_fast_path_is_taken_only_for_1x1_stride_1_no_padding():
-    assert _is_pointwise(1, 1, (1, 1), (0, 0))
-    assert not _is_pointwise(1, 1, (2, 2), (0, 0))
-    assert not _is_pointwise(1, 1, (1, 1), (0, 1))
-    assert not _is_pointwise(1, 3, (1, 1), (0, 0))
+    assert conv_im2col.is_pointwise(1, 1, (1, 1), (0, 0))
+    assert not conv_im2col.is_pointwise(1, 1, (2, 2), (0, 0))
+    assert not conv_im2col.is_pointwise(1, 1, (1, 1), (0, 1))
+    assert not conv_im2col.is_pointwise(1, 3, (1, 1), (0, 0))
 
 
-def test_chunks_cover_the_batch_within_the_limit():
-    assert _chunks(5, 100, 250) == [slice(0, 2), slice(2, 4), slice(4, 5)]
-    assert _chunks(5, 100, 10**9) == [slice(0, 5)]
-    assert _chunks(3, 100, 1) == [slice(0, 1), slice(1, 2), slice(2, 3)]  # at least 1 image
+# (x shape, w shape, stride, padding): the layer, and the algorithm that should run it.
+ALGORITHM_CASES = {
+    "ResNet 3x3 64->64 at 56: taps": ((8, 64, 56, 56), (64, 64, 3, 3), 1, 1, conv_taps),
+    "ResNet 3x3/2 128 at 56: taps": ((8, 128, 56, 56), (128, 128, 3, 3), 2, 1, conv_taps),
+    "DenseNet 3x3 128->32 at 28: taps": ((8, 128, 28, 28), (32, 128, 3, 3), 1, 1, conv_taps),
+    "AlexNet conv1, 3 channels: im2col": ((8, 3, 224, 224), (64, 3, 11, 11), 4, 2, conv_im2col),
+    "1x1 stride 1: no copy at all": ((8, 256, 56, 56), (64, 256, 1, 1), 1, 0, conv_im2col),
+    "1x1 stride 2, reads 1 phase of 4": ((8, 64, 56, 56), (128, 64, 1, 1), 2, 0, conv_im2col),
+    "3x3 at 7x7, 65% of grid wasted": ((8, 512, 7, 7), (512, 512, 3, 3), 1, 1, conv_im2col),
+}
+
+
+@pytest.mark.parametrize("case", ALGORITHM_CASES.values(), ids=ALGORITHM_CASES.keys())
+def test_algorithm_choice(case):
+    x_shape, w_shape, stride, padding, expected = case
+    geometry = ((stride, stride), (padding, padding), (1, 1), 1)
+    assert conv.algorithm(x_shape, w_shape, *geometry) is expected
+
+
+def test_without_numpys_openblas_im2col_runs_everything(monkeypatch):
+    monkeypatch.setattr(openblas, "HAS_CBLAS", False)
+    geometry = ((1, 1), (1, 1), (1, 1), 1)
+    assert conv.algorithm((8, 64, 56, 56), (64, 64, 3, 3), *geometry) is conv_im2col
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_batch_larger_than_one_chunk(build, dtype):
-    # workspace of one image: columns plus GEMM output, (C*KH*KW + OC) * OH*OW = (27 + 4) * 36
-    # values; allow 2 images per chunk, so 7 images take 4 chunks, the last one partial.
+def test_batch_larger_than_one_chunk(build, algorithm, dtype):
+    # im2col's workspace of one image: columns plus GEMM output, (C*KH*KW + OC) * OH*OW =
+    # (27 + 4) * 36 values; allow 2 images per chunk, so 7 images take 4 chunks, the last one
+    # partial. The taps' workspace, (C + OC) * (6+2)**2 values, allows 4: 2 chunks.
     case = (7, 3, 4, 1, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1))
     bytes_per_image = (27 + 4) * 36 * np.dtype(dtype).itemsize
     check_all(case, dtype, max_workspace_bytes=2 * bytes_per_image + 1)
 
 
-def test_returned_arrays_survive_later_calls():
-    # The column buffer is reused between calls; no result may alias it.
+def test_returned_arrays_survive_later_calls(algorithm):
+    # The scratch buffers are reused between calls; no result may alias them.
     case = (2, 3, 4, 1, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1))
     x, w, b, dy = make_case(0, np.float32, *case)
     geometry = ((1, 1), (1, 1), (1, 1), 1)
@@ -162,7 +200,7 @@ def test_returned_arrays_survive_later_calls():
         np.testing.assert_array_equal(before, after)
 
 
-def test_backward_accepts_a_broadcast_gradient(build):
+def test_backward_accepts_a_broadcast_gradient(build, algorithm):
     # The gradient of y.sum() reaches the kernels as a read-only, zero-stride view of ones.
     case = (2, 4, 6, 2, 5, 5, 3, 3, (1, 1), (1, 1), (1, 1))
     x, w, _, dy = make_case(0, np.float64, *case)

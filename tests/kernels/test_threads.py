@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numba import prange
 
-from tinycnn.kernels import threads
+from tinycnn.kernels import openblas, threads
 
 
 def _scale_into(x, y):
@@ -47,9 +47,9 @@ def test_parallel_kernel_picks_the_build_by_work(work, expected, monkeypatch):
     assert called == [expected]
 
 
-@pytest.mark.skipif(threads._OPENBLAS is None, reason="NumPy's BLAS is not OpenBLAS")
+@pytest.mark.skipif(openblas.get_num_threads is None, reason="NumPy's BLAS is not OpenBLAS")
 def test_small_gemms_run_on_one_blas_thread_and_the_count_comes_back():
-    get_num_threads, _ = threads._OPENBLAS
+    get_num_threads = openblas.get_num_threads
     before = get_num_threads()
     with threads.blas_threads_for(threads.BLAS_PARALLEL_MIN_FLOP - 1):
         assert get_num_threads() == 1

@@ -1,7 +1,12 @@
 """Layer L0: the compute kernels. ndarray in, ndarray out; NumPy, Numba and stdlib only.
 
+    conv.py        convolution forward and backward: picks one of the two algorithms below
+    conv_im2col.py   ... im2col + one GEMM (the textbook method)
+    conv_taps.py     ... one accumulating GEMM per kernel tap on the tap grid
     im2col.py      image patches <-> columns (im2col, col2im)
-    conv.py        convolution forward and backward as im2col + one GEMM
+    grid.py        images <-> the tap grid (padded, split by stride phase, side by side)
+    openblas.py    NumPy's OpenBLAS called directly: GEMM with offsets and C += A @ B
+    workspace.py   scratch buffers reused between calls; batch chunks that bound them
     pooling.py     max, average and adaptive average pooling
     lrn.py         local response normalization
     batch_norm.py  batch normalization (training and evaluation)

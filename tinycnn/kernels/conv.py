@@ -1,135 +1,48 @@
-"""2-D convolution forward and backward as im2col plus one matrix product (GEMM).
+"""2-D convolution forward and backward: the entry points, and the choice of algorithm.
 
-im2col puts the images of a batch side by side in one column matrix ``cols`` of
-C*KH*KW rows and N*OH*OW columns, so a convolution is one matrix product, and so are both
-of its gradients::
+Two algorithms compute the same convolution, both as BLAS matrix products (GEMMs):
 
-    Y     = w_rows @ cols            w_rows = w.reshape(OC, C*KH*KW),  Y: (OC, N*OH*OW)
-    dcols = w_rows.T @ dY            dx = col2im(dcols)
-    dw    = dY @ cols.T
+- im2col (``conv_im2col.py``): copy every receptive field into a column of a matrix,
+  then one GEMM of inner size C/G*KH*KW. The textbook method. Its copy is KH*KW times the
+  input, and the backward pass needs it again (for dw) plus its adjoint col2im (for dx).
+- taps (``conv_taps.py``): one accumulating GEMM of inner size C/G per kernel tap, each
+  reading a shifted window of the padded input, which is copied once. No column matrix.
 
-where ``Y[oc, n*OH*OW + p] = y[n, oc, p]``: the GEMM's output has the images side by side
-too, and one copy puts them back in NCHW order (adding the bias on the way). One large
-GEMM keeps BLAS's threads busier than N small ones (1.2-3x faster on these machines).
+The taps win when their GEMMs are big enough to run near the BLAS peak and their layout
+wastes little: measured with ``benchmarks/conv.py`` on these machines, 1.3-2x faster
+forward and backward on 3x3 and 5x5 layers from 16 channels up on 14x14 to 224x224
+images. im2col stays better where C/G is small (AlexNet's first layer has 3 channels, so
+its 121 taps would each be a 3-deep product) or the images are so small that most of the
+taps' grid is padding; and 1x1 convolutions with stride 1 need neither (see
+``conv_im2col``). The taps also need NumPy's OpenBLAS, called directly (``openblas.py``).
 
-With ``groups`` > 1 the channels split into G groups that never mix: group g multiplies
-its OC/G weight rows with its C/G*KH*KW column rows only. All groups go through one
-``numpy.matmul`` call over a (G, ...) stack.
-
-The column matrix of a big batch can be huge (a 3x3 layer of 64 channels on 56x56 images
-needs 7 MiB per image), so the batch is processed in chunks of images whose columns and
-GEMM output fit in ``WORKSPACE_BYTES``. They live in scratch buffers kept between calls,
-because on these machines the page faults of a fresh large allocation can cost more than
-the arithmetic. 1x1 kernels with stride 1 and no padding skip im2col: each image
-``x[n].reshape(C, H*W)`` already is its column matrix, and a batched matmul writes
-``y[n]`` in place, with no copy at all.
-
-Every function returns a new array that the caller owns; the scratch buffers never escape.
+Every function returns a new array that the caller owns.
 """
 
-import math
-import threading
+from tinycnn.kernels import conv_im2col, conv_taps, openblas
+from tinycnn.kernels.im2col import conv_output_size
+from tinycnn.kernels.workspace import WORKSPACE_BYTES
 
-import numpy as np
-
-from tinycnn.kernels.im2col import col2im_into, conv_output_size, im2col_into
-from tinycnn.kernels.threads import blas_threads_for
-
-# Largest column matrix (plus GEMM output) built at once; a chunk holds at least one image.
-WORKSPACE_BYTES = 64 * 2**20
-
-
-class _Scratch(threading.local):
-    """Reusable buffers, one per (purpose, dtype), grown when a call needs more.
-
-    Each thread gets its own buffers, so two threads convolving at once never share one.
-    """
-
-    def __init__(self):
-        self.buffers = {}
-
-    def array(self, purpose, shape, dtype):
-        """A C-contiguous array of ``shape`` on the ``purpose`` buffer; contents are garbage."""
-        size = math.prod(shape)
-        key = (purpose, np.dtype(dtype))
-        buffer = self.buffers.get(key)
-        if buffer is None or buffer.size < size:
-            buffer = np.empty(size, dtype=dtype)
-            self.buffers[key] = buffer
-        return buffer[:size].reshape(shape)
+# The taps run when each tap's GEMM has at least this inner size C/G ...
+TAPS_MIN_CHANNELS = 16
+# ... and the grid computes at most this many output positions per real output pixel
+# (1.07 for a 3x3 kernel on 56x56 images, 1.15 on 28x28, 1.31 on 14x14).
+TAPS_MAX_WASTE = 1.2
 
 
-_SCRATCH = _Scratch()
-
-
-def _matmul(a, b, out):
-    """``np.matmul(a, b, out=out)`` as one 2-D BLAS call per matrix of the stack.
-
-    NumPy's stacked matmul ran 2x slower than this loop when ``a`` is broadcast over the
-    stack (the weights of a 1x1 convolution against N images; measured on these machines).
-    Small products run on one BLAS thread (see `threads.blas_threads_for`).
-
-    Shape:
-        - a: (..., M, K), b: (..., K, N), out: (..., M, N); the leading axes broadcast
-    """
-    M, K = a.shape[-2:]
-    stack = out.shape[:-2]
-    a = np.broadcast_to(a, stack + a.shape[-2:])
-    b = np.broadcast_to(b, stack + b.shape[-2:])
-    with blas_threads_for(2 * M * K * b.shape[-1]):
-        for index in np.ndindex(stack):
-            np.matmul(a[index], b[index], out=out[index])
-
-
-def _is_pointwise(KH, KW, stride, padding):
-    """True for a 1x1 kernel with stride 1 and no padding: then x is its own column matrix."""
-    return KH == 1 and KW == 1 and tuple(stride) == (1, 1) and tuple(padding) == (0, 0)
-
-
-def _chunks(N, bytes_per_image, max_bytes):
-    """Split the batch into consecutive slices of images whose workspace fits in ``max_bytes``."""
-    step = max(1, max_bytes // bytes_per_image)
-    return [slice(n0, min(n0 + step, N)) for n0 in range(0, N, step)]
-
-
-def _geometry(x_shape, w_shape, stride, padding, dilation):
-    """(OH, OW) of the output, and K = C*KH*KW, the rows of the column matrix."""
-    N, C, H, W = x_shape
+def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
+    """The module, ``conv_taps`` or ``conv_im2col``, that runs this convolution."""
     OC, CG, KH, KW = w_shape
-    OH = conv_output_size(H, KH, stride[0], padding[0], dilation[0])
-    OW = conv_output_size(W, KW, stride[1], padding[1], dilation[1])
-    return OH, OW, C * KH * KW
-
-
-def _image_chunks(N, K, OC, P, itemsize, max_bytes):
-    """Chunks of the batch for a column matrix (K rows) plus a GEMM output (OC rows)."""
-    return _chunks(N, (K + OC) * P * itemsize, max_bytes)
-
-
-def _im2col_chunk(x, KH, KW, stride, padding, dilation, OH, OW):
-    """The column matrix of the images ``x``, on the scratch buffer.
-
-    Shape:
-        - x: (n, C, H, W)
-        - result: (C*KH*KW, n*OH*OW)
-    """
-    n, C = x.shape[:2]
-    cols = _SCRATCH.array("cols", (C * KH * KW, n, OH * OW), x.dtype)
-    im2col_into(x, KH, KW, *stride, *padding, *dilation, cols, work=cols.size)
-    return cols.reshape(C * KH * KW, n * OH * OW)
-
-
-def _side_by_side(dy):
-    """The output gradients of a chunk with the images side by side, on the scratch buffer.
-
-    Shape:
-        - dy: (n, OC, P)
-        - result: (OC, n*P), ``result[oc, i*P + p] = dy[i, oc, p]``
-    """
-    n, OC, P = dy.shape
-    rows = _SCRATCH.array("gemm", (OC, n, P), dy.dtype)
-    np.copyto(rows, dy.transpose(1, 0, 2))
-    return rows.reshape(OC, n * P)
+    if conv_im2col.is_pointwise(KH, KW, stride, padding):
+        return conv_im2col
+    if not openblas.HAS_CBLAS or CG < TAPS_MIN_CHANNELS:
+        return conv_im2col
+    OH = conv_output_size(x_shape[2], KH, stride[0], padding[0], dilation[0])
+    OW = conv_output_size(x_shape[3], KW, stride[1], padding[1], dilation[1])
+    tap_grid = conv_taps.TapGrid(x_shape, w_shape, stride, padding, dilation)
+    if tap_grid.waste(OH, OW) > TAPS_MAX_WASTE or not tap_grid.reads_every_phase(stride):
+        return conv_im2col
+    return conv_taps
 
 
 def conv2d_forward(
@@ -137,21 +50,13 @@ def conv2d_forward(
 ):
     """Convolve a batch of images with a bank of filters (cross-correlation, as in PyTorch).
 
-    Loop::
-
-        for each chunk of images:
-            cols = im2col(x[chunk])                          # (C*KH*KW, n*OH*OW)
-            for g in groups (one matmul call):
-                Y[group g] = w[group g] @ cols[rows of group g]    # (OC/G, n*OH*OW)
-            y[chunk] = Y moved to NCHW order, plus b
-
     Args:
         x: input images, float32 or float64, C-contiguous.
         w: filters, same dtype as x.
         b: bias, or None.
         stride, padding, dilation: (SH, SW), (PH, PW), (DH, DW).
         groups: G; input and output channels split into G groups that never mix.
-        max_workspace_bytes: cap on the column matrix and GEMM output built at once.
+        max_workspace_bytes: cap on the intermediate matrices built at once.
 
     Returns:
         A new array y, same dtype as x.
@@ -170,31 +75,8 @@ def conv2d_forward(
         >>> y.shape, y.dtype, y[0, 0, 1, 1]  # an inner pixel sums 3*3*3 ones
         ((2, 4, 3, 3), dtype('float32'), np.float32(27.0))
     """
-    N, C, H, W = x.shape
-    OC, CG, KH, KW = w.shape
-    G = groups
-    OH, OW, K = _geometry(x.shape, w.shape, stride, padding, dilation)
-    P = OH * OW
-    y = np.empty((N, OC, OH, OW), dtype=x.dtype)
-    w_rows = w.reshape(G, OC // G, CG * KH * KW)  # (G, OC/G, C/G*KH*KW)
-    if _is_pointwise(KH, KW, stride, padding):
-        x_rows = x.reshape(N, G, CG, P)  # (N, G, C/G, P): image n's column matrix
-        _matmul(w_rows, x_rows, out=y.reshape(N, G, OC // G, P))
-        if b is not None:
-            y += b.reshape(1, OC, 1, 1)
-        return y
-    y_rows = y.reshape(N, OC, P)
-    for images in _image_chunks(N, K, OC, P, x.itemsize, max_workspace_bytes):
-        cols = _im2col_chunk(x[images], KH, KW, stride, padding, dilation, OH, OW)
-        n = images.stop - images.start
-        Y = _SCRATCH.array("gemm", (OC, n, P), x.dtype)
-        _matmul(w_rows, cols.reshape(G, K // G, n * P), out=Y.reshape(G, OC // G, n * P))
-        images_first = Y.transpose(1, 0, 2)  # (n, OC, P) view
-        if b is None:
-            np.copyto(y_rows[images], images_first)
-        else:
-            np.add(images_first, b.reshape(1, OC, 1), out=y_rows[images])
-    return y
+    chosen = algorithm(x.shape, w.shape, stride, padding, dilation, groups)
+    return chosen.conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_bytes)
 
 
 def conv2d_backward_input(
@@ -202,27 +84,12 @@ def conv2d_backward_input(
 ):
     """Gradient of the loss with respect to the input of a convolution.
 
-    Every column entry ``cols[r, q]`` multiplied weight row entries in the forward pass,
-    so its gradient is ``(w_rows.T @ dY)[r, q]``; col2im adds those column gradients back
-    onto the pixels they were copied from.
-
-    Loop::
-
-        for each chunk of images:
-            dY = dy[chunk] with the images side by side     # (OC, n*OH*OW)
-            for g in groups (one matmul call):
-                dcols[rows of group g] = w[group g].T @ dY[group g]
-            dx[chunk] = col2im(dcols)                        # (n, C, H, W)
-
-    For a pointwise (1x1, stride 1, no padding) kernel, ``w_rows.T @ dy[n]`` already is
-    ``dx[n]``.
-
     Args:
         dy: gradient of the loss with respect to the output y, same dtype as w.
         w: filters of the forward pass.
         x_shape: (N, C, H, W) of the forward input.
         stride, padding, dilation, groups: as for :func:`conv2d_forward`.
-        max_workspace_bytes: cap on the column matrix and GEMM input built at once.
+        max_workspace_bytes: cap on the intermediate matrices built at once.
 
     Returns:
         A new array dx of shape ``x_shape``, same dtype as dy.
@@ -232,25 +99,10 @@ def conv2d_backward_input(
         - w: (OC, C/G, KH, KW)
         - dx: (N, C, H, W)
     """
-    N, C, H, W = x_shape
-    OC, CG, KH, KW = w.shape
-    G = groups
-    OH, OW, K = _geometry(x_shape, w.shape, stride, padding, dilation)
-    P = OH * OW
-    dx = np.empty((N, C, H, W), dtype=dy.dtype)
-    w_rows_t = w.reshape(G, OC // G, K // G).transpose(0, 2, 1)  # (G, C/G*KH*KW, OC/G)
-    if _is_pointwise(KH, KW, stride, padding):
-        dy_rows = dy.reshape(N, G, OC // G, P)  # (N, G, OC/G, P)
-        _matmul(w_rows_t, dy_rows, out=dx.reshape(N, G, CG, P))
-        return dx
-    dy_images = dy.reshape(N, OC, P)
-    for images in _image_chunks(N, K, OC, P, dy.itemsize, max_workspace_bytes):
-        n = images.stop - images.start
-        dY = _side_by_side(dy_images[images])  # (OC, n*P)
-        dcols = _SCRATCH.array("cols", (K, n, P), dy.dtype)
-        _matmul(w_rows_t, dY.reshape(G, OC // G, n * P), out=dcols.reshape(G, K // G, n * P))
-        col2im_into(dcols, KH, KW, *stride, *padding, *dilation, dx[images], work=dcols.size)
-    return dx
+    chosen = algorithm(x_shape, w.shape, stride, padding, dilation, groups)
+    return chosen.conv2d_backward_input(
+        dy, w, x_shape, stride, padding, dilation, groups, max_workspace_bytes
+    )
 
 
 def conv2d_backward_weight(
@@ -258,27 +110,12 @@ def conv2d_backward_weight(
 ):
     """Gradient of the loss with respect to the filters of a convolution.
 
-    Weight row entry ``w_rows[oc, r]`` multiplied ``cols[r, q]`` into ``Y[oc, q]`` for every
-    column q (every image and output pixel), so its gradient is ``(dY @ cols.T)[oc, r]``.
-
-    Loop::
-
-        dw_t = 0                                             # dw transposed
-        for each chunk of images:
-            cols = im2col(x[chunk])                          # (C*KH*KW, n*OH*OW)
-            dY = dy[chunk] with the images side by side     # (OC, n*OH*OW)
-            for g in groups (one matmul call):
-                dw_t[group g] += cols[rows of group g] @ dY[group g].T
-        dw = dw_t.T
-
-    For a pointwise kernel the images stay apart: ``dw_t += x[n] @ dy[n].T`` for each n.
-
     Args:
         dy: gradient of the loss with respect to the output y, same dtype as x.
         x: input images of the forward pass.
         w_shape: (OC, C/G, KH, KW) of the filters.
         stride, padding, dilation, groups: as for :func:`conv2d_forward`.
-        max_workspace_bytes: cap on the column matrix and GEMM input built at once.
+        max_workspace_bytes: cap on the intermediate matrices built at once.
 
     Returns:
         A new array dw of shape ``w_shape``, same dtype as x.
@@ -288,27 +125,7 @@ def conv2d_backward_weight(
         - x: (N, C, H, W)
         - dw: (OC, C/G, KH, KW)
     """
-    N, C = x.shape[:2]
-    OC, CG, KH, KW = w_shape
-    G = groups
-    OH, OW, K = _geometry(x.shape, w_shape, stride, padding, dilation)
-    P = OH * OW
-    # The GEMMs compute dw transposed, dw_t = cols @ dY.T: OpenBLAS runs this long-K
-    # product 3-6x faster in this orientation than dY @ cols.T (measured on these machines).
-    dw_t = np.zeros((G, K // G, OC // G), dtype=x.dtype)  # (G, C/G*KH*KW, OC/G)
-    dw_t_part = np.empty_like(dw_t)  # one chunk's (or image's) contribution
-    if _is_pointwise(KH, KW, stride, padding):
-        x_rows = x.reshape(N, G, CG, P)
-        dy_rows_t = dy.reshape(N, G, OC // G, P).transpose(0, 1, 3, 2)  # (N, G, P, OC/G)
-        for i in range(N):
-            _matmul(x_rows[i], dy_rows_t[i], out=dw_t_part)
-            dw_t += dw_t_part
-    else:
-        dy_images = dy.reshape(N, OC, P)
-        for images in _image_chunks(N, K, OC, P, x.itemsize, max_workspace_bytes):
-            n = images.stop - images.start
-            cols = _im2col_chunk(x[images], KH, KW, stride, padding, dilation, OH, OW)
-            dY = _side_by_side(dy_images[images]).reshape(G, OC // G, n * P)
-            _matmul(cols.reshape(G, K // G, n * P), dY.transpose(0, 2, 1), out=dw_t_part)
-            dw_t += dw_t_part
-    return np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(w_shape)
+    chosen = algorithm(x.shape, w_shape, stride, padding, dilation, groups)
+    return chosen.conv2d_backward_weight(
+        dy, x, w_shape, stride, padding, dilation, groups, max_workspace_bytes
+    )

@@ -15,7 +15,7 @@ input pixel that kernel tap ``(kh, kw)`` of channel ``c`` sees there::
     cols[c*KH*KW + kh*KW + kw, n, oh*OW + ow] = x[n, c, ih, iw]   (0 in the padding)
 
 The kernels do not test every pixel against the image border: for each tap they work out
-the range of output positions whose input lies inside the image (`_inside_range`), copy
+the range of output positions whose input lies inside the image (`inside_range`), copy
 that range and zero the rest.
 """
 
@@ -46,7 +46,7 @@ def conv_output_size(size, kernel, stride, padding, dilation):
 
 
 @njit(cache=True)
-def _inside_range(out_size, stride, padding, dilation, tap, size):
+def inside_range(out_size, stride, padding, dilation, tap, size):
     """Output positions ``[first, stop)`` at which kernel tap ``tap`` reads a real pixel.
 
     Output position o reads input ``i = o*S - P + tap*D``; ``0 <= i < size`` holds for
@@ -93,9 +93,9 @@ def im2col_into(x, KH, KW, SH, SW, PH, PW, DH, DW, cols):
         n = task // (C * KH)
         c = task // KH % C
         kh = task % KH
-        oh_first, oh_stop = _inside_range(OH, SH, PH, DH, kh, H)
+        oh_first, oh_stop = inside_range(OH, SH, PH, DH, kh, H)
         for kw in range(KW):
-            ow_first, ow_stop = _inside_range(OW, SW, PW, DW, kw, W)
+            ow_first, ow_stop = inside_range(OW, SW, PW, DW, kw, W)
             count = ow_stop - ow_first
             out = cols[(c * KH + kh) * KW + kw, n]  # (OH*OW,)
             for oh in range(OH):
@@ -142,9 +142,9 @@ def col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx):
         c = plane % C
         dx[n, c] = 0
         for kh in range(KH):
-            oh_first, oh_stop = _inside_range(OH, SH, PH, DH, kh, H)
+            oh_first, oh_stop = inside_range(OH, SH, PH, DH, kh, H)
             for kw in range(KW):
-                ow_first, ow_stop = _inside_range(OW, SW, PW, DW, kw, W)
+                ow_first, ow_stop = inside_range(OW, SW, PW, DW, kw, W)
                 column = cols[(c * KH + kh) * KW + kw, n]  # (OH*OW,)
                 count = ow_stop - ow_first
                 for oh in range(oh_first, oh_stop):

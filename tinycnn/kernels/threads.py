@@ -27,8 +27,6 @@ the shell to be sure).
 """
 
 import contextlib
-import ctypes
-import glob
 import os
 import types
 
@@ -40,8 +38,9 @@ for _name, _value in (("OMP_WAIT_POLICY", "PASSIVE"), ("OPENBLAS_THREAD_TIMEOUT"
         os.environ[_name] = SET_BY_TINYCNN[_name] = _value
 
 # The variables above must be set before NumPy and Numba load.
-import numpy as np  # noqa: E402
 from numba import njit  # noqa: E402
+
+from tinycnn.kernels import openblas  # noqa: E402
 
 # Loops over fewer elements than this run on one thread. A parallel loop pays a thread
 # wake-up of 20-100 us; one core copies or compares ~50,000 float32 values in that time.
@@ -51,33 +50,6 @@ PARALLEL_MIN_WORK = 2**16
 # take about 1 ms on one core: below that, a second thread saves at most half of it, and
 # waiting for it when it is not running costs more.
 BLAS_PARALLEL_MIN_FLOP = 2**26
-
-
-def _openblas_thread_functions():
-    """NumPy's OpenBLAS ``(get_num_threads, set_num_threads)``, or None for another BLAS.
-
-    NumPy's wheels bundle OpenBLAS in ``numpy.libs`` (Linux) or ``numpy/.dylibs`` (macOS),
-    with its symbols prefixed ``scipy_``; loading the library again returns the loaded copy.
-    """
-    site = os.path.dirname(os.path.dirname(np.__file__))
-    candidates = glob.glob(os.path.join(site, "numpy.libs", "*openblas*"))
-    candidates += glob.glob(os.path.join(np.__path__[0], ".dylibs", "*openblas*"))
-    for path in candidates:
-        try:
-            library = ctypes.CDLL(path)
-        except OSError:
-            continue
-        for prefix, suffix in (("scipy_openblas_", "64_"), ("openblas_", "")):
-            getter = getattr(library, f"{prefix}get_num_threads{suffix}", None)
-            setter = getattr(library, f"{prefix}set_num_threads{suffix}", None)
-            if getter is not None and setter is not None:
-                getter.restype = ctypes.c_int
-                setter.argtypes = [ctypes.c_int]
-                return getter, setter
-    return None
-
-
-_OPENBLAS = _openblas_thread_functions()
 
 
 @contextlib.contextmanager
@@ -90,16 +62,15 @@ def blas_threads_for(flop):
     Does nothing when the BLAS is not NumPy's OpenBLAS. The thread count is process-wide,
     so a GEMM running at the same time on another Python thread is affected too.
     """
-    if _OPENBLAS is None or flop >= BLAS_PARALLEL_MIN_FLOP:
+    if openblas.get_num_threads is None or flop >= BLAS_PARALLEL_MIN_FLOP:
         yield
         return
-    get_num_threads, set_num_threads = _OPENBLAS
-    threads = get_num_threads()
-    set_num_threads(1)
+    threads = openblas.get_num_threads()
+    openblas.set_num_threads(1)
     try:
         yield
     finally:
-        set_num_threads(threads)
+        openblas.set_num_threads(threads)
 
 
 def _renamed_copy(function, suffix):

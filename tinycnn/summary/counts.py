@@ -12,15 +12,16 @@ little next to them and are not counted.
     Linear, in_features -> out_features:
         MACs = in_features * out_features for each row of the input (one for a flat vector)
 
-The im2col workspace is the column matrix tinycnn's convolution kernel builds for one image
-(tinycnn/kernels/conv.py): C * KH * KW rows (every group's, built at once) by OH * OW
+The im2col workspace is the column matrix the im2col algorithm builds for one image
+(tinycnn/kernels/conv_im2col.py): C * KH * KW rows (every group's, built at once) by OH * OW
 columns. A 1x1 convolution with stride 1 and no padding needs none: the image already is
-its column matrix.
+its column matrix. (Layers that tinycnn runs by its other algorithm, one GEMM per kernel
+tap, build no column matrix at all; the figure shows what the textbook method would need.)
 """
 
 import math
 
-from tinycnn.kernels.conv import _is_pointwise
+from tinycnn.kernels.conv_im2col import is_pointwise
 from tinycnn.nn.conv import Conv2d
 from tinycnn.nn.linear import Linear
 from tinycnn.summary.receptive_field import conv_padding
@@ -63,7 +64,7 @@ def im2col_bytes(module, output_shape, itemsize):
     if not isinstance(module, Conv2d):
         return 0
     KH, KW = module.kernel_size
-    if _is_pointwise(KH, KW, module.stride, conv_padding(module)):
+    if is_pointwise(KH, KW, module.stride, conv_padding(module)):
         return 0
     OH, OW = output_shape[2:]
     return module.in_channels * KH * KW * OH * OW * itemsize

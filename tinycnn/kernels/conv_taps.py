@@ -1,0 +1,231 @@
+"""2-D convolution as one accumulating GEMM per kernel tap, with no im2col.
+
+A convolution is a sum over its KH*KW kernel taps. Tap (kh, kw) multiplies the weights
+``w[:, :, kh, kw]`` (an OC x C matrix) with the input pixels that tap sees, one column
+per output pixel. im2col copies those columns out for every tap, a KH*KW-fold copy of the
+input. On the tap grid (``grid.py``) they already sit side by side: for every tap they
+are one *shifted window* ``grid[a, b, :, shift : shift + L]`` of the padded, phase-split
+batch. So::
+
+    Y = sum over taps (kh, kw) of  w_tap @ grid[a, b, :, shift : shift + L]
+
+is KH*KW GEMMs that accumulate into one output (BLAS's ``C += A @ B``), each reading its
+window in place (``openblas.gemm``). The input is copied once instead of KH*KW times,
+and the gradients come the same way::
+
+    dgrid[a, b, :, shift : shift + L] += w_tap.T @ dY      dx = the images on dgrid
+    dw_tap.T += grid[a, b, :, shift : shift + L] @ dY.T
+
+where Y and dY are on the output grid: output pixel (m, oh, ow) at ``m*HQ*WQ + oh*WQ +
+ow``. Its positions outside OH x OW are computed and dropped; in dY they are zero, so
+they add nothing to dx or dw. With groups, each group multiplies its own row blocks.
+
+This pays when C/G is large enough for a GEMM of inner size C/G to run near the BLAS peak
+and the grid wastes few positions; ``conv.py`` chooses between this and im2col.
+"""
+
+import numpy as np
+
+from tinycnn.kernels import openblas
+from tinycnn.kernels.grid import grid_to_images, images_to_grid
+from tinycnn.kernels.im2col import conv_output_size
+from tinycnn.kernels.threads import blas_threads_for
+from tinycnn.kernels.workspace import SCRATCH, batch_chunks
+
+# Bytes of GEMM output summed over all taps at once (see `_column_blocks`).
+BLOCK_BYTES = 4 * 2**20
+
+
+class TapGrid:
+    """Sizes of the tap grid of a convolution, and where each tap's window starts.
+
+    Attributes:
+        HQ, WQ: size of one phase plane (``ceil((H + 2*PH) / SH)``, likewise W).
+        plane: HQ*WQ, the grid columns per image.
+        margin: columns after the last plane that the farthest-shifted window reads.
+        taps: one (kh, kw, row_phase, col_phase, shift) per tap: the phase plane its window
+            lies in, and the window's first column.
+    """
+
+    def __init__(self, x_shape, w_shape, stride, padding, dilation):
+        N, C, H, W = x_shape
+        OC, CG, KH, KW = w_shape
+        (SH, SW), (PH, PW), (DH, DW) = stride, padding, dilation
+        self.HQ = -(-(H + 2 * PH) // SH)
+        self.WQ = -(-(W + 2 * PW) // SW)
+        self.plane = self.HQ * self.WQ
+        self.taps = [
+            (kh, kw, kh * DH % SH, kw * DW % SW, kh * DH // SH * self.WQ + kw * DW // SW)
+            for kh in range(KH)
+            for kw in range(KW)
+        ]
+        self.margin = max(shift for *_, shift in self.taps)
+
+    def waste(self, OH, OW):
+        """Output grid positions computed per real output pixel (1.0 = none wasted)."""
+        return self.plane / (OH * OW)
+
+    def reads_every_phase(self, stride):
+        """True when every phase plane is some tap's window (a 1x1 kernel with stride 2
+        reads one phase of four: the other three would be copied for nothing)."""
+        phases = {(row_phase, col_phase) for _, _, row_phase, col_phase, _ in self.taps}
+        return len(phases) == stride[0] * stride[1]
+
+
+def _input_grid(x, stride, padding, tap_grid):
+    """The images ``x`` on the tap grid, on a scratch buffer.
+
+    Shape:
+        - x: (n, C, H, W)
+        - result: (SH, SW, C, n*HQ*WQ + margin)
+    """
+    n, C = x.shape[:2]
+    SH, SW = stride
+    columns = n * tap_grid.plane + tap_grid.margin
+    grid = SCRATCH.array("input grid", (SH, SW, C, columns), x.dtype)
+    images_to_grid(x, SH, SW, *padding, tap_grid.HQ, tap_grid.WQ, grid, work=grid.size)
+    return grid
+
+
+def _output_grid(dy, tap_grid):
+    """Output gradients ``dy`` on the output grid (zeros off the images), on a scratch buffer.
+
+    Shape:
+        - dy: (n, OC, OH, OW)
+        - result: (OC, n*HQ*WQ)
+    """
+    n, OC = dy.shape[:2]
+    grid = SCRATCH.array("output grid", (1, 1, OC, n * tap_grid.plane), dy.dtype)
+    images_to_grid(dy, 1, 1, 0, 0, tap_grid.HQ, tap_grid.WQ, grid, work=grid.size)
+    return grid[0, 0]
+
+
+def _chunks(N, C, OC, stride, tap_grid, itemsize, max_bytes):
+    """Chunks of the batch whose input grid (C rows) and output grid (OC rows) fit."""
+    rows = stride[0] * stride[1] * C + OC
+    return batch_chunks(N, rows * tap_grid.plane * itemsize, max_bytes)
+
+
+def _column_blocks(L, rows, itemsize):
+    """Split the L grid columns into blocks whose accumulated GEMM output stays in cache.
+
+    Every tap adds into the same output, so a block of ``rows`` x columns that fits in the
+    cache is summed over all KH*KW taps there; a whole chunk's output would be streamed
+    through memory once per tap.
+    """
+    step = max(1, BLOCK_BYTES // (rows * itemsize))
+    return [(start, min(start + step, L)) for start in range(0, L, step)]
+
+
+def _gemm_flop(M, K, L):
+    return 2 * M * K * L
+
+
+def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_bytes):
+    """Convolve by one accumulating GEMM per tap; arguments as ``conv.conv2d_forward``.
+
+    Loop::
+
+        for each chunk of m images:
+            grid = x[chunk] on the tap grid                   # (SH, SW, C, m*HQ*WQ + margin)
+            Y = 0                                             # (OC, m*HQ*WQ)
+            for each tap (kh, kw) and group g:
+                Y[g] += w[g, :, kh, kw] @ grid[a, b, g, shift : shift + m*HQ*WQ]
+            y[chunk] = the OH x OW corner of each plane of Y, plus b
+    """
+    N, C = x.shape[:2]
+    OC, CG, KH, KW = w.shape
+    G, OCG = groups, OC // groups
+    OH = conv_output_size(x.shape[2], KH, stride[0], padding[0], dilation[0])
+    OW = conv_output_size(x.shape[3], KW, stride[1], padding[1], dilation[1])
+    tap_grid = TapGrid(x.shape, w.shape, stride, padding, dilation)
+    # (KH, KW, G, OC/G, C/G): tap (kh, kw)'s weights of group g as one row-major matrix.
+    w_taps = np.ascontiguousarray(w.reshape(G, OCG, CG, KH, KW).transpose(3, 4, 0, 1, 2))
+    y = np.empty((N, OC, OH, OW), dtype=x.dtype)
+    for images in _chunks(N, C, OC, stride, tap_grid, x.itemsize, max_workspace_bytes):
+        grid = _input_grid(x[images], stride, padding, tap_grid)
+        L = (images.stop - images.start) * tap_grid.plane
+        Y = SCRATCH.array("output grid", (1, 1, OC, L), x.dtype)
+        for start, stop in _column_blocks(L, OC, x.itemsize):
+            with blas_threads_for(_gemm_flop(OCG, CG, stop - start)):
+                for t, (kh, kw, row_phase, col_phase, shift) in enumerate(tap_grid.taps):
+                    for g in range(G):
+                        rows = grid[row_phase, col_phase, g * CG : (g + 1) * CG]
+                        window = rows[:, shift + start : shift + stop]
+                        out = Y[0, 0, g * OCG : (g + 1) * OCG, start:stop]
+                        openblas.gemm(w_taps[kh, kw, g], window, out, accumulate=t > 0)
+        grid_to_images(Y, 1, 1, 0, 0, tap_grid.HQ, tap_grid.WQ, y[images], work=y[images].size)
+    if b is not None:
+        y += b.reshape(1, OC, 1, 1)
+    return y
+
+
+def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, groups, max_workspace_bytes):
+    """dL/dx by one accumulating GEMM per tap; arguments as ``conv.conv2d_backward_input``.
+
+    Loop::
+
+        for each chunk of m images:
+            dY = dy[chunk] on the output grid                 # (OC, m*HQ*WQ)
+            dgrid = 0                                         # (SH, SW, C, m*HQ*WQ + margin)
+            for each tap (kh, kw) and group g:
+                dgrid[a, b, g, shift : shift + m*HQ*WQ] += w[g, :, kh, kw].T @ dY[g]
+            dx[chunk] = the images on dgrid
+    """
+    N, C, H, W = x_shape
+    OC, CG, KH, KW = w.shape
+    G, OCG = groups, OC // groups
+    tap_grid = TapGrid(x_shape, w.shape, stride, padding, dilation)
+    w_taps = np.ascontiguousarray(w.reshape(G, OCG, CG, KH, KW).transpose(3, 4, 0, 1, 2))
+    dx = np.empty(x_shape, dtype=dy.dtype)
+    for images in _chunks(N, C, OC, stride, tap_grid, dy.itemsize, max_workspace_bytes):
+        dY = _output_grid(dy[images], tap_grid)
+        L = dY.shape[1]
+        dgrid = SCRATCH.array("input grid", (*stride, C, L + tap_grid.margin), dy.dtype)
+        dgrid.fill(0)
+        for start, stop in _column_blocks(L, C, dy.itemsize):
+            with blas_threads_for(_gemm_flop(CG, OCG, stop - start)):
+                for kh, kw, row_phase, col_phase, shift in tap_grid.taps:
+                    for g in range(G):
+                        rows = dgrid[row_phase, col_phase, g * CG : (g + 1) * CG]
+                        out = rows[:, shift + start : shift + stop]
+                        dY_g = dY[g * OCG : (g + 1) * OCG, start:stop]
+                        openblas.gemm(w_taps[kh, kw, g].T, dY_g, out, accumulate=True)
+        grid_to_images(dgrid, *stride, *padding, tap_grid.HQ, tap_grid.WQ, dx[images],
+                       work=dx[images].size)  # fmt: skip
+    return dx
+
+
+def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, max_workspace_bytes):
+    """dL/dw by one accumulating GEMM per tap; arguments as ``conv.conv2d_backward_weight``.
+
+    Loop::
+
+        dw_t = 0                                              # (KH, KW, G, C/G, OC/G)
+        for each chunk of m images:
+            grid = x[chunk] on the tap grid
+            dY = dy[chunk] on the output grid                 # (OC, m*HQ*WQ)
+            for each tap (kh, kw) and group g:
+                dw_t[kh, kw, g] += grid[a, b, g, shift : shift + m*HQ*WQ] @ dY[g].T
+        dw = dw_t moved to (OC, C/G, KH, KW)
+
+    The GEMM computes dw transposed, in the long-inner-size orientation OpenBLAS runs fastest
+    (see ``conv_im2col.conv2d_backward_weight``).
+    """
+    N, C = x.shape[:2]
+    OC, CG, KH, KW = w_shape
+    G, OCG = groups, OC // groups
+    tap_grid = TapGrid(x.shape, w_shape, stride, padding, dilation)
+    dw_t = np.zeros((KH, KW, G, CG, OCG), dtype=x.dtype)
+    for images in _chunks(N, C, OC, stride, tap_grid, x.itemsize, max_workspace_bytes):
+        grid = _input_grid(x[images], stride, padding, tap_grid)
+        dY = _output_grid(dy[images], tap_grid)
+        L = dY.shape[1]
+        with blas_threads_for(_gemm_flop(CG, OCG, L)):
+            for kh, kw, row_phase, col_phase, shift in tap_grid.taps:
+                for g in range(G):
+                    window = grid[row_phase, col_phase, g * CG : (g + 1) * CG, shift : shift + L]
+                    dY_g = dY[g * OCG : (g + 1) * OCG]
+                    openblas.gemm(window, dY_g.T, dw_t[kh, kw, g], accumulate=True)
+    # (KH, KW, G, C/G, OC/G) -> (G, OC/G, C/G, KH, KW) = (OC, C/G, KH, KW)
+    return np.ascontiguousarray(dw_t.transpose(2, 4, 3, 0, 1)).reshape(w_shape)

@@ -1,0 +1,123 @@
+"""The tap grid: a batch of images padded, split by stride phase, and laid side by side.
+
+The tap convolution (``conv_taps.py``) multiplies each kernel tap's weights with one
+*shifted window* of a matrix, so it needs the input in a layout where, for every tap, the
+pixels that tap sees at all output positions sit in one row range at a constant offset.
+That layout is the grid. For stride (SH, SW) and padding (PH, PW), a padded image of
+``Hp = H + 2*PH`` rows splits into SH*SW *phases*: phase (a, b) keeps the padded pixels
+whose row is a mod SH and column b mod SW, an ``HQ x WQ`` plane with ``HQ = ceil(Hp/SH)``,
+``WQ = ceil(Wp/SW)``. The planes of all images follow one another::
+
+    grid[a, b, c, m*HQ*WQ + i*WQ + j] = x[m, c, i*SH + a - PH, j*SW + b - PW]
+                                        (0 where that falls in the padding)
+
+Output pixel (oh, ow) of image m reads, through tap (kh, kw), padded pixel
+``(oh*SH + kh*DH, ow*SW + kw*DW)``: phase ``(kh*DH % SH, kw*DW % SW)``, plane position
+``(oh + kh*DH // SH, ow + kw*DW // SW)``. So if the output is laid out on the same
+``HQ x WQ`` planes (output pixel at ``m*HQ*WQ + oh*WQ + ow``), every output position q of
+tap (kh, kw) reads grid entry ``q + shift`` of one phase, with one shift for the tap::
+
+    shift = (kh*DH // SH) * WQ + kw*DW // SW
+
+The output planes have ``HQ x WQ`` positions of which only ``OH x OW`` are real; the others
+are computed and thrown away (the price of the layout: 7% at 56x56 with a 3x3 kernel).
+With stride 1 there is one phase and the grid is the zero-padded batch.
+
+The two kernels here are adjoint copies: `images_to_grid` scatters images into a grid
+(zeros elsewhere) and `grid_to_images` gathers them back.
+"""
+
+from numba import prange
+
+from tinycnn.kernels.im2col import inside_range
+from tinycnn.kernels.threads import parallel_kernel
+
+
+@parallel_kernel
+def images_to_grid(x, SH, SW, PH, PW, HQ, WQ, grid):
+    """Overwrite ``grid`` with the images ``x`` on the tap grid, zeros everywhere else.
+
+    Every entry of ``grid`` is written, including the columns after the last plane (the
+    margin that shifted windows read past the end), so ``grid`` may hold stale data.
+    Call with ``work=grid.size`` (see `threads.parallel_kernel`).
+
+    Loop::
+
+        for (c, m) in C x N, in parallel:
+            for a, b, i, j:
+                h, w = i*SH + a - PH, j*SW + b - PW
+                grid[a, b, c, m*HQ*WQ + i*WQ + j] = x[m, c, h, w] if inside the image, else 0
+        grid[:, :, :, N*HQ*WQ:] = 0
+
+    Args:
+        x: images.
+        SH, SW: stride (the number of phases along each axis).
+        PH, PW: where the image starts in the padded plane (rows and columns of zeros
+            before it).
+        HQ, WQ: size of one phase plane.
+        grid: output, written in place.
+
+    Shape:
+        - x: (N, C, H, W)
+        - grid: (SH, SW, C, N*HQ*WQ + margin)
+    """
+    N, C, H, W = x.shape
+    plane = HQ * WQ
+    # Race-free: task (c, m) alone writes plane m of channel c, in every phase.
+    for task in prange(C * N):
+        c = task // N
+        m = task % N
+        for a in range(SH):
+            i_first, i_stop = inside_range(HQ, SH, PH, 1, a, H)
+            for b in range(SW):
+                j_first, j_stop = inside_range(WQ, SW, PW, 1, b, W)
+                w_first = j_first * SW + b - PW
+                w_stop = w_first + (j_stop - j_first) * SW
+                out = grid[a, b, c, m * plane : (m + 1) * plane]  # (HQ*WQ,)
+                out[: i_first * WQ] = 0
+                out[i_stop * WQ :] = 0
+                for i in range(i_first, i_stop):
+                    row = out[i * WQ : (i + 1) * WQ]  # (WQ,)
+                    row[:j_first] = 0
+                    row[j_first:j_stop] = x[m, c, i * SH + a - PH, w_first:w_stop:SW]
+                    row[j_stop:] = 0
+    grid[:, :, :, N * plane :] = 0
+
+
+@parallel_kernel
+def grid_to_images(grid, SH, SW, PH, PW, HQ, WQ, x):
+    """Overwrite ``x`` with the images on the tap ``grid``: the adjoint of `images_to_grid`.
+
+    Grid entries outside the images are ignored. Call with ``work=x.size``.
+
+    Loop::
+
+        for (m, c) in N x C, in parallel:
+            for h, w:
+                x[m, c, h, w] = grid[(h+PH) % SH, (w+PW) % SW, c,
+                                     m*HQ*WQ + (h+PH) // SH * WQ + (w+PW) // SW]
+
+    Args:
+        grid: images on the tap grid.
+        SH, SW, PH, PW, HQ, WQ: as for `images_to_grid`.
+        x: output, written in place; its shape gives the image size.
+
+    Shape:
+        - grid: (SH, SW, C, N*HQ*WQ + margin)
+        - x: (N, C, H, W)
+    """
+    N, C, H, W = x.shape
+    plane = HQ * WQ
+    # Race-free: task (m, c) alone writes x[m, c].
+    for task in prange(N * C):
+        m = task // C
+        c = task % C
+        for h in range(H):
+            a = (h + PH) % SH
+            i = (h + PH) // SH
+            for b in range(SW):
+                j_first, j_stop = inside_range(WQ, SW, PW, 1, b, W)
+                w_first = j_first * SW + b - PW
+                w_stop = w_first + (j_stop - j_first) * SW
+                start = m * plane + i * WQ
+                x[m, c, h, w_first:w_stop:SW] = grid[a, b, c, start + j_first : start + j_stop]
