@@ -1,6 +1,8 @@
-"""The thread settings: serial twins of parallel loops, and one BLAS thread for small GEMMs."""
+"""The thread settings: serial twins of parallel loops, one BLAS thread for small GEMMs, and
+batches split over the cores."""
 
 import os
+import threading
 
 import numpy as np
 import pytest
@@ -56,3 +58,65 @@ def test_small_gemms_run_on_one_blas_thread_and_the_count_comes_back():
     assert get_num_threads() == before
     with threads.blas_threads_for(threads.BLAS_PARALLEL_MIN_FLOP):
         assert get_num_threads() == before
+
+
+@pytest.mark.parametrize("N", [1, 2, 5, 64])
+def test_over_batch_covers_the_batch_in_order_with_one_part_per_core(N, monkeypatch):
+    monkeypatch.setattr(threads, "BATCH_PARTS", 2)
+    parts = threads.over_batch(N, lambda images: (images.start, images.stop))
+    assert parts[0][0] == 0 and parts[-1][1] == N
+    assert all(done[1] == next_[0] for done, next_ in zip(parts, parts[1:], strict=False))
+    assert len(parts) == min(N, 2)
+
+
+def test_over_batch_parts_run_on_their_own_threads_serially_on_one_blas_thread(monkeypatch):
+    monkeypatch.setattr(threads, "BATCH_PARTS", 2)
+    seen = []
+
+    def part(images):
+        called = []
+        kernel = threads.parallel_kernel(_scale_into)
+        kernel.parallel = lambda *args: called.append("parallel")
+        kernel.serial = lambda *args: called.append("serial")
+        kernel(np.zeros(1), np.zeros(1), work=threads.PARALLEL_MIN_WORK)  # big enough
+        blas = openblas.get_num_threads() if openblas.get_num_threads else 1
+        seen.append((threading.get_ident(), called[0], blas))
+
+    before = openblas.get_num_threads() if openblas.get_num_threads else None
+    threads.over_batch(2, part)
+    assert len({ident for ident, _, _ in seen}) == 2
+    assert {(kernel, blas) for _, kernel, blas in seen} == {("serial", 1)}
+    after = openblas.get_num_threads() if openblas.get_num_threads else None
+    assert after == before
+
+
+def test_over_batch_waits_for_every_part_and_reraises(monkeypatch):
+    monkeypatch.setattr(threads, "BATCH_PARTS", 2)
+    finished = []
+
+    def part(images):
+        if images.start == 0:
+            raise ValueError("first part failed")
+        finished.append(images)
+
+    with pytest.raises(ValueError, match="first part failed"):
+        threads.over_batch(4, part)
+    assert finished == [slice(2, 4)]  # the other part ran to its end before the error left
+    # and a kernel called outside a part runs its parallel build again
+    called = []
+    monkeypatch.setattr(scale_into, "parallel", lambda *args: called.append("parallel"))
+    scale_into(np.zeros(1), np.zeros(1), work=threads.PARALLEL_MIN_WORK)
+    assert called == ["parallel"]
+
+
+def test_over_batch_works_in_a_forked_child(monkeypatch):
+    monkeypatch.setattr(threads, "BATCH_PARTS", 2)
+    threads.over_batch(2, lambda images: None)  # the parent's pool thread has started
+    pid = os.fork()
+    if pid == 0:  # the child: exit 0 only if both parts ran
+        try:
+            os._exit(0 if threads.over_batch(2, lambda images: 1) == [1, 1] else 1)
+        finally:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -16,11 +16,17 @@ its 121 taps would each be a 3-deep product) or the images are so small that mos
 taps' grid is padding; and 1x1 convolutions with stride 1 need neither (see
 ``conv_im2col``). The taps also need NumPy's OpenBLAS, called directly (``openblas.py``).
 
+Either way, the batch is split into one part per core and the parts run at once, each on
+one core (`threads.over_batch`), so the workspace limit is shared among the parts.
+
 Every function returns a new array that the caller owns.
 """
 
+import numpy as np
+
 from tinycnn.kernels import conv_im2col, conv_taps, openblas
 from tinycnn.kernels.im2col import conv_output_size
+from tinycnn.kernels.threads import BATCH_PARTS, over_batch
 from tinycnn.kernels.workspace import WORKSPACE_BYTES
 
 # The taps run when each tap's GEMM has at least this inner size C/G ...
@@ -75,8 +81,18 @@ def conv2d_forward(
         >>> y.shape, y.dtype, y[0, 0, 1, 1]  # an inner pixel sums 3*3*3 ones
         ((2, 4, 3, 3), dtype('float32'), np.float32(27.0))
     """
+    N, OC, KH, KW = x.shape[0], *w.shape[:1], *w.shape[2:]
+    OH = conv_output_size(x.shape[2], KH, stride[0], padding[0], dilation[0])
+    OW = conv_output_size(x.shape[3], KW, stride[1], padding[1], dilation[1])
+    y = np.empty((N, OC, OH, OW), dtype=x.dtype)
     chosen = algorithm(x.shape, w.shape, stride, padding, dilation, groups)
-    return chosen.conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_bytes)
+    geometry = (stride, padding, dilation, groups, max_workspace_bytes // BATCH_PARTS)
+
+    def convolve(images):
+        chosen.conv2d_forward(x[images], w, b, *geometry, y[images])
+
+    over_batch(N, convolve)
+    return y
 
 
 def conv2d_backward_input(
@@ -99,10 +115,15 @@ def conv2d_backward_input(
         - w: (OC, C/G, KH, KW)
         - dx: (N, C, H, W)
     """
+    dx = np.empty(x_shape, dtype=dy.dtype)
     chosen = algorithm(x_shape, w.shape, stride, padding, dilation, groups)
-    return chosen.conv2d_backward_input(
-        dy, w, x_shape, stride, padding, dilation, groups, max_workspace_bytes
-    )
+    geometry = (stride, padding, dilation, groups, max_workspace_bytes // BATCH_PARTS)
+
+    def backward(images):
+        chosen.conv2d_backward_input(dy[images], w, *geometry, dx[images])
+
+    over_batch(x_shape[0], backward)
+    return dx
 
 
 def conv2d_backward_weight(
@@ -126,6 +147,10 @@ def conv2d_backward_weight(
         - dw: (OC, C/G, KH, KW)
     """
     chosen = algorithm(x.shape, w_shape, stride, padding, dilation, groups)
-    return chosen.conv2d_backward_weight(
-        dy, x, w_shape, stride, padding, dilation, groups, max_workspace_bytes
-    )
+    geometry = (stride, padding, dilation, groups, max_workspace_bytes // BATCH_PARTS)
+
+    def backward(images):
+        return chosen.conv2d_backward_weight(dy[images], x[images], w_shape, *geometry)
+
+    # Every part sums its images' contributions; the parts' sums add up to the batch's.
+    return sum(over_batch(x.shape[0], backward))

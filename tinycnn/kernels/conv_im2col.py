@@ -100,8 +100,8 @@ def _side_by_side(dy):
     return rows.reshape(OC, n * P)
 
 
-def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_bytes):
-    """Convolve a batch of images with a bank of filters (cross-correlation, as in PyTorch).
+def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_bytes, y):
+    """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``.
 
     Loop::
 
@@ -116,14 +116,13 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_byt
     G = groups
     OH, OW, K = _geometry(x.shape, w.shape, stride, padding, dilation)
     P = OH * OW
-    y = np.empty((N, OC, OH, OW), dtype=x.dtype)
     w_rows = w.reshape(G, OC // G, CG * KH * KW)  # (G, OC/G, C/G*KH*KW)
     if is_pointwise(KH, KW, stride, padding):
         x_rows = x.reshape(N, G, CG, P)  # (N, G, C/G, P): image n's column matrix
         _matmul(w_rows, x_rows, out=y.reshape(N, G, OC // G, P))
         if b is not None:
             y += b.reshape(1, OC, 1, 1)
-        return y
+        return
     y_rows = y.reshape(N, OC, P)
     for images in _image_chunks(N, K, OC, P, x.itemsize, max_workspace_bytes):
         cols = _im2col_chunk(x[images], KH, KW, stride, padding, dilation, OH, OW)
@@ -135,11 +134,10 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_byt
             np.copyto(y_rows[images], images_first)
         else:
             np.add(images_first, b.reshape(1, OC, 1), out=y_rows[images])
-    return y
 
 
-def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, groups, max_workspace_bytes):
-    """Gradient of the loss with respect to the input of a convolution.
+def conv2d_backward_input(dy, w, stride, padding, dilation, groups, max_workspace_bytes, dx):
+    """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``.
 
     Every column entry ``cols[r, q]`` multiplied weight row entries in the forward pass,
     so its gradient is ``(w_rows.T @ dY)[r, q]``; col2im adds those column gradients back
@@ -156,17 +154,16 @@ def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, groups, max
     For a pointwise (1x1, stride 1, no padding) kernel, ``w_rows.T @ dy[n]`` already is
     ``dx[n]``.
     """
-    N, C, H, W = x_shape
+    N, C, H, W = dx.shape
     OC, CG, KH, KW = w.shape
     G = groups
-    OH, OW, K = _geometry(x_shape, w.shape, stride, padding, dilation)
+    OH, OW, K = _geometry(dx.shape, w.shape, stride, padding, dilation)
     P = OH * OW
-    dx = np.empty((N, C, H, W), dtype=dy.dtype)
     w_rows_t = w.reshape(G, OC // G, K // G).transpose(0, 2, 1)  # (G, C/G*KH*KW, OC/G)
     if is_pointwise(KH, KW, stride, padding):
         dy_rows = dy.reshape(N, G, OC // G, P)  # (N, G, OC/G, P)
         _matmul(w_rows_t, dy_rows, out=dx.reshape(N, G, CG, P))
-        return dx
+        return
     dy_images = dy.reshape(N, OC, P)
     for images in _image_chunks(N, K, OC, P, dy.itemsize, max_workspace_bytes):
         n = images.stop - images.start
@@ -174,11 +171,10 @@ def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, groups, max
         dcols = SCRATCH.array("cols", (K, n, P), dy.dtype)
         _matmul(w_rows_t, dY.reshape(G, OC // G, n * P), out=dcols.reshape(G, K // G, n * P))
         col2im_into(dcols, KH, KW, *stride, *padding, *dilation, dx[images], work=dcols.size)
-    return dx
 
 
 def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, max_workspace_bytes):
-    """Gradient of the loss with respect to the filters of a convolution.
+    """dL/dw, a new array; arguments as ``conv.conv2d_backward_weight``.
 
     Weight row entry ``w_rows[oc, r]`` multiplied ``cols[r, q]`` into ``Y[oc, q]`` for every
     column q (every image and output pixel), so its gradient is ``(dY @ cols.T)[oc, r]``.

@@ -28,7 +28,6 @@ import numpy as np
 
 from tinycnn.kernels import openblas
 from tinycnn.kernels.grid import grid_to_images, images_to_grid
-from tinycnn.kernels.im2col import conv_output_size
 from tinycnn.kernels.threads import blas_threads_for
 from tinycnn.kernels.workspace import SCRATCH, batch_chunks
 
@@ -121,8 +120,8 @@ def _gemm_flop(M, K, L):
     return 2 * M * K * L
 
 
-def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_bytes):
-    """Convolve by one accumulating GEMM per tap; arguments as ``conv.conv2d_forward``.
+def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_bytes, y):
+    """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``.
 
     Loop::
 
@@ -136,12 +135,9 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_byt
     N, C = x.shape[:2]
     OC, CG, KH, KW = w.shape
     G, OCG = groups, OC // groups
-    OH = conv_output_size(x.shape[2], KH, stride[0], padding[0], dilation[0])
-    OW = conv_output_size(x.shape[3], KW, stride[1], padding[1], dilation[1])
     tap_grid = TapGrid(x.shape, w.shape, stride, padding, dilation)
     # (KH, KW, G, OC/G, C/G): tap (kh, kw)'s weights of group g as one row-major matrix.
     w_taps = np.ascontiguousarray(w.reshape(G, OCG, CG, KH, KW).transpose(3, 4, 0, 1, 2))
-    y = np.empty((N, OC, OH, OW), dtype=x.dtype)
     for images in _chunks(N, C, OC, stride, tap_grid, x.itemsize, max_workspace_bytes):
         grid = _input_grid(x[images], stride, padding, tap_grid)
         L = (images.stop - images.start) * tap_grid.plane
@@ -157,11 +153,10 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_byt
         grid_to_images(Y, 1, 1, 0, 0, tap_grid.HQ, tap_grid.WQ, y[images], work=y[images].size)
     if b is not None:
         y += b.reshape(1, OC, 1, 1)
-    return y
 
 
-def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, groups, max_workspace_bytes):
-    """dL/dx by one accumulating GEMM per tap; arguments as ``conv.conv2d_backward_input``.
+def conv2d_backward_input(dy, w, stride, padding, dilation, groups, max_workspace_bytes, dx):
+    """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``.
 
     Loop::
 
@@ -172,12 +167,11 @@ def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, groups, max
                 dgrid[a, b, g, shift : shift + m*HQ*WQ] += w[g, :, kh, kw].T @ dY[g]
             dx[chunk] = the images on dgrid
     """
-    N, C, H, W = x_shape
+    N, C, H, W = dx.shape
     OC, CG, KH, KW = w.shape
     G, OCG = groups, OC // groups
-    tap_grid = TapGrid(x_shape, w.shape, stride, padding, dilation)
+    tap_grid = TapGrid(dx.shape, w.shape, stride, padding, dilation)
     w_taps = np.ascontiguousarray(w.reshape(G, OCG, CG, KH, KW).transpose(3, 4, 0, 1, 2))
-    dx = np.empty(x_shape, dtype=dy.dtype)
     for images in _chunks(N, C, OC, stride, tap_grid, dy.itemsize, max_workspace_bytes):
         dY = _output_grid(dy[images], tap_grid)
         L = dY.shape[1]
@@ -193,11 +187,10 @@ def conv2d_backward_input(dy, w, x_shape, stride, padding, dilation, groups, max
                         openblas.gemm(w_taps[kh, kw, g].T, dY_g, out, accumulate=True)
         grid_to_images(dgrid, *stride, *padding, tap_grid.HQ, tap_grid.WQ, dx[images],
                        work=dx[images].size)  # fmt: skip
-    return dx
 
 
 def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, max_workspace_bytes):
-    """dL/dw by one accumulating GEMM per tap; arguments as ``conv.conv2d_backward_weight``.
+    """dL/dw, a new array; arguments as ``conv.conv2d_backward_weight``.
 
     Loop::
 
