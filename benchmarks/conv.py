@@ -3,12 +3,14 @@
 For real layer shapes of the classic architectures, in float32, it times the forward pass
 and the forward plus backward pass (dx, dw and db) of:
 
-- tinycnn's kernels (Numba im2col/col2im + one BLAS GEMM per group and batch chunk);
+- tinycnn's kernels, by the algorithm tinycnn chooses for the layer (``--algorithm``
+  forces one): im2col + one GEMM, or one accumulating GEMM per kernel tap (see
+  ``tinycnn/kernels/conv.py``); the algorithm is printed after each row;
 - a textbook NumPy im2col (``numpy_im2col.py`` beside this file), the baseline;
 - PyTorch's CPU convolution, only when torch is importable (in a child process, so that
   its thread pool and tinycnn's never share a process);
-- the GEMM ceiling: NumPy's own matmul on the matrices of the same sizes (M, N, K),
-  which no im2col convolution can beat.
+- the GEMM ceiling: NumPy's own matmul on the matrices of the same sizes (M, N, K) as an
+  im2col convolution's, which no im2col convolution can beat.
 
 Before any timing, each implementation is checked: on a small copy of every layer (same
 kernel, stride, padding, groups) against the float64 loop oracles of
@@ -17,10 +19,11 @@ The first call of every implementation (JIT compilation or cache load, first pag
 faults) is reported apart from the steady-state medians.
 
 Usage:
-    python benchmarks/conv.py [--quick] [--json results/conv.json]
+    python benchmarks/conv.py [--quick] [--algorithm {auto,im2col,taps}] [--json out.json]
 """
 
 import argparse
+import functools
 import json
 import math
 import os
@@ -36,6 +39,7 @@ from timing import gflops, time_calls, torch_is_installed, write_json
 
 from tinycnn.kernels import conv as conv_kernels
 from tinycnn.kernels import reference, threads
+from tinycnn.kernels.grid import images_to_grid
 from tinycnn.kernels.im2col import col2im_into, im2col_into
 
 # Largest |error| / largest |reference| accepted for float32 against float64. float32 keeps
@@ -124,16 +128,16 @@ def random_problem(layer, dtype, seed=0):
 # of no arguments: forward() -> y, forward_backward() -> (y, dx, dw, db).
 
 
-def tinycnn_conv(layer, x, w, b, dy):
+def tinycnn_conv(layer, x, w, b, dy, use=None):
     geometry = layer.geometry
 
     def forward():
-        return conv_kernels.conv2d_forward(x, w, b, *geometry)
+        return conv_kernels.conv2d_forward(x, w, b, *geometry, use=use)
 
     def forward_backward():
         y = forward()
-        dx = conv_kernels.conv2d_backward_input(dy, w, x.shape, *geometry)
-        dw = conv_kernels.conv2d_backward_weight(dy, x, w.shape, *geometry)
+        dx = conv_kernels.conv2d_backward_input(dy, w, x.shape, *geometry, use=use)
+        dw = conv_kernels.conv2d_backward_weight(dy, x, w.shape, *geometry, use=use)
         return y, dx, dw, dy.sum(axis=(0, 2, 3))
 
     return forward, forward_backward
@@ -283,7 +287,7 @@ def jit_start_up():
     tiny = Layer("tiny", 1, 2, 2, 5, 3, 1, 1)
     fb = tinycnn_conv(tiny, *random_problem(tiny, np.float32))[1]
     first, second, _ = time_calls(fb, 1)
-    kernels = [im2col_into.serial, col2im_into.serial]
+    kernels = [im2col_into.serial, col2im_into.serial, images_to_grid.serial]
     hits = sum(sum(k.stats.cache_hits.values()) for k in kernels)
     misses = sum(sum(k.stats.cache_misses.values()) for k in kernels)
     return {"first_call_s": first, "second_call_s": second, "cache_hits": hits,
@@ -329,6 +333,14 @@ def environment():
     }
 
 
+def algorithm_name(layer):
+    """The convolution algorithm tinycnn chooses for ``layer``: "im2col" or "taps"."""
+    L = layer
+    x_shape, w_shape = (L.N, L.C, L.H, L.H), (L.OC, L.C // L.groups, L.K, L.K)
+    chosen = conv_kernels.algorithm(x_shape, w_shape, *L.geometry)
+    return next(name for name, module in conv_kernels.ALGORITHMS.items() if module is chosen)
+
+
 def ratio(a, b):
     return a / b if a and b else None
 
@@ -349,7 +361,7 @@ def table(rows):
         "      | tinycnn fwd+bwd ratio to",
         f"{'':35s} {'':>2s} | {'tiny':>6s} {'numpy':>6s} {'torch':>6s} {'gemm':>6s}"
         f" | {'tiny':>6s} {'numpy':>6s} {'torch':>6s} {'gemm':>6s} | {'numpy':>6s}"
-        f" {'gemm':>6s} {'torch':>6s}",
+        f" {'gemm':>6s} {'torch':>6s}  algorithm",
     ]
     for row in rows:
         f, fb = row["forward_gflops"], row["forward_backward_gflops"]
@@ -361,6 +373,7 @@ def table(rows):
             + " ".join(cell(fb.get(k)) for k in ("tinycnn", "numpy", "torch", "gemm"))
             + " | "
             + " ".join(cell(r.get(k), digits=2) for k in ("numpy", "gemm", "torch"))
+            + f"  {row['algorithm']}"
         )
     return "\n".join(lines)
 
@@ -372,6 +385,8 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per figure")
     parser.add_argument("--min-seconds", type=float, default=None)
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    parser.add_argument("--algorithm", choices=["auto", "im2col", "taps"], default="auto",
+                        help="tinycnn's convolution algorithm (auto: tinycnn chooses)")  # fmt: skip
     parser.add_argument("--worker", choices=["torch"], help=argparse.SUPPRESS)
     parser.add_argument("--layer", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -390,10 +405,12 @@ def main(argv=None):
           f"{jit['cache_hits']}, misses {jit['cache_misses']}), second "
           f"{jit['second_call_s'] * 1e3:.2f} ms")  # fmt: skip
     with_torch = torch_is_installed() and not args.no_torch
+    use = None if args.algorithm == "auto" else args.algorithm
+    implementations = {**IMPLEMENTATIONS, "tinycnn": functools.partial(tinycnn_conv, use=use)}
     rows = []
     for i, layer in enumerate(layers_for(args.quick)):
         results = {
-            name: measure(name, IMPLEMENTATIONS[name], layer, repeats, min_seconds)
+            name: measure(name, implementations[name], layer, repeats, min_seconds)
             for name in ("tinycnn", "numpy")
         }
         torch_result = with_torch and run_torch_in_child(i, args.quick, repeats, min_seconds)
@@ -406,6 +423,7 @@ def main(argv=None):
         row = {
             "layer": layer.name,
             **asdict(layer),
+            "algorithm": use or algorithm_name(layer),
             "forward_gflop": flop / 1e9,
             "times": results,
             "forward_gflops": f,
@@ -433,6 +451,7 @@ def main(argv=None):
         f"{r['times']['tinycnn']['first_forward_backward_s']:.2f}" for r in rows))  # fmt: skip
     write_json(args.json, {
         "environment": environment(), "quick": args.quick, "repeats": repeats,
+        "algorithm": args.algorithm,
         "jit_start_up": jit, "layers": rows, "geometric_means": means,
         "seconds": time.perf_counter() - start,
     })  # fmt: skip

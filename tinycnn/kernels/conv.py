@@ -36,6 +36,9 @@ TAPS_MIN_CHANNELS = 16
 TAPS_MAX_WASTE = 1.2
 
 
+ALGORITHMS = {"im2col": conv_im2col, "taps": conv_taps}
+
+
 def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
     """The module, ``conv_taps`` or ``conv_im2col``, that runs this convolution."""
     OC, CG, KH, KW = w_shape
@@ -51,8 +54,15 @@ def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
     return conv_taps
 
 
+def _chosen(use, x_shape, w_shape, stride, padding, dilation, groups):
+    """The algorithm the caller asked to ``use``, or else the faster one."""
+    if use is None:
+        return algorithm(x_shape, w_shape, stride, padding, dilation, groups)
+    return ALGORITHMS[use]
+
+
 def conv2d_forward(
-    x, w, b, stride, padding, dilation, groups, *, max_workspace_bytes=WORKSPACE_BYTES
+    x, w, b, stride, padding, dilation, groups, *, max_workspace_bytes=WORKSPACE_BYTES, use=None
 ):
     """Convolve a batch of images with a bank of filters (cross-correlation, as in PyTorch).
 
@@ -63,6 +73,8 @@ def conv2d_forward(
         stride, padding, dilation: (SH, SW), (PH, PW), (DH, DW).
         groups: G; input and output channels split into G groups that never mix.
         max_workspace_bytes: cap on the intermediate matrices built at once.
+        use: "im2col" or "taps" to run that algorithm (both compute every convolution);
+            None (the default) lets `algorithm` choose the faster.
 
     Returns:
         A new array y, same dtype as x.
@@ -85,7 +97,7 @@ def conv2d_forward(
     OH = conv_output_size(x.shape[2], KH, stride[0], padding[0], dilation[0])
     OW = conv_output_size(x.shape[3], KW, stride[1], padding[1], dilation[1])
     y = np.empty((N, OC, OH, OW), dtype=x.dtype)
-    chosen = algorithm(x.shape, w.shape, stride, padding, dilation, groups)
+    chosen = _chosen(use, x.shape, w.shape, stride, padding, dilation, groups)
     geometry = (stride, padding, dilation, groups, max_workspace_bytes // BATCH_PARTS)
 
     def convolve(images):
@@ -96,7 +108,16 @@ def conv2d_forward(
 
 
 def conv2d_backward_input(
-    dy, w, x_shape, stride, padding, dilation, groups, *, max_workspace_bytes=WORKSPACE_BYTES
+    dy,
+    w,
+    x_shape,
+    stride,
+    padding,
+    dilation,
+    groups,
+    *,
+    max_workspace_bytes=WORKSPACE_BYTES,
+    use=None,
 ):
     """Gradient of the loss with respect to the input of a convolution.
 
@@ -106,6 +127,8 @@ def conv2d_backward_input(
         x_shape: (N, C, H, W) of the forward input.
         stride, padding, dilation, groups: as for :func:`conv2d_forward`.
         max_workspace_bytes: cap on the intermediate matrices built at once.
+        use: "im2col" or "taps" to run that algorithm (both compute every convolution);
+            None (the default) lets `algorithm` choose the faster.
 
     Returns:
         A new array dx of shape ``x_shape``, same dtype as dy.
@@ -116,7 +139,7 @@ def conv2d_backward_input(
         - dx: (N, C, H, W)
     """
     dx = np.empty(x_shape, dtype=dy.dtype)
-    chosen = algorithm(x_shape, w.shape, stride, padding, dilation, groups)
+    chosen = _chosen(use, x_shape, w.shape, stride, padding, dilation, groups)
     geometry = (stride, padding, dilation, groups, max_workspace_bytes // BATCH_PARTS)
 
     def backward(images):
@@ -127,7 +150,16 @@ def conv2d_backward_input(
 
 
 def conv2d_backward_weight(
-    dy, x, w_shape, stride, padding, dilation, groups, *, max_workspace_bytes=WORKSPACE_BYTES
+    dy,
+    x,
+    w_shape,
+    stride,
+    padding,
+    dilation,
+    groups,
+    *,
+    max_workspace_bytes=WORKSPACE_BYTES,
+    use=None,
 ):
     """Gradient of the loss with respect to the filters of a convolution.
 
@@ -137,6 +169,8 @@ def conv2d_backward_weight(
         w_shape: (OC, C/G, KH, KW) of the filters.
         stride, padding, dilation, groups: as for :func:`conv2d_forward`.
         max_workspace_bytes: cap on the intermediate matrices built at once.
+        use: "im2col" or "taps" to run that algorithm (both compute every convolution);
+            None (the default) lets `algorithm` choose the faster.
 
     Returns:
         A new array dw of shape ``w_shape``, same dtype as x.
@@ -146,7 +180,7 @@ def conv2d_backward_weight(
         - x: (N, C, H, W)
         - dw: (OC, C/G, KH, KW)
     """
-    chosen = algorithm(x.shape, w_shape, stride, padding, dilation, groups)
+    chosen = _chosen(use, x.shape, w_shape, stride, padding, dilation, groups)
     geometry = (stride, padding, dilation, groups, max_workspace_bytes // BATCH_PARTS)
 
     def backward(images):
