@@ -1,6 +1,12 @@
 """The fully connected layer's affine map as one differentiable Function."""
 
 from tinycnn.autograd.function import Function
+from tinycnn.kernels.threads import blas_threads_for
+
+
+def _flop(x, weight):
+    """Floating-point operations of x @ Wᵀ; each of the backward's two products has as many."""
+    return 2 * x.size * weight.shape[0]
 
 
 class Linear(Function):
@@ -10,7 +16,8 @@ class Linear(Function):
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
         ctx.has_bias = bias is not None
-        y = x @ weight.T  # * x out_features
+        with blas_threads_for(_flop(x, weight)):  # small products: one thread
+            y = x @ weight.T  # * x out_features
         if bias is not None:
             y += bias
         return y
@@ -21,7 +28,8 @@ class Linear(Function):
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
         grad_2d = grad.reshape(-1, grad.shape[-1])  # (N*...) x out_features
         x_2d = x.reshape(-1, x.shape[-1])  # (N*...) x in_features
-        grad_x = (grad @ weight) if needs_x else None
-        grad_weight = (grad_2d.T @ x_2d) if needs_weight else None
+        with blas_threads_for(_flop(x, weight)):
+            grad_x = (grad @ weight) if needs_x else None
+            grad_weight = (grad_2d.T @ x_2d) if needs_weight else None
         grad_bias = grad_2d.sum(axis=0) if (needs_bias and ctx.has_bias) else None
         return grad_x, grad_weight, grad_bias
