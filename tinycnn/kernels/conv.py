@@ -8,13 +8,16 @@ Two algorithms compute the same convolution, both as BLAS matrix products (GEMMs
 - taps (``conv_taps.py``): one accumulating GEMM of inner size C/G per kernel tap, each
   reading a shifted window of the padded input, which is copied once. No column matrix.
 
-The taps win when their GEMMs are big enough to run near the BLAS peak and their layout
-wastes little: measured with ``benchmarks/conv.py`` on these machines, 1.3-2x faster
-forward and backward on 3x3 and 5x5 layers from 16 channels up on 14x14 to 224x224
-images. im2col stays better where C/G is small (AlexNet's first layer has 3 channels, so
-its 121 taps would each be a 3-deep product) or the images are so small that most of the
-taps' grid is padding; and 1x1 convolutions with stride 1 need neither (see
-``conv_im2col``). The taps also need NumPy's OpenBLAS, called directly (``openblas.py``).
+The taps win where im2col's copy is dear next to its GEMM: the copy costs C*KH*KW per
+output pixel and the GEMM OC times that, so the fewer output channels, the more the taps
+save. Measured on one core (forward plus both backwards, batch 8, best of 9 calls; the
+parts of a batch run on one core each): DenseNet's 3x3 128->32 at 56x56 1.45x
+faster by taps, ResNet's 3x3 64->64 at 56x56 1.1x, VGG's 64->64 at 224x224 1.1x, a 3x3/2
+128->128 1.03x, but VGG's 512->512 at 28x28 0.92x. im2col also stays where C/G is small
+(AlexNet's first layer has 3 channels, so its 121 taps would each be a 3-deep product),
+where the images are so small that much of the taps' grid is padding, and for 1x1
+convolutions with stride 1, which need neither (see ``conv_im2col``). The taps also need
+NumPy's OpenBLAS, called directly (``openblas.py``).
 
 Either way, the batch is split into one part per core and the parts run at once, each on
 one core (`threads.over_batch`), so the workspace limit is shared among the parts.
@@ -29,8 +32,10 @@ from tinycnn.kernels.im2col import conv_output_size
 from tinycnn.kernels.threads import BATCH_PARTS, over_batch
 from tinycnn.kernels.workspace import WORKSPACE_BYTES
 
-# The taps run when each tap's GEMM has at least this inner size C/G ...
+# The taps run when each tap's GEMM has at least this inner size C/G, at most this many
+# output channels OC/G ...
 TAPS_MIN_CHANNELS = 16
+TAPS_MAX_OUT_CHANNELS = 128
 # ... and the grid computes at most this many output positions per real output pixel
 # (1.07 for a 3x3 kernel on 56x56 images, 1.15 on 28x28, 1.31 on 14x14).
 TAPS_MAX_WASTE = 1.2
@@ -44,7 +49,7 @@ def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
     OC, CG, KH, KW = w_shape
     if conv_im2col.is_pointwise(KH, KW, stride, padding):
         return conv_im2col
-    if not openblas.HAS_CBLAS or CG < TAPS_MIN_CHANNELS:
+    if not openblas.HAS_CBLAS or CG < TAPS_MIN_CHANNELS or OC // groups > TAPS_MAX_OUT_CHANNELS:
         return conv_im2col
     OH = conv_output_size(x_shape[2], KH, stride[0], padding[0], dilation[0])
     OW = conv_output_size(x_shape[3], KW, stride[1], padding[1], dilation[1])
