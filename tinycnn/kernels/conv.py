@@ -192,4 +192,7 @@ def conv2d_backward_weight(
         return chosen.conv2d_backward_weight(dy[images], x[images], w_shape, *geometry)
 
     # Every part sums its images' contributions; the parts' sums add up to the batch's.
-    return sum(over_batch(x.shape[0], backward))
+    dw, *other_parts = over_batch(x.shape[0], backward)
+    for part in other_parts:
+        dw += part
+    return dw

@@ -181,37 +181,42 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, ma
 
     Loop::
 
-        dw_t = 0                                             # dw transposed
+        dw_rows = 0                                          # (OC, C/G*KH*KW)
         for each chunk of images:
             cols = im2col(x[chunk])                          # (C*KH*KW, n*OH*OW)
             dY = dy[chunk] with the images side by side     # (OC, n*OH*OW)
             for g in groups (one matmul call):
-                dw_t[group g] += cols[rows of group g] @ dY[group g].T
-        dw = dw_t.T
+                dw_rows[group g] += dY[group g] @ cols[rows of group g].T
 
-    For a pointwise kernel the images stay apart: ``dw_t += x[n] @ dy[n].T`` for each n.
+    For a pointwise kernel the images stay apart: ``dw_rows += dy[n] @ x[n].T`` for each n.
+    The product is taken in this orientation, which gives dw's own layout: the other one,
+    ``cols @ dY.T``, runs as fast on one core but leaves a transpose to copy, and for
+    ResNet's last layers (4608 x 512) that copy took almost as long as the GEMM.
     """
     N, C = x.shape[:2]
     OC, CG, KH, KW = w_shape
     G = groups
     OH, OW, K = _geometry(x.shape, w_shape, stride, padding, dilation)
     P = OH * OW
-    # The GEMMs compute dw transposed, dw_t = cols @ dY.T: OpenBLAS runs this long-K
-    # product 3-6x faster in this orientation than dY @ cols.T (measured on these machines).
-    dw_t = np.zeros((G, K // G, OC // G), dtype=x.dtype)  # (G, C/G*KH*KW, OC/G)
-    dw_t_part = np.empty_like(dw_t)  # one chunk's (or image's) contribution
+    dw_rows = np.empty((G, OC // G, K // G), dtype=x.dtype)  # (G, OC/G, C/G*KH*KW)
+    # The first chunk (or image) writes dw_rows, every later one its part, then adds it.
+    part = SCRATCH.array("weight gradient", dw_rows.shape, x.dtype)
     if is_pointwise(KH, KW, stride, padding):
-        x_rows = x.reshape(N, G, CG, P)
-        dy_rows_t = dy.reshape(N, G, OC // G, P).transpose(0, 1, 3, 2)  # (N, G, P, OC/G)
+        x_rows_t = x.reshape(N, G, CG, P).transpose(0, 1, 3, 2)  # (N, G, P, C/G)
+        dy_rows = dy.reshape(N, G, OC // G, P)
         for i in range(N):
-            _matmul(x_rows[i], dy_rows_t[i], out=dw_t_part)
-            dw_t += dw_t_part
+            _matmul(dy_rows[i], x_rows_t[i], out=part if i else dw_rows)
+            if i:
+                dw_rows += part
     else:
         dy_images = dy.reshape(N, OC, P)
-        for images in _image_chunks(N, K, OC, P, x.itemsize, max_workspace_bytes):
+        chunks = _image_chunks(N, K, OC, P, x.itemsize, max_workspace_bytes)
+        for i, images in enumerate(chunks):
             n = images.stop - images.start
             cols = _im2col_chunk(x[images], KH, KW, stride, padding, dilation, OH, OW)
             dY = _side_by_side(dy_images[images]).reshape(G, OC // G, n * P)
-            _matmul(cols.reshape(G, K // G, n * P), dY.transpose(0, 2, 1), out=dw_t_part)
-            dw_t += dw_t_part
-    return np.ascontiguousarray(dw_t.transpose(0, 2, 1)).reshape(w_shape)
+            cols_t = cols.reshape(G, K // G, n * P).transpose(0, 2, 1)  # (G, n*P, K/G)
+            _matmul(dY, cols_t, out=part if i else dw_rows)
+            if i:
+                dw_rows += part
+    return dw_rows.reshape(w_shape)
