@@ -13,11 +13,13 @@
     relu.py        the rectified linear unit
     reference.py   slow float64 loop oracles of all of the above (tests and benchmarks only)
     threads.py     sharing the cores between Numba and OpenBLAS; serial builds for small work
+    memory.py      keeping freed memory in the process (no page faults on every batch)
 
 Nothing here knows about Tensor or autograd, and nothing here checks its arguments:
 `tinycnn.nn.functional` does that before any kernel runs.
 """
 
-# Imported first, for its side effect: it sets OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT
-# (unless the user set them) before any thread pool starts; see threads.py for why.
-from tinycnn.kernels import threads  # noqa: E402, F401
+# Imported for their side effects, before anything loads NumPy: threads.py sets
+# OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT (unless the user set them) before any thread
+# pool starts, and memory.py keeps freed memory in the process; each file says why.
+from tinycnn.kernels import memory, threads  # noqa: F401
