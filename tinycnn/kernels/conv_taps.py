@@ -5,7 +5,7 @@ A convolution is a sum over its KH*KW kernel taps. Tap (kh, kw) multiplies the w
 per output pixel. im2col copies those columns out for every tap, a KH*KW-fold copy of the
 input. On the tap grid (``grid.py``) they already sit side by side: for every tap they
 are one *shifted window* ``grid[a, b, :, shift : shift + L]`` of the padded, phase-split
-batch. So::
+batch ((a, b) is the stride phase the tap reads, L the grid columns of the batch). So::
 
     Y = sum over taps (kh, kw) of  w_tap @ grid[a, b, :, shift : shift + L]
 
@@ -20,8 +20,9 @@ where Y and dY are on the output grid: output pixel (m, oh, ow) at ``m*HQ*WQ + o
 ow``. Its positions outside OH x OW are computed and dropped; in dY they are zero, so
 they add nothing to dx or dw. With groups, each group multiplies its own row blocks.
 
-This pays when C/G is large enough for a GEMM of inner size C/G to run near the BLAS peak
-and the grid wastes few positions; ``conv.py`` chooses between this and im2col.
+This pays when the copy im2col saves is dear next to the GEMMs (few output channels),
+C/G is large enough for a GEMM of inner size C/G to run near the BLAS peak, and the grid
+wastes few positions; ``conv.py`` chooses between this and im2col.
 """
 
 import numpy as np
