@@ -151,12 +151,12 @@ def test_pointwise_fast_path_is_taken_only_for_1x1_stride_1_no_padding():
 ALGORITHM_CASES = {
     "ResNet 3x3 64->64 at 56: taps": ((8, 64, 56, 56), (64, 64, 3, 3), 1, 1, conv_taps),
     "ResNet 3x3/2 128 at 56: taps": ((8, 128, 56, 56), (128, 128, 3, 3), 2, 1, conv_taps),
-    "DenseNet 3x3 128->32 at 28: taps": ((8, 128, 28, 28), (32, 128, 3, 3), 1, 1, conv_taps),
+    "DenseNet 3x3 128->32 at 14: taps": ((8, 128, 14, 14), (32, 128, 3, 3), 1, 1, conv_taps),
     "VGG 3x3 512->512 at 28: im2col": ((8, 512, 28, 28), (512, 512, 3, 3), 1, 1, conv_im2col),
     "AlexNet conv1, 3 channels: im2col": ((8, 3, 224, 224), (64, 3, 11, 11), 4, 2, conv_im2col),
     "1x1 stride 1: no copy at all": ((8, 256, 56, 56), (64, 256, 1, 1), 1, 0, conv_im2col),
     "1x1 stride 2, reads 1 phase of 4": ((8, 64, 56, 56), (128, 64, 1, 1), 2, 0, conv_im2col),
-    "3x3 at 7x7, 65% of grid wasted": ((8, 512, 7, 7), (512, 512, 3, 3), 1, 1, conv_im2col),
+    "DenseNet at 7x7, 65% of grid wasted": ((8, 128, 7, 7), (32, 128, 3, 3), 1, 1, conv_im2col),
 }
 
 
