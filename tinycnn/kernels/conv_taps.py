@@ -203,8 +203,8 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, ma
                 dw_t[kh, kw, g] += grid[a, b, g, shift : shift + m*HQ*WQ] @ dY[g].T
         dw = dw_t moved to (OC, C/G, KH, KW)
 
-    The GEMM computes dw transposed, in the long-inner-size orientation OpenBLAS runs fastest
-    (see ``conv_im2col.conv2d_backward_weight``).
+    A tap's weights ``dw[:, :, kh, kw]`` lie KH*KW elements apart in dw, a layout BLAS
+    cannot write, so each tap's gradient gets a matrix of its own, moved into dw at the end.
     """
     N, C = x.shape[:2]
     OC, CG, KH, KW = w_shape
