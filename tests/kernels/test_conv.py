@@ -153,6 +153,7 @@ ALGORITHM_CASES = {
     "ResNet 3x3/2 128 at 56: taps": ((8, 128, 56, 56), (128, 128, 3, 3), 2, 1, conv_taps),
     "DenseNet 3x3 128->32 at 14: taps": ((8, 128, 14, 14), (32, 128, 3, 3), 1, 1, conv_taps),
     "VGG 3x3 512->512 at 28: im2col": ((8, 512, 28, 28), (512, 512, 3, 3), 1, 1, conv_im2col),
+    "GoogLeNet 5x5 16->32, 25 taps: im2col": ((8, 16, 28, 28), (32, 16, 5, 5), 1, 2, conv_im2col),
     "AlexNet conv1, 3 channels: im2col": ((8, 3, 224, 224), (64, 3, 11, 11), 4, 2, conv_im2col),
     "1x1 stride 1: no copy at all": ((8, 256, 56, 56), (64, 256, 1, 1), 1, 0, conv_im2col),
     "1x1 stride 2, reads 1 phase of 4": ((8, 64, 56, 56), (128, 64, 1, 1), 2, 0, conv_im2col),

@@ -15,7 +15,8 @@ parts of a batch run on one core each): DenseNet's 3x3 128->32 at 56x56 1.45x
 faster by taps, ResNet's 3x3 64->64 at 56x56 1.1x, VGG's 64->64 at 224x224 1.1x, a 3x3/2
 128->128 1.03x, but VGG's 512->512 at 28x28 0.92x. im2col also stays where C/G is small
 (AlexNet's first layer has 3 channels, so its 121 taps would each be a 3-deep product),
-where the images are so small that much of the taps' grid is padding, and for 1x1
+for kernels larger than 3x3 (each tap adds into the output once more), where the images
+are so small that much of the taps' grid is padding, and for 1x1
 convolutions with stride 1, which need neither (see ``conv_im2col``). The taps also need
 NumPy's OpenBLAS, called directly (``openblas.py``).
 
@@ -36,6 +37,10 @@ from tinycnn.kernels.workspace import WORKSPACE_BYTES
 # output channels OC/G ...
 TAPS_MIN_CHANNELS = 16
 TAPS_MAX_OUT_CHANNELS = 128
+# ... and kernels of at most this many taps: every tap adds into the output once more, and
+# with 5x5 kernels the 25 passes cost more than im2col's copy (AlexNet's 5x5 96->256 at
+# 27x27 ran 0.89x by taps, GoogLeNet's 5x5 16->32 at 28x28 0.87x) ...
+TAPS_MAX_TAPS = 9
 # ... and the grid computes at most this many output positions per real output pixel
 # (1.07 for a 3x3 kernel on 56x56 images, 1.15 on 28x28, 1.31 on 14x14, 1.65 on 7x7).
 # Measured with the batch split over two cores: DenseNet's 3x3 128->32 ran 1.58x faster
@@ -52,6 +57,8 @@ def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
     if conv_im2col.is_pointwise(KH, KW, stride, padding):
         return conv_im2col
     if not openblas.HAS_CBLAS or CG < TAPS_MIN_CHANNELS or OC // groups > TAPS_MAX_OUT_CHANNELS:
+        return conv_im2col
+    if KH * KW > TAPS_MAX_TAPS:
         return conv_im2col
     OH = conv_output_size(x_shape[2], KH, stride[0], padding[0], dilation[0])
     OW = conv_output_size(x_shape[3], KW, stride[1], padding[1], dilation[1])
