@@ -27,10 +27,19 @@ The two kernels here are adjoint copies: `images_to_grid` scatters images into a
 (zeros elsewhere) and `grid_to_images` gathers them back.
 """
 
-from numba import prange
+from numba import njit, prange
 
 from tinycnn.kernels.im2col import inside_range
 from tinycnn.kernels.threads import parallel_kernel
+
+
+@njit(cache=True)
+def _phase_columns(WQ, SW, PW, b, W):
+    """Columns ``[j_first, j_stop)`` of phase b that hold image pixels, and the image columns
+    ``w_first:w_stop:SW`` they hold (column j holds image column ``j*SW + b - PW``)."""
+    j_first, j_stop = inside_range(WQ, SW, PW, 1, b, W)
+    w_first = j_first * SW + b - PW
+    return j_first, j_stop, w_first, w_first + (j_stop - j_first) * SW
 
 
 @parallel_kernel
@@ -70,9 +79,7 @@ def images_to_grid(x, SH, SW, PH, PW, HQ, WQ, grid):
         for a in range(SH):
             i_first, i_stop = inside_range(HQ, SH, PH, 1, a, H)
             for b in range(SW):
-                j_first, j_stop = inside_range(WQ, SW, PW, 1, b, W)
-                w_first = j_first * SW + b - PW
-                w_stop = w_first + (j_stop - j_first) * SW
+                j_first, j_stop, w_first, w_stop = _phase_columns(WQ, SW, PW, b, W)
                 out = grid[a, b, c, m * plane : (m + 1) * plane]  # (HQ*WQ,)
                 out[: i_first * WQ] = 0
                 out[i_stop * WQ :] = 0
@@ -116,8 +123,6 @@ def grid_to_images(grid, SH, SW, PH, PW, HQ, WQ, x):
             a = (h + PH) % SH
             i = (h + PH) // SH
             for b in range(SW):
-                j_first, j_stop = inside_range(WQ, SW, PW, 1, b, W)
-                w_first = j_first * SW + b - PW
-                w_stop = w_first + (j_stop - j_first) * SW
+                j_first, j_stop, w_first, w_stop = _phase_columns(WQ, SW, PW, b, W)
                 start = m * plane + i * WQ
                 x[m, c, h, w_first:w_stop:SW] = grid[a, b, c, start + j_first : start + j_stop]
