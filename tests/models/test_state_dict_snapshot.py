@@ -17,30 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tinycnn import models
+
 SNAPSHOT = Path(__file__).parent.parent / "data" / "model_state_dict_keys.json.gz"
-TORCHVISION_BUILDERS = {
-    "alexnet",
-    "vgg11",
-    "vgg11_bn",
-    "vgg13",
-    "vgg13_bn",
-    "vgg16",
-    "vgg16_bn",
-    "vgg19",
-    "vgg19_bn",
-    "googlenet",
-    "resnet18",
-    "resnet34",
-    "resnet50",
-    "resnet101",
-    "resnet152",
-    "densenet121",
-    "densenet161",
-    "densenet169",
-    "densenet201",
-    "squeezenet1_0",
-    "squeezenet1_1",
-}
 # VGG's builders take torchvision's init_weights; False skips VGG's own initialization pass
 # (a second draw for each of its 133-144 million weights), on which the state-dict keys do
 # not depend. It halves the time of the eight VGG cases, the slowest here.
@@ -101,7 +80,7 @@ def difference(actual, expected):
 
 
 def test_snapshot_covers_every_torchvision_builder():
-    assert {entry["builder"] for entry in MODELS} == TORCHVISION_BUILDERS
+    assert {entry["builder"] for entry in MODELS} == set(models.TORCHVISION_MODELS)
 
 
 @pytest.mark.parametrize("entry", MODELS, ids=[entry["name"] for entry in MODELS])

@@ -4,6 +4,7 @@
     net = models.resnet18(num_classes=10)
     net = models.get_model("densenet121")
     models.list_models()            # every builder's name
+    models.TORCHVISION_MODELS       # the 21 that mirror torchvision's
 
 Builders take torchvision's arguments (`num_classes=1000`, `weights=None`, ...) and give
 the same state-dict keys and parameter counts. `alexnet_paper` and `googlenet_paper` are
@@ -54,6 +55,18 @@ _BUILDERS = {
 }  # fmt: skip
 
 
+# The builders that mirror torchvision's: same names, arguments, parameters and state dicts.
+TORCHVISION_MODELS = (
+    "alexnet",
+    *(f"vgg{depth}{bn}" for depth in (11, 13, 16, 19) for bn in ("", "_bn")),
+    "googlenet",
+    *(f"resnet{depth}" for depth in (18, 34, 50, 101, 152)),
+    *(f"densenet{depth}" for depth in (121, 161, 169, 201)),
+    "squeezenet1_0",
+    "squeezenet1_1",
+)
+
+
 def list_models():
     """The names of every builder, sorted."""
     return sorted(_BUILDERS)
@@ -71,4 +84,4 @@ def get_model(name, **kwargs):
     return _BUILDERS[name](**kwargs)
 
 
-__all__ = ["get_model", "list_models", *_BUILDERS]
+__all__ = ["TORCHVISION_MODELS", "get_model", "list_models", *_BUILDERS]
