@@ -1,8 +1,9 @@
 """Batch normalization kernels against the float64 loop oracles."""
 
 import numpy as np
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from oracle_checks import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import reference
 from tinycnn.kernels.batch_norm import (
@@ -11,22 +12,6 @@ from tinycnn.kernels.batch_norm import (
     batch_norm_train_backward,
     batch_norm_train_forward,
 )
-
-RTOL = {np.float32: 1e-5, np.float64: 1e-10}
-
-# The `build` fixture is the same for every example, so sharing it is what we want.
-FIXTURE_OK = [HealthCheck.function_scoped_fixture]
-
-
-def assert_close(actual, expected, dtype, scale):
-    """Same shape and dtype, and values within RTOL[dtype] * scale.
-
-    scale is the size of the terms the kernel adds up: rounding errors are relative to
-    it, not to a result that may nearly cancel.
-    """
-    assert actual.dtype == dtype
-    assert actual.shape == expected.shape
-    np.testing.assert_allclose(actual, expected, rtol=0, atol=RTOL[dtype] * scale)
 
 
 @st.composite

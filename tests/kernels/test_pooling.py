@@ -4,8 +4,9 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from oracle_checks import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import reference
 from tinycnn.kernels.pooling import (
@@ -18,22 +19,7 @@ from tinycnn.kernels.pooling import (
     pooled_output_size,
 )
 
-RTOL = {np.float32: 1e-5, np.float64: 1e-10}
 DTYPES = st.sampled_from([np.float32, np.float64])
-
-# The `build` fixture is the same for every example, so sharing it is what we want.
-FIXTURE_OK = [HealthCheck.function_scoped_fixture]
-
-
-def assert_close(actual, expected, dtype, scale):
-    """Same shape and dtype, and values within RTOL[dtype] * scale.
-
-    scale is the size of the terms the kernel adds up: rounding errors are relative to
-    it, not to a result that may nearly cancel.
-    """
-    assert actual.dtype == dtype
-    assert actual.shape == expected.shape
-    np.testing.assert_allclose(actual, expected, rtol=0, atol=RTOL[dtype] * scale)
 
 
 @st.composite
