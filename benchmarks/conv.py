@@ -19,7 +19,7 @@ The first call of every implementation (JIT compilation or cache load, first pag
 faults) is reported apart from the steady-state medians.
 
 Usage:
-    python benchmarks/conv.py [--quick] [--algorithm {auto,im2col,taps}] [--json out.json]
+    python benchmarks/conv.py [--quick] [--algorithm {auto,im2col,taps,rows}] [--json out.json]
 """
 
 import argparse
@@ -334,7 +334,7 @@ def environment():
 
 
 def algorithm_name(layer):
-    """The convolution algorithm tinycnn chooses for ``layer``: "im2col" or "taps"."""
+    """The convolution algorithm tinycnn chooses for ``layer``: "im2col", "taps" or "rows"."""
     L = layer
     x_shape, w_shape = (L.N, L.C, L.H, L.H), (L.OC, L.C // L.groups, L.K, L.K)
     chosen = conv_kernels.algorithm(x_shape, w_shape, *L.geometry)
@@ -385,7 +385,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per figure")
     parser.add_argument("--min-seconds", type=float, default=None)
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
-    parser.add_argument("--algorithm", choices=["auto", "im2col", "taps"], default="auto",
+    parser.add_argument("--algorithm", choices=["auto", *conv_kernels.ALGORITHMS], default="auto",
                         help="tinycnn's convolution algorithm (auto: tinycnn chooses)")  # fmt: skip
     parser.add_argument("--worker", choices=["torch"], help=argparse.SUPPRESS)
     parser.add_argument("--layer", type=int, help=argparse.SUPPRESS)

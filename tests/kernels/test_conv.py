@@ -1,11 +1,11 @@
-"""Convolution forward and both backwards, by both algorithms, against the float64 oracles."""
+"""Convolution forward and both backwards, by every algorithm, against the float64 oracles."""
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tinycnn.kernels import conv, conv_im2col, conv_taps, openblas, reference
+from tinycnn.kernels import conv, conv_im2col, conv_rows, conv_taps, grid, openblas, reference
 from tinycnn.kernels.conv import (
     conv2d_backward_input,
     conv2d_backward_weight,
@@ -20,13 +20,13 @@ RTOL = {np.float32: 1e-4, np.float64: 1e-10}
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
 
-@pytest.fixture(params=["im2col", "taps"])
+@pytest.fixture(params=list(conv.ALGORITHMS))
 def algorithm(request, monkeypatch):
     """Run every convolution of the test by one algorithm, whatever `conv.algorithm` picks.
 
-    Both algorithms handle every geometry; the choice between them is only about speed.
+    Every algorithm handles every geometry; the choice between them is only about speed.
     """
-    chosen = {"im2col": conv_im2col, "taps": conv_taps}[request.param]
+    chosen = conv.ALGORITHMS[request.param]
     monkeypatch.setattr(conv, "algorithm", lambda *geometry: chosen)
     return request.param
 
@@ -133,10 +133,11 @@ def test_conv_edge_cases(build, algorithm, case, dtype):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", EDGE_CASES.values(), ids=EDGE_CASES.keys())
-def test_taps_sum_over_column_blocks(build, case, dtype, monkeypatch):
+@pytest.mark.parametrize("blocked", [conv_taps, conv_rows], ids=["taps", "rows"])
+def test_grid_algorithms_sum_over_column_blocks(build, blocked, case, dtype, monkeypatch):
     # 64 bytes of output per block: a few grid columns, so every GEMM is split many times.
-    monkeypatch.setattr(conv, "algorithm", lambda *geometry: conv_taps)
-    monkeypatch.setattr(conv_taps, "BLOCK_BYTES", 64)
+    monkeypatch.setattr(conv, "algorithm", lambda *geometry: blocked)
+    monkeypatch.setattr(grid, "BLOCK_BYTES", 64)
     check_all(case, dtype)
 
 
@@ -147,24 +148,28 @@ def test_pointwise_fast_path_is_taken_only_for_1x1_stride_1_no_padding():
     assert not conv_im2col.is_pointwise(1, 3, (1, 1), (0, 0))
 
 
-# (x shape, w shape, stride, padding): the layer, and the algorithm that should run it.
+# (x shape, w shape, stride, padding, groups): the layer, and the algorithm that should run it.
 ALGORITHM_CASES = {
-    "ResNet 3x3 64->64 at 56: taps": ((8, 64, 56, 56), (64, 64, 3, 3), 1, 1, conv_taps),
-    "ResNet 3x3/2 128 at 56: taps": ((8, 128, 56, 56), (128, 128, 3, 3), 2, 1, conv_taps),
-    "DenseNet 3x3 128->32 at 14: taps": ((8, 128, 14, 14), (32, 128, 3, 3), 1, 1, conv_taps),
-    "VGG 3x3 512->512 at 28: im2col": ((8, 512, 28, 28), (512, 512, 3, 3), 1, 1, conv_im2col),
-    "GoogLeNet 5x5 16->32, 25 taps: im2col": ((8, 16, 28, 28), (32, 16, 5, 5), 1, 2, conv_im2col),
-    "AlexNet conv1, 3 channels: im2col": ((8, 3, 224, 224), (64, 3, 11, 11), 4, 2, conv_im2col),
-    "1x1 stride 1: no copy at all": ((8, 256, 56, 56), (64, 256, 1, 1), 1, 0, conv_im2col),
-    "1x1 stride 2, reads 1 phase of 4": ((8, 64, 56, 56), (128, 64, 1, 1), 2, 0, conv_im2col),
-    "DenseNet at 7x7, 65% of grid wasted": ((8, 128, 7, 7), (32, 128, 3, 3), 1, 1, conv_im2col),
+    "ResNet 3x3 64->64 at 56: taps": ((8, 64, 56, 56), (64, 64, 3, 3), 1, 1, 1, conv_taps),
+    "ResNet 3x3/2 128 at 56: taps": ((8, 128, 56, 56), (128, 128, 3, 3), 2, 1, 1, conv_taps),
+    "DenseNet 3x3 128->32 at 14: taps": ((8, 128, 14, 14), (32, 128, 3, 3), 1, 1, 1, conv_taps),
+    "GoogLeNet 5x5 16->32: rows": ((8, 16, 28, 28), (32, 16, 5, 5), 1, 2, 1, conv_rows),
+    "3x3 32->32 at 16: rows": ((64, 32, 16, 16), (32, 32, 3, 3), 1, 1, 1, conv_rows),
+    "3x3/2 16->32, stride 2: im2col": ((64, 16, 32, 32), (32, 16, 3, 3), 2, 1, 1, conv_im2col),
+    "3x3 32->96, many outputs: im2col": ((8, 32, 28, 28), (96, 32, 3, 3), 1, 1, 1, conv_im2col),
+    "VGG 3x3 512->512 at 28: im2col": ((8, 512, 28, 28), (512, 512, 3, 3), 1, 1, 1, conv_im2col),
+    "AlexNet 5x5 in 2 groups: im2col": ((8, 96, 27, 27), (256, 48, 5, 5), 1, 2, 2, conv_im2col),
+    "AlexNet conv1, 3 channels: im2col": ((8, 3, 224, 224), (64, 3, 11, 11), 4, 2, 1, conv_im2col),
+    "1x1 stride 1: no copy at all": ((8, 256, 56, 56), (64, 256, 1, 1), 1, 0, 1, conv_im2col),
+    "1x1 stride 2, reads 1 phase of 4": ((8, 64, 56, 56), (128, 64, 1, 1), 2, 0, 1, conv_im2col),
+    "DenseNet at 7x7, 65% of grid wasted": ((8, 128, 7, 7), (32, 128, 3, 3), 1, 1, 1, conv_im2col),
 }
 
 
 @pytest.mark.parametrize("case", ALGORITHM_CASES.values(), ids=ALGORITHM_CASES.keys())
 def test_algorithm_choice(case):
-    x_shape, w_shape, stride, padding, expected = case
-    geometry = ((stride, stride), (padding, padding), (1, 1), 1)
+    x_shape, w_shape, stride, padding, groups, expected = case
+    geometry = ((stride, stride), (padding, padding), (1, 1), groups)
     assert conv.algorithm(x_shape, w_shape, *geometry) is expected
 
 
@@ -178,7 +183,8 @@ def test_without_numpys_openblas_im2col_runs_everything(monkeypatch):
 def test_batch_larger_than_one_chunk(build, algorithm, dtype):
     # im2col's workspace of one image: columns plus GEMM output, (C*KH*KW + OC) * OH*OW =
     # (27 + 4) * 36 values; allow 2 images per chunk, so 7 images take 4 chunks, the last one
-    # partial. The taps' workspace, (C + OC) * (6+2)**2 values, allows 4: 2 chunks.
+    # partial. The taps' workspace, (C + OC) * (6+2)**2 values, allows 4: 2 chunks; the
+    # rows', (C + KW*C + OC) * (6+2)**2, allows 2: 4 chunks.
     case = (7, 3, 4, 1, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1))
     bytes_per_image = (27 + 4) * 36 * np.dtype(dtype).itemsize
     check_all(case, dtype, max_workspace_bytes=2 * bytes_per_image + 1)

@@ -1,10 +1,11 @@
 """Layer L0: the compute kernels. ndarray in, ndarray out; NumPy, Numba and stdlib only.
 
-    conv.py        convolution forward and backward: picks one of the two algorithms below
+    conv.py        convolution forward and backward: picks one of the three algorithms below
     conv_im2col.py   ... im2col + one GEMM (the textbook method)
     conv_taps.py     ... one accumulating GEMM per kernel tap on the tap grid
+    conv_rows.py     ... one accumulating GEMM per kernel row on the row grid
     im2col.py      image patches <-> columns (im2col, col2im)
-    grid.py        images <-> the tap grid (padded, split by stride phase, side by side)
+    grid.py        the tap grid (padded, split by stride phase, side by side): sizes, copies
     openblas.py    NumPy's OpenBLAS called directly: GEMM with offsets and C += A @ B
     workspace.py   scratch buffers reused between calls; batch chunks that bound them
     pooling.py     max, average and adaptive average pooling

@@ -1,71 +1,85 @@
 """2-D convolution forward and backward: the entry points, and the choice of algorithm.
 
-Two algorithms compute the same convolution, both as BLAS matrix products (GEMMs):
+Three algorithms compute the same convolution, all as BLAS matrix products (GEMMs). They
+differ in how often they copy the input and how deep their GEMMs are:
 
 - im2col (``conv_im2col.py``): copy every receptive field into a column of a matrix,
   then one GEMM of inner size C/G*KH*KW. The textbook method. Its copy is KH*KW times the
   input, and the backward pass needs it again (for dw) plus its adjoint col2im (for dx).
 - taps (``conv_taps.py``): one accumulating GEMM of inner size C/G per kernel tap, each
   reading a shifted window of the padded input, which is copied once. No column matrix.
+- rows (``conv_rows.py``): in between. One accumulating GEMM of inner size KW*C/G per
+  kernel row, reading a window of the input copied KW times.
 
-The taps win where im2col's copy is dear next to its GEMM: the copy costs C*KH*KW per
-output pixel and the GEMM OC times that, so the fewer output channels, the more the taps
-save. Measured on one core (forward plus both backwards, batch 8, best of 9 calls; the
-parts of a batch run on one core each): DenseNet's 3x3 128->32 at 56x56 1.45x
-faster by taps, ResNet's 3x3 64->64 at 56x56 1.1x, VGG's 64->64 at 224x224 1.1x, a 3x3/2
-128->128 1.03x, but VGG's 512->512 at 28x28 0.92x. im2col also stays where C/G is small
-(AlexNet's first layer has 3 channels, so its 121 taps would each be a 3-deep product),
-for kernels larger than 3x3 (each tap adds into the output once more), where the images
-are so small that much of the taps' grid is padding, and for 1x1
-convolutions with stride 1, which need neither (see ``conv_im2col``). The taps also need
-NumPy's OpenBLAS, called directly (``openblas.py``).
+The copies cost C*KH*KW (im2col), C (taps) or KW*C (rows) per output pixel and the GEMMs
+OC times that, so the fewer output channels, the dearer im2col's copy; but a GEMM of small
+inner size runs far below the BLAS peak, and taps and rows compute on a padded grid whose
+extra positions are thrown away. Measured (forward plus both backwards, float32, the batch
+split over two cores, GFLOP/s by im2col / taps / rows):
 
-Either way, the batch is split into one part per core and the parts run at once, each on
-one core (`threads.over_batch`), so the workspace limit is shared among the parts.
+- DenseNet 3x3 128->32 at 56x56, batch 8: 48 / 76 / 69; ResNet 3x3 64->64 at 56x56:
+  58 / 71 / 70; VGG 3x3 64->64 at 224x224, batch 4: 83 / 96 / 94. Taps, with C/G >= 64.
+- GoogLeNet 5x5 16->32 at 28x28, batch 8: 43 / 31 / 46-53 (batch 32: 47 / 48 / 59); a 3x3
+  32->32 at 16x16, batch 64: 44 / 50 / 51. Rows, with few output channels.
+- GoogLeNet 3x3 32->96 at 28x28: 72 / 63 / 71; SqueezeNet 3x3 32->128 at 27x27:
+  77 / 63 / 74; 3x3 24->64 at 14x14: 38 / 23 / 26; VGG 3x3 512->512 at 28x28: 135 / 120 /
+  113; AlexNet 5x5 96->256 in 2 groups at 27x27: 92 / 72 / 82. im2col: its one deep GEMM
+  wins when the output channels are many or the channels in few.
+
+im2col also runs every 1x1 convolution with stride 1 (which needs no copy at all, see
+``conv_im2col``), layers on images so small that much of the grid is padding, and
+everything when NumPy's OpenBLAS cannot be called directly (``openblas.py``), which taps
+and rows need.
+
+Whichever runs, the batch is split into one part per core and the parts run at once, each
+on one core (`threads.over_batch`), so the workspace limit is shared among the parts.
 
 Every function returns a new array that the caller owns.
 """
 
 import numpy as np
 
-from tinycnn.kernels import conv_im2col, conv_taps, openblas
+from tinycnn.kernels import conv_im2col, conv_rows, conv_taps, openblas
+from tinycnn.kernels.grid import TapGrid
 from tinycnn.kernels.im2col import conv_output_size
 from tinycnn.kernels.threads import BATCH_PARTS, over_batch
 from tinycnn.kernels.workspace import WORKSPACE_BYTES
 
-# The taps run when each tap's GEMM has at least this inner size C/G, at most this many
-# output channels OC/G ...
-TAPS_MIN_CHANNELS = 16
+# Taps run when each tap's GEMM has at least this inner size C/G, at most this many
+# output channels OC/G, and at most this many taps (each tap adds into the output once
+# more: with a 5x5 kernel, AlexNet's 96->256 at 27x27 ran 0.89x by taps).
+TAPS_MIN_CHANNELS = 64
 TAPS_MAX_OUT_CHANNELS = 128
-# ... and kernels of at most this many taps: every tap adds into the output once more, and
-# with 5x5 kernels the 25 passes cost more than im2col's copy (AlexNet's 5x5 96->256 at
-# 27x27 ran 0.89x by taps, GoogLeNet's 5x5 16->32 at 28x28 0.87x) ...
 TAPS_MAX_TAPS = 9
-# ... and the grid computes at most this many output positions per real output pixel
-# (1.07 for a 3x3 kernel on 56x56 images, 1.15 on 28x28, 1.31 on 14x14, 1.65 on 7x7).
-# Measured with the batch split over two cores: DenseNet's 3x3 128->32 ran 1.58x faster
-# by taps on 14x14 images but 0.90x on 7x7 ones.
-TAPS_MAX_WASTE = 1.35
+# Rows run, where taps do not, for at most this many output channels OC/G and stride 1 (a
+# 3x3/2 16->32 at 32x32 ran 0.84x by rows: four phase planes, each GEMM a quarter as wide).
+ROWS_MAX_OUT_CHANNELS = 32
+# Neither runs where the grid computes more than this many output positions per real
+# output pixel (1.07 for a 3x3 kernel on 56x56 images, 1.15 on 28x28, 1.31 on 14x14, 1.65
+# on 7x7). Measured with the batch split over two cores: DenseNet's 3x3 128->32 ran 1.58x
+# faster by taps on 14x14 images but 0.90x on 7x7 ones.
+GRID_MAX_WASTE = 1.35
 
 
-ALGORITHMS = {"im2col": conv_im2col, "taps": conv_taps}
+ALGORITHMS = {"im2col": conv_im2col, "taps": conv_taps, "rows": conv_rows}
 
 
 def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
-    """The module, ``conv_taps`` or ``conv_im2col``, that runs this convolution."""
+    """The module, ``conv_im2col``, ``conv_taps`` or ``conv_rows``, that runs this convolution."""
     OC, CG, KH, KW = w_shape
-    if conv_im2col.is_pointwise(KH, KW, stride, padding):
-        return conv_im2col
-    if not openblas.HAS_CBLAS or CG < TAPS_MIN_CHANNELS or OC // groups > TAPS_MAX_OUT_CHANNELS:
-        return conv_im2col
-    if KH * KW > TAPS_MAX_TAPS:
+    OCG = OC // groups
+    if conv_im2col.is_pointwise(KH, KW, stride, padding) or not openblas.HAS_CBLAS:
         return conv_im2col
     OH = conv_output_size(x_shape[2], KH, stride[0], padding[0], dilation[0])
     OW = conv_output_size(x_shape[3], KW, stride[1], padding[1], dilation[1])
-    tap_grid = conv_taps.TapGrid(x_shape, w_shape, stride, padding, dilation)
-    if tap_grid.waste(OH, OW) > TAPS_MAX_WASTE or not tap_grid.reads_every_phase(stride):
+    tap_grid = TapGrid(x_shape, w_shape, stride, padding, dilation)
+    if tap_grid.waste(OH, OW) > GRID_MAX_WASTE or not tap_grid.reads_every_phase(stride):
         return conv_im2col
-    return conv_taps
+    if CG >= TAPS_MIN_CHANNELS and OCG <= TAPS_MAX_OUT_CHANNELS and KH * KW <= TAPS_MAX_TAPS:
+        return conv_taps
+    if OCG <= ROWS_MAX_OUT_CHANNELS and tuple(stride) == (1, 1):
+        return conv_rows
+    return conv_im2col
 
 
 def _chosen(use, x_shape, w_shape, stride, padding, dilation, groups):
@@ -87,8 +101,8 @@ def conv2d_forward(
         stride, padding, dilation: (SH, SW), (PH, PW), (DH, DW).
         groups: G; input and output channels split into G groups that never mix.
         max_workspace_bytes: cap on the intermediate matrices built at once.
-        use: "im2col" or "taps" to run that algorithm (both compute every convolution);
-            None (the default) lets `algorithm` choose the faster.
+        use: "im2col", "taps" or "rows" to run that algorithm (each computes every
+            convolution); None (the default) lets `algorithm` choose the fastest.
 
     Returns:
         A new array y, same dtype as x.
@@ -141,8 +155,8 @@ def conv2d_backward_input(
         x_shape: (N, C, H, W) of the forward input.
         stride, padding, dilation, groups: as for :func:`conv2d_forward`.
         max_workspace_bytes: cap on the intermediate matrices built at once.
-        use: "im2col" or "taps" to run that algorithm (both compute every convolution);
-            None (the default) lets `algorithm` choose the faster.
+        use: "im2col", "taps" or "rows" to run that algorithm (each computes every
+            convolution); None (the default) lets `algorithm` choose the fastest.
 
     Returns:
         A new array dx of shape ``x_shape``, same dtype as dy.
@@ -183,8 +197,8 @@ def conv2d_backward_weight(
         w_shape: (OC, C/G, KH, KW) of the filters.
         stride, padding, dilation, groups: as for :func:`conv2d_forward`.
         max_workspace_bytes: cap on the intermediate matrices built at once.
-        use: "im2col" or "taps" to run that algorithm (both compute every convolution);
-            None (the default) lets `algorithm` choose the faster.
+        use: "im2col", "taps" or "rows" to run that algorithm (each computes every
+            convolution); None (the default) lets `algorithm` choose the fastest.
 
     Returns:
         A new array dw of shape ``w_shape``, same dtype as x.

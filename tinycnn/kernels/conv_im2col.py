@@ -1,6 +1,7 @@
 """2-D convolution forward and backward as im2col plus one matrix product (GEMM).
 
-One of the two algorithms ``conv.py`` chooses between (the other is ``conv_taps.py``).
+One of the three algorithms ``conv.py`` chooses between (the others are ``conv_taps.py``
+and ``conv_rows.py``).
 
 im2col puts the images of a batch side by side in one column matrix ``cols`` of
 C*KH*KW rows and N*OH*OW columns, so a convolution is one matrix product, and so are both

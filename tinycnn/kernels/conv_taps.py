@@ -22,99 +22,21 @@ they add nothing to dx or dw. With groups, each group multiplies its own row blo
 
 This pays when the copy im2col saves is dear next to the GEMMs (few output channels),
 C/G is large enough for a GEMM of inner size C/G to run near the BLAS peak, and the grid
-wastes few positions; ``conv.py`` chooses between this and im2col.
+wastes few positions; ``conv.py`` chooses between this, ``conv_rows`` and im2col.
 """
 
 import numpy as np
 
 from tinycnn.kernels import openblas
-from tinycnn.kernels.grid import grid_to_images, images_to_grid
+from tinycnn.kernels.grid import TapGrid, column_blocks, grid_to_images, input_grid, output_grid
 from tinycnn.kernels.threads import blas_threads_for
 from tinycnn.kernels.workspace import SCRATCH, batch_chunks
-
-# Bytes of GEMM output summed over all taps at once (see `_column_blocks`).
-BLOCK_BYTES = 4 * 2**20
-
-
-class TapGrid:
-    """Sizes of the tap grid of a convolution, and where each tap's window starts.
-
-    Attributes:
-        HQ, WQ: size of one phase plane (``ceil((H + 2*PH) / SH)``, likewise W).
-        plane: HQ*WQ, the grid columns per image.
-        margin: columns after the last plane that the farthest-shifted window reads.
-        taps: one (kh, kw, row_phase, col_phase, shift) per tap: the phase plane its window
-            lies in, and the window's first column.
-    """
-
-    def __init__(self, x_shape, w_shape, stride, padding, dilation):
-        N, C, H, W = x_shape
-        OC, CG, KH, KW = w_shape
-        (SH, SW), (PH, PW), (DH, DW) = stride, padding, dilation
-        self.HQ = -(-(H + 2 * PH) // SH)
-        self.WQ = -(-(W + 2 * PW) // SW)
-        self.plane = self.HQ * self.WQ
-        self.taps = [
-            (kh, kw, kh * DH % SH, kw * DW % SW, kh * DH // SH * self.WQ + kw * DW // SW)
-            for kh in range(KH)
-            for kw in range(KW)
-        ]
-        self.margin = max(shift for *_, shift in self.taps)
-
-    def waste(self, OH, OW):
-        """Output grid positions computed per real output pixel (1.0 = none wasted)."""
-        return self.plane / (OH * OW)
-
-    def reads_every_phase(self, stride):
-        """True when every phase plane is some tap's window (a 1x1 kernel with stride 2
-        reads one phase of four: the other three would be copied for nothing)."""
-        phases = {(row_phase, col_phase) for _, _, row_phase, col_phase, _ in self.taps}
-        return len(phases) == stride[0] * stride[1]
-
-
-def _input_grid(x, stride, padding, tap_grid):
-    """The images ``x`` on the tap grid, on a scratch buffer.
-
-    Shape:
-        - x: (n, C, H, W)
-        - result: (SH, SW, C, n*HQ*WQ + margin)
-    """
-    n, C = x.shape[:2]
-    SH, SW = stride
-    columns = n * tap_grid.plane + tap_grid.margin
-    grid = SCRATCH.array("input grid", (SH, SW, C, columns), x.dtype)
-    images_to_grid(x, SH, SW, *padding, tap_grid.HQ, tap_grid.WQ, grid, work=grid.size)
-    return grid
-
-
-def _output_grid(dy, tap_grid):
-    """Output gradients ``dy`` on the output grid (zeros off the images), on a scratch buffer.
-
-    Shape:
-        - dy: (n, OC, OH, OW)
-        - result: (OC, n*HQ*WQ)
-    """
-    n, OC = dy.shape[:2]
-    grid = SCRATCH.array("output grid", (1, 1, OC, n * tap_grid.plane), dy.dtype)
-    images_to_grid(dy, 1, 1, 0, 0, tap_grid.HQ, tap_grid.WQ, grid, work=grid.size)
-    return grid[0, 0]
 
 
 def _chunks(N, C, OC, stride, tap_grid, itemsize, max_bytes):
     """Chunks of the batch whose input grid (C rows) and output grid (OC rows) fit."""
     rows = stride[0] * stride[1] * C + OC
     return batch_chunks(N, rows * tap_grid.plane * itemsize, max_bytes)
-
-
-def _column_blocks(L, rows, itemsize):
-    """Split the L grid columns into blocks whose accumulated GEMM output stays in cache.
-
-    Every tap adds into the same output, so a block of ``rows`` x columns that fits in the
-    cache is summed over all KH*KW taps there; a whole chunk's output would be streamed
-    through memory once per tap.
-    """
-    step = max(1, BLOCK_BYTES // (rows * itemsize))
-    return [(start, min(start + step, L)) for start in range(0, L, step)]
 
 
 def _gemm_flop(M, K, L):
@@ -140,10 +62,10 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_byt
     # (KH, KW, G, OC/G, C/G): tap (kh, kw)'s weights of group g as one row-major matrix.
     w_taps = np.ascontiguousarray(w.reshape(G, OCG, CG, KH, KW).transpose(3, 4, 0, 1, 2))
     for images in _chunks(N, C, OC, stride, tap_grid, x.itemsize, max_workspace_bytes):
-        grid = _input_grid(x[images], stride, padding, tap_grid)
+        grid = input_grid(x[images], stride, padding, tap_grid)
         L = (images.stop - images.start) * tap_grid.plane
         Y = SCRATCH.array("output grid", (1, 1, OC, L), x.dtype)
-        for start, stop in _column_blocks(L, OC, x.itemsize):
+        for start, stop in column_blocks(L, OC, x.itemsize):
             with blas_threads_for(_gemm_flop(OCG, CG, stop - start)):
                 for t, (kh, kw, row_phase, col_phase, shift) in enumerate(tap_grid.taps):
                     for g in range(G):
@@ -174,11 +96,11 @@ def conv2d_backward_input(dy, w, stride, padding, dilation, groups, max_workspac
     tap_grid = TapGrid(dx.shape, w.shape, stride, padding, dilation)
     w_taps = np.ascontiguousarray(w.reshape(G, OCG, CG, KH, KW).transpose(3, 4, 0, 1, 2))
     for images in _chunks(N, C, OC, stride, tap_grid, dy.itemsize, max_workspace_bytes):
-        dY = _output_grid(dy[images], tap_grid)
+        dY = output_grid(dy[images], tap_grid)
         L = dY.shape[1]
         dgrid = SCRATCH.array("input grid", (*stride, C, L + tap_grid.margin), dy.dtype)
         dgrid.fill(0)
-        for start, stop in _column_blocks(L, C, dy.itemsize):
+        for start, stop in column_blocks(L, C, dy.itemsize):
             with blas_threads_for(_gemm_flop(CG, OCG, stop - start)):
                 for kh, kw, row_phase, col_phase, shift in tap_grid.taps:
                     for g in range(G):
@@ -212,8 +134,8 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, ma
     tap_grid = TapGrid(x.shape, w_shape, stride, padding, dilation)
     dw_t = np.zeros((KH, KW, G, CG, OCG), dtype=x.dtype)
     for images in _chunks(N, C, OC, stride, tap_grid, x.itemsize, max_workspace_bytes):
-        grid = _input_grid(x[images], stride, padding, tap_grid)
-        dY = _output_grid(dy[images], tap_grid)
+        grid = input_grid(x[images], stride, padding, tap_grid)
+        dY = output_grid(dy[images], tap_grid)
         L = dY.shape[1]
         with blas_threads_for(_gemm_flop(CG, OCG, L)):
             for kh, kw, row_phase, col_phase, shift in tap_grid.taps:

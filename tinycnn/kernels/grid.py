@@ -23,14 +23,105 @@ The output planes have ``HQ x WQ`` positions of which only ``OH x OW`` are real;
 are computed and thrown away (the price of the layout: 7% at 56x56 with a 3x3 kernel).
 With stride 1 there is one phase and the grid is the zero-padded batch.
 
-The two kernels here are adjoint copies: `images_to_grid` scatters images into a grid
-(zeros elsewhere) and `grid_to_images` gathers them back.
+Here are the grid's sizes and tap offsets (`TapGrid`), the two adjoint copies between
+images and grid (`images_to_grid` scatters images into a grid, zeros elsewhere;
+`grid_to_images` gathers them back), and the scratch buffers the tap algorithms build
+their grids on.
 """
 
 from numba import njit, prange
 
 from tinycnn.kernels.im2col import inside_range
 from tinycnn.kernels.threads import parallel_kernel
+from tinycnn.kernels.workspace import SCRATCH
+
+# Bytes of GEMM output summed over all taps at once (see `column_blocks`).
+BLOCK_BYTES = 4 * 2**20
+
+
+class TapGrid:
+    """Sizes of the tap grid of a convolution, and where each tap's window starts.
+
+    Attributes:
+        HQ, WQ: size of one phase plane (``ceil((H + 2*PH) / SH)``, likewise W).
+        plane: HQ*WQ, the grid columns per image.
+        kernel_rows: one (kh, row_phase, row_shift) per kernel row: the phase row its taps
+            read, ``kh*DH % SH``, and the grid columns their windows are shifted by,
+            ``(kh*DH // SH) * WQ``.
+        kernel_columns: one (kw, col_phase, col_shift) per kernel column, likewise:
+            ``kw*DW % SW`` and ``kw*DW // SW``.
+        taps: one (kh, kw, row_phase, col_phase, shift) per tap, with
+            ``shift = row_shift + col_shift``: the phase plane its window lies in, and the
+            window's first column.
+        row_margin, margin: columns after the last plane that the farthest-shifted window
+            reads, along the kernel rows only (largest row_shift) and for a whole tap.
+    """
+
+    def __init__(self, x_shape, w_shape, stride, padding, dilation):
+        N, C, H, W = x_shape
+        OC, CG, KH, KW = w_shape
+        (SH, SW), (PH, PW), (DH, DW) = stride, padding, dilation
+        self.HQ = -(-(H + 2 * PH) // SH)
+        self.WQ = -(-(W + 2 * PW) // SW)
+        self.plane = self.HQ * self.WQ
+        self.kernel_rows = [(kh, kh * DH % SH, kh * DH // SH * self.WQ) for kh in range(KH)]
+        self.kernel_columns = [(kw, kw * DW % SW, kw * DW // SW) for kw in range(KW)]
+        self.taps = [
+            (kh, kw, row_phase, col_phase, row_shift + col_shift)
+            for kh, row_phase, row_shift in self.kernel_rows
+            for kw, col_phase, col_shift in self.kernel_columns
+        ]
+        self.row_margin = self.kernel_rows[-1][2]
+        self.margin = max(shift for *_, shift in self.taps)
+
+    def waste(self, OH, OW):
+        """Output grid positions computed per real output pixel (1.0 = none wasted)."""
+        return self.plane / (OH * OW)
+
+    def reads_every_phase(self, stride):
+        """True when every phase plane is some tap's window (a 1x1 kernel with stride 2
+        reads one phase of four: the other three would be copied for nothing)."""
+        phases = {(row_phase, col_phase) for _, _, row_phase, col_phase, _ in self.taps}
+        return len(phases) == stride[0] * stride[1]
+
+
+def input_grid(x, stride, padding, tap_grid):
+    """The images ``x`` on the tap grid, on a scratch buffer.
+
+    Shape:
+        - x: (n, C, H, W)
+        - result: (SH, SW, C, n*HQ*WQ + margin)
+    """
+    n, C = x.shape[:2]
+    SH, SW = stride
+    columns = n * tap_grid.plane + tap_grid.margin
+    grid = SCRATCH.array("input grid", (SH, SW, C, columns), x.dtype)
+    images_to_grid(x, SH, SW, *padding, tap_grid.HQ, tap_grid.WQ, grid, work=grid.size)
+    return grid
+
+
+def output_grid(dy, tap_grid):
+    """Output gradients ``dy`` on the output grid (zeros off the images), on a scratch buffer.
+
+    Shape:
+        - dy: (n, OC, OH, OW)
+        - result: (OC, n*HQ*WQ)
+    """
+    n, OC = dy.shape[:2]
+    grid = SCRATCH.array("output grid", (1, 1, OC, n * tap_grid.plane), dy.dtype)
+    images_to_grid(dy, 1, 1, 0, 0, tap_grid.HQ, tap_grid.WQ, grid, work=grid.size)
+    return grid[0, 0]
+
+
+def column_blocks(L, rows, itemsize):
+    """Split the L grid columns into blocks whose accumulated GEMM output stays in cache.
+
+    Every tap adds into the same output, so a block of ``rows`` x columns that fits in the
+    cache is summed over all taps there; a whole chunk's output would be streamed through
+    memory once per tap.
+    """
+    step = max(1, BLOCK_BYTES // (rows * itemsize))
+    return [(start, min(start + step, L)) for start in range(0, L, step)]
 
 
 @njit(cache=True)
