@@ -148,6 +148,20 @@ def test_pointwise_fast_path_is_taken_only_for_1x1_stride_1_no_padding():
     assert not conv_im2col.is_pointwise(1, 3, (1, 1), (0, 0))
 
 
+def test_pointwise_images_are_used_in_place_only_from_16_pixels():
+    assert conv_im2col.multiplies_in_place(1, 1, (1, 1), (0, 0), 16)
+    assert not conv_im2col.multiplies_in_place(1, 1, (1, 1), (0, 0), 15)
+    assert not conv_im2col.multiplies_in_place(3, 3, (1, 1), (0, 0), 3136)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("min_pixels", [1, 10**9], ids=["in place", "side by side"])
+@pytest.mark.parametrize("name", ["1x1 pointwise", "1x1 grouped", "single pixel input"])
+def test_pointwise_kernels_both_ways(build, name, min_pixels, dtype, monkeypatch):
+    monkeypatch.setattr(conv_im2col, "POINTWISE_MIN_PIXELS", min_pixels)
+    check_all(EDGE_CASES[name], dtype)
+
+
 # (x shape, w shape, stride, padding, groups): the layer, and the algorithm that should run it.
 ALGORITHM_CASES = {
     "ResNet 3x3 64->64 at 56: taps": ((8, 64, 56, 56), (64, 64, 3, 3), 1, 1, 1, conv_taps),

@@ -8,6 +8,7 @@ import pytest
 import tinycnn.nn as nn
 import tinycnn.nn.functional as F
 from tinycnn import models
+from tinycnn.kernels import conv_im2col
 from tinycnn.kernels.im2col import im2col
 from tinycnn.models.densenet import DenseNet
 from tinycnn.summary import summary
@@ -59,7 +60,7 @@ def test_rows_match_a_real_forward_on_one_image(name):
 
 def test_im2col_bytes_are_the_kernels_column_matrix_and_zero_for_pointwise_convolutions():
     model = models.googlenet(init_weights=False)  # 7x7/2, 3x3 and 1x1 convolutions
-    info = summary(model, (3, 64, 64))
+    info = summary(model, (3, 64, 64))  # down to 2x2 images: pointwise ones too small in place
     calls = real_calls(model, (3, 64, 64))
     kinds = set()
     for layer, (_, _, _, inputs) in zip(info.layers, calls, strict=True):
@@ -69,14 +70,16 @@ def test_im2col_bytes_are_the_kernels_column_matrix_and_zero_for_pointwise_convo
         conv = dict(model.named_modules())[layer.name]
         KH, KW = conv.kernel_size
         pointwise = (KH, KW, conv.stride, conv_padding(conv)) == (1, 1, (1, 1), (0, 0))
-        kinds.add(pointwise)
-        if pointwise:
+        OH, OW = layer.output_shape[2:]
+        in_place = pointwise and OH * OW >= conv_im2col.POINTWISE_MIN_PIXELS
+        kinds.add((pointwise, in_place))
+        if in_place:
             assert layer.im2col_bytes == 0  # the kernel uses the image as its columns
         else:
             (x,) = inputs
             cols = im2col(x.data, KH, KW, *conv.stride, *conv_padding(conv), *conv.dilation)
             assert layer.im2col_bytes == cols.nbytes, layer.name
-    assert kinds == {True, False}
+    assert kinds == {(True, True), (True, False), (False, False)}
 
 
 def test_strided_1x1_convolution_needs_im2col():

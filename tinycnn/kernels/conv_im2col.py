@@ -25,7 +25,8 @@ GEMM output fit in ``workspace.WORKSPACE_BYTES``. They live in scratch buffers k
 because on these machines the page faults of a fresh large allocation can cost more than
 the arithmetic. 1x1 kernels with stride 1 and no padding skip im2col: each image
 ``x[n].reshape(C, H*W)`` already is its column matrix, and a batched matmul writes
-``y[n]`` in place, with no copy at all.
+``y[n]`` in place, with no copy at all (unless the images are tiny, see
+`multiplies_in_place`).
 
 Every function returns a new array that the caller owns; the scratch buffers never escape.
 """
@@ -59,6 +60,19 @@ def _matmul(a, b, out):
 def is_pointwise(KH, KW, stride, padding):
     """True for a 1x1 kernel with stride 1 and no padding: then x is its own column matrix."""
     return KH == 1 and KW == 1 and tuple(stride) == (1, 1) and tuple(padding) == (0, 0)
+
+
+# A pointwise kernel on images of fewer pixels than this still goes through the column
+# matrix: one GEMM per image with so few columns runs far below the BLAS peak. Measured
+# (forward and both backwards, batch 64): a 1x1 480->192 on 2x2 images 2.6x faster with the
+# images side by side, 832->256 on 1x1 images 6x; 256->64 on 4x4 images 1.1x.
+POINTWISE_MIN_PIXELS = 16
+
+
+def multiplies_in_place(KH, KW, stride, padding, P):
+    """True when each image, of P = OH*OW pixels, is used in place as its own column matrix:
+    a pointwise kernel on images of at least `POINTWISE_MIN_PIXELS` pixels."""
+    return is_pointwise(KH, KW, stride, padding) and P >= POINTWISE_MIN_PIXELS
 
 
 def _geometry(x_shape, w_shape, stride, padding, dilation):
@@ -118,7 +132,7 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_byt
     OH, OW, K = _geometry(x.shape, w.shape, stride, padding, dilation)
     P = OH * OW
     w_rows = w.reshape(G, OC // G, CG * KH * KW)  # (G, OC/G, C/G*KH*KW)
-    if is_pointwise(KH, KW, stride, padding):
+    if multiplies_in_place(KH, KW, stride, padding, P):
         x_rows = x.reshape(N, G, CG, P)  # (N, G, C/G, P): image n's column matrix
         _matmul(w_rows, x_rows, out=y.reshape(N, G, OC // G, P))
         if b is not None:
@@ -161,7 +175,7 @@ def conv2d_backward_input(dy, w, stride, padding, dilation, groups, max_workspac
     OH, OW, K = _geometry(dx.shape, w.shape, stride, padding, dilation)
     P = OH * OW
     w_rows_t = w.reshape(G, OC // G, K // G).transpose(0, 2, 1)  # (G, C/G*KH*KW, OC/G)
-    if is_pointwise(KH, KW, stride, padding):
+    if multiplies_in_place(KH, KW, stride, padding, P):
         dy_rows = dy.reshape(N, G, OC // G, P)  # (N, G, OC/G, P)
         _matmul(w_rows_t, dy_rows, out=dx.reshape(N, G, CG, P))
         return
@@ -202,7 +216,7 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, ma
     dw_rows = np.empty((G, OC // G, K // G), dtype=x.dtype)  # (G, OC/G, C/G*KH*KW)
     # The first chunk (or image) writes dw_rows, every later one its part, then adds it.
     part = SCRATCH.array("weight gradient", dw_rows.shape, x.dtype)
-    if is_pointwise(KH, KW, stride, padding):
+    if multiplies_in_place(KH, KW, stride, padding, P):
         x_rows_t = x.reshape(N, G, CG, P).transpose(0, 1, 3, 2)  # (N, G, P, C/G)
         dy_rows = dy.reshape(N, G, OC // G, P)
         for i in range(N):

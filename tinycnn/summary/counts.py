@@ -21,7 +21,7 @@ tap, build no column matrix at all; the figure shows what the textbook method wo
 
 import math
 
-from tinycnn.kernels.conv_im2col import is_pointwise
+from tinycnn.kernels.conv_im2col import multiplies_in_place
 from tinycnn.nn.conv import Conv2d
 from tinycnn.nn.linear import Linear
 from tinycnn.summary.receptive_field import conv_padding
@@ -64,7 +64,7 @@ def im2col_bytes(module, output_shape, itemsize):
     if not isinstance(module, Conv2d):
         return 0
     KH, KW = module.kernel_size
-    if is_pointwise(KH, KW, module.stride, conv_padding(module)):
-        return 0
     OH, OW = output_shape[2:]
+    if multiplies_in_place(KH, KW, module.stride, conv_padding(module), OH * OW):
+        return 0
     return module.in_channels * KH * KW * OH * OW * itemsize

@@ -26,7 +26,7 @@ class LayerSummary:
             where it is unknown (see receptive_field.py).
         activation_bytes: the output's size in bytes.
         im2col_bytes: the column matrix a convolution builds (0 for other layers and for
-            1x1 stride-1 convolutions, which need none).
+            1x1 stride-1 convolutions on images of 16 pixels or more, which need none).
     """
 
     name: str
