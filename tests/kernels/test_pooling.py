@@ -133,6 +133,8 @@ def test_max_pool2d_long_rows_match_oracle(build, case, dtype):
     y_ref, indices_ref = reference.max_pool2d_forward(x, *geometry, ceil_mode)
     np.testing.assert_array_equal(y, y_ref)
     np.testing.assert_array_equal(indices, indices_ref)
+    y_only = max_pool2d_forward(x, *geometry, ceil_mode, return_indices=False)
+    np.testing.assert_array_equal(y_only, y_ref)
 
 
 def test_max_pool2d_ties_pick_the_first_in_scan_order(build):

@@ -74,12 +74,14 @@ def max_pool2d_forward(x, kernel_size, stride, padding, dilation, ceil_mode, ret
     OW = pooled_output_size(W, KW, SW, PW, DW, ceil_mode)
     y = np.empty((N, C, OH, OW), dtype=x.dtype)
     geometry = (KH, KW, SH, SW, PH, PW, DH, DW)
-    if not return_indices:
+    if not return_indices and OW >= SHORT_ROW:
         _max_pool2d_forward_loop(x, y, *geometry, work=x.size)
         return y
+    # Short output rows go pixel by pixel, which only the kernel with indices does: on
+    # such small planes finding the indices too costs little.
     indices = np.empty((N, C, OH, OW), dtype=np.int64)
     _max_pool2d_forward_with_indices_loop(x, y, indices, *geometry, work=x.size)
-    return y, indices
+    return (y, indices) if return_indices else y
 
 
 @njit(cache=True)
