@@ -4,8 +4,8 @@ For real layer shapes of the classic architectures, in float32, it times the for
 and the forward plus backward pass (dx, dw and db) of:
 
 - tinycnn's kernels, by the algorithm tinycnn chooses for the layer (``--algorithm``
-  forces one): im2col + one GEMM, or one accumulating GEMM per kernel tap (see
-  ``tinycnn/kernels/conv.py``); the algorithm is printed after each row;
+  forces one): im2col + one GEMM, one accumulating GEMM per kernel tap, or one per kernel
+  row (see ``tinycnn/kernels/conv.py``); the algorithm is printed after each row;
 - a textbook NumPy im2col (``numpy_im2col.py`` beside this file), the baseline;
 - PyTorch's CPU convolution, only when torch is importable (in a child process, so that
   its thread pool and tinycnn's never share a process);
