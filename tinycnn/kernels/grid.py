@@ -23,10 +23,13 @@ The output planes have ``HQ x WQ`` positions of which only ``OH x OW`` are real;
 are computed and thrown away (the price of the layout: 7% at 56x56 with a 3x3 kernel).
 With stride 1 there is one phase and the grid is the zero-padded batch.
 
+The row convolution (``conv_rows.py``) builds on the same grid: it stacks KW shifted
+copies of it, one per kernel column.
+
 Here are the grid's sizes and tap offsets (`TapGrid`), the two adjoint copies between
 images and grid (`images_to_grid` scatters images into a grid, zeros elsewhere;
-`grid_to_images` gathers them back), and the scratch buffers the tap algorithms build
-their grids on.
+`grid_to_images` gathers them back), and the scratch buffers both algorithms build their
+grids on.
 """
 
 from numba import njit, prange
