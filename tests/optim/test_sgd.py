@@ -70,3 +70,47 @@ def test_float32_parameters_stay_float32():
 def test_bad_options(kwargs, error, match):
     with pytest.raises(error, match=match):
         SGD([Parameter(np.ones(2))], **kwargs)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"momentum": 0.9},
+        {"momentum": 0.9, "dampening": 0.3, "weight_decay": 1e-2},
+        {"momentum": 0.8, "nesterov": True, "weight_decay": 5e-4, "maximize": True},
+    ],
+    ids=["plain", "momentum", "dampening and weight decay", "nesterov, maximize"],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_pass_update_equals_the_formulas_to_the_last_bit(options, dtype):
+    # The formulas of SGD's docstring as NumPy operations in `dtype`, step by step.
+    lr, m = 0.05, options.get("momentum", 0)
+    d, wd = options.get("dampening", 0), options.get("weight_decay", 0)
+    rng = np.random.default_rng(0)
+    p = rng.standard_normal((37, 5)).astype(dtype)
+    param = Parameter(p.copy())
+    opt = SGD([param], lr=lr, **options)
+    b = None
+    for _ in range(3):
+        g = rng.standard_normal(p.shape).astype(dtype)
+        param.grad = g
+        opt.step()
+        g = -g if options.get("maximize") else g
+        if wd:
+            g = dtype(wd) * p + g
+        if m:
+            b = g.copy() if b is None else dtype(m) * b + dtype(1 - d) * g
+            g = dtype(m) * b + g if options.get("nesterov") else b
+        p = p + dtype(-lr) * g
+        np.testing.assert_array_equal(param.data, p)
+
+
+def test_a_parameter_that_is_not_contiguous_is_updated_in_place():
+    array = np.arange(12.0).reshape(3, 4).T  # a transposed view: not C-contiguous
+    param = Parameter(array)
+    opt = SGD([param], lr=0.5, momentum=0.9)
+    param.grad = np.ones((4, 3))
+    opt.step()
+    assert param.data is array
+    np.testing.assert_array_equal(array, np.arange(12.0).reshape(3, 4).T - 0.5)

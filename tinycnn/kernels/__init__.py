@@ -12,6 +12,7 @@
     lrn.py         local response normalization
     batch_norm.py  batch normalization (training and evaluation)
     relu.py        the rectified linear unit
+    sgd.py         the SGD update of one parameter, in one pass over its memory
     reference.py   slow float64 loop oracles of all of the above (tests and benchmarks only)
     threads.py     sharing the cores between Numba and OpenBLAS; serial builds for small work
     memory.py      keeping freed memory in the process (no page faults on every batch)

@@ -1,5 +1,8 @@
 """`SGD`: stochastic gradient descent with optional momentum, Nesterov and weight decay."""
 
+import numpy as np
+
+from tinycnn.kernels.sgd import sgd_update
 from tinycnn.nn.functional import _number
 from tinycnn.optim.optimizer import Optimizer, check_bool, check_number
 
@@ -69,30 +72,24 @@ class SGD(Optimizer):
             )
 
     def _update(self, param, grad, state, group):
-        # In-place NumPy operations where the array is ours to change (never p.grad): each
-        # `a = a + b * c` would allocate fresh arrays, and on a large model the update is
-        # bound by memory traffic, not arithmetic. The rounding is the same as the formulas'.
+        # One pass over the parameter's memory (`kernels.sgd`): on a large model the update
+        # is bound by memory traffic, and NumPy operations would make four.
+        scalar = param.dtype.type
         momentum = group["momentum"]
-        if group["maximize"]:
-            grad = -grad
-        if group["weight_decay"] != 0:
-            decayed = group["weight_decay"] * param
-            decayed += grad
-            grad = decayed
-        if momentum != 0:
-            buffer = state.get("momentum_buffer")
-            if buffer is None:
-                buffer = state["momentum_buffer"] = grad.copy()
-            else:
-                buffer *= momentum
-                if group["dampening"] == 0:
-                    buffer += grad  # (1 - 0) * grad is grad: skip a pass and a temporary
-                else:
-                    buffer += (1 - group["dampening"]) * grad
-            if group["nesterov"]:
-                ahead = momentum * buffer
-                ahead += grad
-                grad = ahead
-            else:
-                grad = buffer
-        param += -group["lr"] * grad
+        first_step = momentum != 0 and "momentum_buffer" not in state
+        if first_step:
+            state["momentum_buffer"] = np.empty(param.shape, param.dtype)
+        buffer = np.empty(0, param.dtype)  # not touched when momentum is 0
+        if momentum != 0:  # the kernel walks flat arrays: a loaded buffer may not be one
+            buffer = state["momentum_buffer"] = np.ascontiguousarray(state["momentum_buffer"])
+        # A parameter that is not C-contiguous (a transposed array handed to Parameter) is
+        # updated in a contiguous copy, which is then copied back.
+        flat = np.ascontiguousarray(param)
+        sgd_update(
+            flat.reshape(-1), np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1),
+            buffer.reshape(-1), scalar(group["lr"]), scalar(momentum),
+            scalar(1 - group["dampening"]), scalar(group["weight_decay"]), group["nesterov"],
+            group["maximize"], first_step, work=param.size,
+        )  # fmt: skip
+        if flat is not param:
+            param[...] = flat
