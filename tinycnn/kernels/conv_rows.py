@@ -31,7 +31,14 @@ outside OH x OW are computed and dropped, and are zero in dY.
 import numpy as np
 
 from tinycnn.kernels import openblas
-from tinycnn.kernels.grid import TapGrid, column_blocks, grid_to_images, input_grid, output_grid
+from tinycnn.kernels.grid import (
+    TapGrid,
+    column_blocks,
+    input_grid,
+    input_grid_to_images,
+    output_grid,
+    output_grid_to_images,
+)
 from tinycnn.kernels.threads import blas_threads_for
 from tinycnn.kernels.workspace import SCRATCH, batch_chunks
 
@@ -117,15 +124,15 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_byt
         L = (images.stop - images.start) * tap_grid.plane
         grid = input_grid(x[images], stride, padding, tap_grid)
         rows = _stack_rows(grid, tap_grid, groups, L)
-        Y = SCRATCH.array("output grid", (1, 1, OC, L), x.dtype)
+        Y = SCRATCH.array("output grid", (OC, L), x.dtype)
         for start, stop in column_blocks(L, OC, x.itemsize):
             with blas_threads_for(2 * OCG * KW * CG * (stop - start)):
                 for kh, row_phase, row_shift in tap_grid.kernel_rows:
                     for g in range(G):
                         window = rows[row_phase, g, :, row_shift + start : row_shift + stop]
-                        out = Y[0, 0, g * OCG : (g + 1) * OCG, start:stop]
+                        out = Y[g * OCG : (g + 1) * OCG, start:stop]
                         openblas.gemm(w_rows[kh, g], window, out, accumulate=kh > 0)
-        grid_to_images(Y, 1, 1, 0, 0, tap_grid.HQ, tap_grid.WQ, y[images], work=y[images].size)
+        output_grid_to_images(Y, tap_grid, y[images])
     if b is not None:
         y += b.reshape(1, OC, 1, 1)
 
@@ -162,8 +169,7 @@ def conv2d_backward_input(dy, w, stride, padding, dilation, groups, max_workspac
                         dY_g = dY[g * OCG : (g + 1) * OCG, start:stop]
                         openblas.gemm(w_rows[kh, g].T, dY_g, out, accumulate=True)
         dgrid = _fold_rows(drows, tap_grid, stride, C)
-        grid_to_images(dgrid, *stride, *padding, tap_grid.HQ, tap_grid.WQ, dx[images],
-                       work=dx[images].size)  # fmt: skip
+        input_grid_to_images(dgrid, stride, padding, tap_grid, dx[images])
 
 
 def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, max_workspace_bytes):

@@ -28,7 +28,14 @@ wastes few positions; ``conv.py`` chooses between this, ``conv_rows`` and im2col
 import numpy as np
 
 from tinycnn.kernels import openblas
-from tinycnn.kernels.grid import TapGrid, column_blocks, grid_to_images, input_grid, output_grid
+from tinycnn.kernels.grid import (
+    TapGrid,
+    column_blocks,
+    input_grid,
+    input_grid_to_images,
+    output_grid,
+    output_grid_to_images,
+)
 from tinycnn.kernels.threads import blas_threads_for
 from tinycnn.kernels.workspace import SCRATCH, batch_chunks
 
@@ -64,16 +71,16 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_byt
     for images in _chunks(N, C, OC, stride, tap_grid, x.itemsize, max_workspace_bytes):
         grid = input_grid(x[images], stride, padding, tap_grid)
         L = (images.stop - images.start) * tap_grid.plane
-        Y = SCRATCH.array("output grid", (1, 1, OC, L), x.dtype)
+        Y = SCRATCH.array("output grid", (OC, L), x.dtype)
         for start, stop in column_blocks(L, OC, x.itemsize):
             with blas_threads_for(_gemm_flop(OCG, CG, stop - start)):
                 for t, (kh, kw, row_phase, col_phase, shift) in enumerate(tap_grid.taps):
                     for g in range(G):
                         rows = grid[row_phase, col_phase, g * CG : (g + 1) * CG]
                         window = rows[:, shift + start : shift + stop]
-                        out = Y[0, 0, g * OCG : (g + 1) * OCG, start:stop]
+                        out = Y[g * OCG : (g + 1) * OCG, start:stop]
                         openblas.gemm(w_taps[kh, kw, g], window, out, accumulate=t > 0)
-        grid_to_images(Y, 1, 1, 0, 0, tap_grid.HQ, tap_grid.WQ, y[images], work=y[images].size)
+        output_grid_to_images(Y, tap_grid, y[images])
     if b is not None:
         y += b.reshape(1, OC, 1, 1)
 
@@ -108,8 +115,7 @@ def conv2d_backward_input(dy, w, stride, padding, dilation, groups, max_workspac
                         out = rows[:, shift + start : shift + stop]
                         dY_g = dY[g * OCG : (g + 1) * OCG, start:stop]
                         openblas.gemm(w_taps[kh, kw, g].T, dY_g, out, accumulate=True)
-        grid_to_images(dgrid, *stride, *padding, tap_grid.HQ, tap_grid.WQ, dx[images],
-                       work=dx[images].size)  # fmt: skip
+        input_grid_to_images(dgrid, stride, padding, tap_grid, dx[images])
 
 
 def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, max_workspace_bytes):

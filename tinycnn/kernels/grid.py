@@ -28,8 +28,8 @@ copies of it, one per kernel column.
 
 Here are the grid's sizes and tap offsets (`TapGrid`), the two adjoint copies between
 images and grid (`images_to_grid` scatters images into a grid, zeros elsewhere;
-`grid_to_images` gathers them back), and the scratch buffers both algorithms build their
-grids on.
+`grid_to_images` gathers them back), the scratch buffers both algorithms build their grids
+on, and the copies back from them.
 """
 
 from numba import njit, prange
@@ -114,6 +114,26 @@ def output_grid(dy, tap_grid):
     grid = SCRATCH.array("output grid", (1, 1, OC, n * tap_grid.plane), dy.dtype)
     images_to_grid(dy, 1, 1, 0, 0, tap_grid.HQ, tap_grid.WQ, grid, work=grid.size)
     return grid[0, 0]
+
+
+def input_grid_to_images(grid, stride, padding, tap_grid, x):
+    """Overwrite ``x`` with the images on an input-shaped grid (the adjoint of `input_grid`).
+
+    Shape:
+        - grid: (SH, SW, C, n*HQ*WQ + margin)
+        - x: (n, C, H, W)
+    """
+    grid_to_images(grid, *stride, *padding, tap_grid.HQ, tap_grid.WQ, x, work=x.size)
+
+
+def output_grid_to_images(grid, tap_grid, y):
+    """Overwrite ``y`` with the OH x OW corner of every plane of an output grid.
+
+    Shape:
+        - grid: (OC, n*HQ*WQ)
+        - y: (n, OC, OH, OW)
+    """
+    grid_to_images(grid[None, None], 1, 1, 0, 0, tap_grid.HQ, tap_grid.WQ, y, work=y.size)
 
 
 def column_blocks(L, rows, itemsize):
