@@ -165,7 +165,7 @@ def test_pointwise_kernels_both_ways(build, name, min_pixels, dtype, monkeypatch
 # (x shape, w shape, stride, padding, groups): the layer, and the algorithm that should run it.
 ALGORITHM_CASES = {
     "ResNet 3x3 64->64 at 56: taps": ((8, 64, 56, 56), (64, 64, 3, 3), 1, 1, 1, conv_taps),
-    "ResNet 3x3/2 128 at 56: taps": ((8, 128, 56, 56), (128, 128, 3, 3), 2, 1, 1, conv_taps),
+    "ResNet 3x3/2 128, strided: im2col": ((8, 128, 56, 56), (128, 128, 3, 3), 2, 1, 1, conv_im2col),
     "DenseNet 3x3 128->32 at 14: taps": ((8, 128, 14, 14), (32, 128, 3, 3), 1, 1, 1, conv_taps),
     "GoogLeNet 5x5 16->32: rows": ((8, 16, 28, 28), (32, 16, 5, 5), 1, 2, 1, conv_rows),
     "3x3 32->32 at 16: rows": ((64, 32, 16, 16), (32, 32, 3, 3), 1, 1, 1, conv_rows),
@@ -175,13 +175,16 @@ ALGORITHM_CASES = {
     "AlexNet 5x5 in 2 groups: im2col": ((8, 96, 27, 27), (256, 48, 5, 5), 1, 2, 2, conv_im2col),
     "AlexNet conv1, 3 channels: im2col": ((8, 3, 224, 224), (64, 3, 11, 11), 4, 2, 1, conv_im2col),
     "1x1 stride 1: no copy at all": ((8, 256, 56, 56), (64, 256, 1, 1), 1, 0, 1, conv_im2col),
-    "1x1 stride 2, reads 1 phase of 4": ((8, 64, 56, 56), (128, 64, 1, 1), 2, 0, 1, conv_im2col),
-    "DenseNet at 7x7, 65% of grid wasted": ((8, 128, 7, 7), (32, 128, 3, 3), 1, 1, 1, conv_im2col),
+    "1x1 stride 2: im2col": ((8, 64, 56, 56), (128, 64, 1, 1), 2, 0, 1, conv_im2col),
+    "DenseNet at 7x7, batch 64: taps": ((64, 128, 7, 7), (32, 128, 3, 3), 1, 1, 1, conv_taps),
+    "DenseNet 7x7 batch 8: im2col": ((8, 128, 7, 7), (32, 128, 3, 3), 1, 1, 1, conv_im2col),
+    "DenseNet 2x2, waste 2.25": ((512, 128, 2, 2), (32, 128, 3, 3), 1, 1, 1, conv_im2col),
 }
 
 
 @pytest.mark.parametrize("case", ALGORITHM_CASES.values(), ids=ALGORITHM_CASES.keys())
-def test_algorithm_choice(case):
+def test_algorithm_choice(case, monkeypatch):
+    monkeypatch.setattr(conv, "BATCH_PARTS", 2)  # the batch split as on a 2-core machine
     x_shape, w_shape, stride, padding, groups, expected = case
     geometry = ((stride, stride), (padding, padding), (1, 1), groups)
     assert conv.algorithm(x_shape, w_shape, *geometry) is expected

@@ -16,9 +16,10 @@ def grid_cases(draw):
     H, W = draw(st.integers(1, 7)), draw(st.integers(1, 7))
     SH, SW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
     PH, PW = draw(st.integers(0, 2)), draw(st.integers(0, 2))
-    # The conv's grid is ceil(padded / stride); any larger plane holds the images too.
-    HQ = -(-(H + 2 * PH) // SH) + draw(st.integers(0, 1))
-    WQ = -(-(W + 2 * PW) // SW) + draw(st.integers(0, 1))
+    # A plane must hold the leading padding and the images (the padding after them may be
+    # the next plane's); a convolution's grid may be larger (grid._phase_pitch).
+    HQ = -(-(H + PH) // SH) + draw(st.integers(0, 2))
+    WQ = -(-(W + PW) // SW) + draw(st.integers(0, 2))
     margin = draw(st.integers(0, 4))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     x = rng.standard_normal((N, C, H, W))

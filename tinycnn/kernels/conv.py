@@ -17,19 +17,20 @@ inner size runs far below the BLAS peak, and taps and rows compute on a padded g
 extra positions are thrown away. Measured (forward plus both backwards, float32, the batch
 split over two cores, GFLOP/s by im2col / taps / rows):
 
-- DenseNet 3x3 128->32 at 56x56, batch 8: 48 / 76 / 69; ResNet 3x3 64->64 at 56x56:
-  58 / 71 / 70; VGG 3x3 64->64 at 224x224, batch 4: 83 / 96 / 94. Taps, with C/G >= 64.
-- GoogLeNet 5x5 16->32 at 28x28, batch 8: 43 / 31 / 46-53 (batch 32: 47 / 48 / 59); a 3x3
-  32->32 at 16x16, batch 64: 44 / 50 / 51. Rows, with few output channels.
-- GoogLeNet 3x3 32->96 at 28x28: 72 / 63 / 71; SqueezeNet 3x3 32->128 at 27x27:
-  77 / 63 / 74; 3x3 24->64 at 14x14: 38 / 23 / 26; VGG 3x3 512->512 at 28x28: 135 / 120 /
-  113; AlexNet 5x5 96->256 in 2 groups at 27x27: 92 / 72 / 82. im2col: its one deep GEMM
-  wins when the output channels are many or the channels in few.
+- DenseNet 3x3 128->32 at 56x56, batch 8: 50 / 80 / 69; ResNet 3x3 64->64 at 56x56:
+  82 / 100 / 95; VGG 3x3 64->64 at 224x224, batch 4: 79 / 88 / 89. Taps, with C/G >= 64.
+- GoogLeNet 5x5 16->32 at 28x28, batch 8: 45 / 44 / 58; a 3x3 32->32 at 16x16, batch 64:
+  41 / 52 / 50. Rows, with few output channels.
+- GoogLeNet 3x3 32->96 at 28x28: 76 / 69 / 77; SqueezeNet 3x3 32->128 at 27x27:
+  111 / 91 / 105; 3x3 24->64 at 14x14: 45 / 28 / 35; VGG 3x3 512->512 at 28x28:
+  136 / 130 / 129; AlexNet 5x5 96->256 in 2 groups at 27x27: 96 / 94 / 102, and 107 by
+  both im2col and rows in a second run. im2col, or rows no faster: with many output
+  channels, its one deep GEMM pays for its copy.
 
 im2col also runs every 1x1 convolution with stride 1 (which needs no copy at all, see
-``conv_im2col``), layers on images so small that much of the grid is padding, and
-everything when NumPy's OpenBLAS cannot be called directly (``openblas.py``), which taps
-and rows need.
+``conv_im2col``), strided layers, batches of images so small that the grid's GEMMs
+would be narrow or mostly padding, and everything when NumPy's OpenBLAS cannot be called
+directly (``openblas.py``), which taps and rows need.
 
 Whichever runs, the batch is split into one part per core and the parts run at once, each
 on one core (`threads.over_batch`), so the workspace limit is shared among the parts.
@@ -45,20 +46,28 @@ from tinycnn.kernels.im2col import conv_output_size
 from tinycnn.kernels.threads import BATCH_PARTS, over_batch
 from tinycnn.kernels.workspace import WORKSPACE_BYTES
 
+# Taps and rows run stride-1 convolutions only. With stride 2 the grid splits into four
+# phase planes, and the im2col copy shrinks with the output: ResNet's 3x3/2 128->128 and
+# 64->128 at 56x56 ran 93 and 93 GFLOP/s by im2col, 88 and 84 by taps.
 # Taps run when each tap's GEMM has at least this inner size C/G, at most this many
 # output channels OC/G, and at most this many taps (each tap adds into the output once
 # more: with a 5x5 kernel, AlexNet's 96->256 at 27x27 ran 0.89x by taps).
 TAPS_MIN_CHANNELS = 64
 TAPS_MAX_OUT_CHANNELS = 128
 TAPS_MAX_TAPS = 9
-# Rows run, where taps do not, for at most this many output channels OC/G and stride 1 (a
-# 3x3/2 16->32 at 32x32 ran 0.84x by rows: four phase planes, each GEMM a quarter as wide).
+# Rows run, where taps do not, for at most this many output channels OC/G.
 ROWS_MAX_OUT_CHANNELS = 32
-# Neither runs where the grid computes more than this many output positions per real
-# output pixel (1.07 for a 3x3 kernel on 56x56 images, 1.15 on 28x28, 1.31 on 14x14, 1.65
-# on 7x7). Measured with the batch split over two cores: DenseNet's 3x3 128->32 ran 1.58x
-# faster by taps on 14x14 images but 0.90x on 7x7 ones.
-GRID_MAX_WASTE = 1.35
+# Neither runs where a part of the batch (`threads.over_batch`) has fewer grid columns than
+# this: their GEMMs, as wide as the grid, then run far below peak. DenseNet's 3x3 128->32
+# on 7x7 images (64 grid columns an image) ran 1.8x slower by taps than by im2col at 4
+# images a part, as fast at 8, and 1.3-1.5x faster at 16 and 32; on 8x8 and 5x5 images the
+# cross-over was at 8 and 12 images too.
+GRID_MIN_COLUMNS = 512
+# Nor where the grid computes more than this many output positions per real output pixel
+# (1.04 for a 3x3 kernel on 56x56 images, 1.15 on 14x14, 1.31 on 7x7, 1.78 on 3x3, 2.25
+# on 2x2). The same DenseNet layer at 128 images a part ran 1.4x faster by taps on 4x4
+# images, 1.2x on 3x3, and as fast on 2x2.
+GRID_MAX_WASTE = 2.0
 
 
 ALGORITHMS = {"im2col": conv_im2col, "taps": conv_taps, "rows": conv_rows}
@@ -68,16 +77,18 @@ def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
     """The module, ``conv_im2col``, ``conv_taps`` or ``conv_rows``, that runs this convolution."""
     OC, CG, KH, KW = w_shape
     OCG = OC // groups
-    if conv_im2col.is_pointwise(KH, KW, stride, padding) or not openblas.HAS_CBLAS:
+    pointwise = conv_im2col.is_pointwise(KH, KW, stride, padding)
+    if pointwise or tuple(stride) != (1, 1) or not openblas.HAS_CBLAS:
         return conv_im2col
     OH = conv_output_size(x_shape[2], KH, stride[0], padding[0], dilation[0])
     OW = conv_output_size(x_shape[3], KW, stride[1], padding[1], dilation[1])
     tap_grid = TapGrid(x_shape, w_shape, stride, padding, dilation)
-    if tap_grid.waste(OH, OW) > GRID_MAX_WASTE or not tap_grid.reads_every_phase(stride):
+    part_columns = -(-x_shape[0] // BATCH_PARTS) * tap_grid.plane
+    if part_columns < GRID_MIN_COLUMNS or tap_grid.waste(OH, OW) > GRID_MAX_WASTE:
         return conv_im2col
     if CG >= TAPS_MIN_CHANNELS and OCG <= TAPS_MAX_OUT_CHANNELS and KH * KW <= TAPS_MAX_TAPS:
         return conv_taps
-    if OCG <= ROWS_MAX_OUT_CHANNELS and tuple(stride) == (1, 1):
+    if OCG <= ROWS_MAX_OUT_CHANNELS:
         return conv_rows
     return conv_im2col
 
