@@ -4,8 +4,9 @@ For real layer shapes of the classic architectures, in float32, it times the for
 and the forward plus backward pass (dx, dw and db) of:
 
 - tinycnn's kernels, by the algorithm tinycnn chooses for the layer (``--algorithm``
-  forces one): im2col + one GEMM, one accumulating GEMM per kernel tap, or one per kernel
-  row (see ``tinycnn/kernels/conv.py``); the algorithm is printed after each row;
+  forces one): im2col + one GEMM, one accumulating GEMM per kernel tap, one per kernel
+  row, or Winograd's F(2x2, 3x3) (see ``tinycnn/kernels/conv.py``; layers that are not
+  3x3 with stride 1 keep tinycnn's choice); the algorithm is printed after each row;
 - a textbook NumPy im2col (``numpy_im2col.py`` beside this file), the baseline;
 - PyTorch's CPU convolution, only when torch is importable (in a child process, so that
   its thread pool and tinycnn's never share a process);
@@ -19,7 +20,8 @@ The first call of every implementation (JIT compilation or cache load, first pag
 faults) is reported apart from the steady-state medians.
 
 Usage:
-    python benchmarks/conv.py [--quick] [--algorithm {auto,im2col,taps,rows}] [--json out.json]
+    python benchmarks/conv.py [--quick] [--algorithm {auto,im2col,taps,rows,winograd}]
+                              [--json out.json]
 """
 
 import argparse
@@ -38,7 +40,7 @@ import numpy_im2col
 from timing import gflops, time_calls, torch_is_installed, write_json
 
 from tinycnn.kernels import conv as conv_kernels
-from tinycnn.kernels import reference, threads
+from tinycnn.kernels import conv_winograd, reference, threads
 from tinycnn.kernels.grid import images_to_grid
 from tinycnn.kernels.im2col import col2im_into, im2col_into
 
@@ -334,7 +336,7 @@ def environment():
 
 
 def algorithm_name(layer):
-    """The convolution algorithm tinycnn chooses for ``layer``: "im2col", "taps" or "rows"."""
+    """The convolution algorithm tinycnn chooses for ``layer``: a key of ``ALGORITHMS``."""
     L = layer
     x_shape, w_shape = (L.N, L.C, L.H, L.H), (L.OC, L.C // L.groups, L.K, L.K)
     chosen = conv_kernels.algorithm(x_shape, w_shape, *L.geometry)
@@ -406,9 +408,14 @@ def main(argv=None):
           f"{jit['second_call_s'] * 1e3:.2f} ms")  # fmt: skip
     with_torch = torch_is_installed() and not args.no_torch
     use = None if args.algorithm == "auto" else args.algorithm
-    implementations = {**IMPLEMENTATIONS, "tinycnn": functools.partial(tinycnn_conv, use=use)}
+    implementations = dict(IMPLEMENTATIONS)
     rows = []
     for i, layer in enumerate(layers_for(args.quick)):
+        stride, _, dilation, _ = layer.geometry
+        layer_use = use
+        if use == "winograd" and not conv_winograd.computes((layer.K, layer.K), stride, dilation):
+            layer_use = None  # a layer Winograd cannot run: tinycnn's choice
+        implementations["tinycnn"] = functools.partial(tinycnn_conv, use=layer_use)
         results = {
             name: measure(name, implementations[name], layer, repeats, min_seconds)
             for name in ("tinycnn", "numpy")
@@ -423,7 +430,7 @@ def main(argv=None):
         row = {
             "layer": layer.name,
             **asdict(layer),
-            "algorithm": use or algorithm_name(layer),
+            "algorithm": layer_use or algorithm_name(layer),
             "forward_gflop": flop / 1e9,
             "times": results,
             "forward_gflops": f,

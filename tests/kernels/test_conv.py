@@ -5,7 +5,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tinycnn.kernels import conv, conv_im2col, conv_rows, conv_taps, grid, openblas, reference
+from tinycnn.kernels import (
+    conv,
+    conv_im2col,
+    conv_rows,
+    conv_taps,
+    conv_winograd,
+    grid,
+    openblas,
+    reference,
+)
 from tinycnn.kernels.conv import (
     conv2d_backward_input,
     conv2d_backward_weight,
@@ -20,15 +29,30 @@ RTOL = {np.float32: 1e-4, np.float64: 1e-10}
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
 
-@pytest.fixture(params=list(conv.ALGORITHMS))
+# Every algorithm but Winograd handles every geometry; Winograd only 3x3 kernels with
+# stride 1 and no dilation.
+GENERAL_ALGORITHMS = ["im2col", "taps", "rows"]
+
+
+def _force(name, monkeypatch):
+    chosen = conv.ALGORITHMS[name]
+    monkeypatch.setattr(conv, "algorithm", lambda *geometry: chosen)
+    return name
+
+
+@pytest.fixture(params=GENERAL_ALGORITHMS)
 def algorithm(request, monkeypatch):
     """Run every convolution of the test by one algorithm, whatever `conv.algorithm` picks.
 
-    Every algorithm handles every geometry; the choice between them is only about speed.
+    The choice between them is only about speed.
     """
-    chosen = conv.ALGORITHMS[request.param]
-    monkeypatch.setattr(conv, "algorithm", lambda *geometry: chosen)
-    return request.param
+    return _force(request.param, monkeypatch)
+
+
+@pytest.fixture(params=list(conv.ALGORITHMS))
+def any_algorithm(request, monkeypatch):
+    """As `algorithm`, Winograd included: for tests whose convolutions are 3x3, stride 1."""
+    return _force(request.param, monkeypatch)
 
 
 def assert_close(actual, expected, dtype):
@@ -106,6 +130,40 @@ def test_conv_matches_oracle(build, algorithm, case, dtype, max_workspace_bytes,
     check_all(case, dtype, max_workspace_bytes, seed)
 
 
+@st.composite
+def winograd_cases(draw):
+    """conv_cases with a 3x3 kernel, stride 1 and no dilation: what Winograd runs. Up to 9
+    pixels a side, so that outputs of odd and even size cut the last tiles or not."""
+    G = draw(st.sampled_from([1, 2, 3]))
+    C, OC, N = G * draw(st.integers(1, 2)), G * draw(st.integers(1, 2)), draw(st.integers(1, 3))
+    PH, PW = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+    H, W = draw(st.integers(max(1, 3 - 2 * PH), 9)), draw(st.integers(max(1, 3 - 2 * PW), 9))
+    return N, C, OC, G, H, W, 3, 3, (1, 1), (PH, PW), (1, 1)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(
+    winograd_cases(),
+    st.sampled_from([np.float32, np.float64]),
+    st.sampled_from([1, 2000, WORKSPACE_BYTES]),
+    st.integers(0, 2**32 - 1),
+)
+def test_winograd_matches_oracle(build, monkeypatch, case, dtype, max_workspace_bytes, seed):
+    _force("winograd", monkeypatch)
+    check_all(case, dtype, max_workspace_bytes, seed)
+
+
+@pytest.mark.parametrize(
+    "kernel, stride, dilation",
+    [((5, 5), (1, 1), (1, 1)), ((3, 3), (2, 1), (1, 1)), ((3, 3), (1, 1), (1, 2))],
+)
+def test_winograd_refuses_what_it_cannot_compute(kernel, stride, dilation):
+    x = np.ones((1, 2, 8, 8), dtype=np.float32)
+    w = np.ones((2, 2, *kernel), dtype=np.float32)
+    with pytest.raises(ValueError, match=r"3x3 kernel, stride \(1, 1\) and dilation \(1, 1\)"):
+        conv2d_forward(x, w, None, stride, (1, 1), dilation, 1, use="winograd")
+
+
 # (N, C, OC, G, H, W, KH, KW, stride, padding, dilation)
 EDGE_CASES = {
     "kernel equals padded input": (2, 3, 4, 1, 3, 4, 5, 6, (1, 1), (1, 1), (1, 1)),
@@ -164,14 +222,23 @@ def test_pointwise_kernels_both_ways(build, name, min_pixels, dtype, monkeypatch
 
 # (x shape, w shape, stride, padding, groups): the layer, and the algorithm that should run it.
 ALGORITHM_CASES = {
-    "ResNet 3x3 64->64 at 56: taps": ((8, 64, 56, 56), (64, 64, 3, 3), 1, 1, 1, conv_taps),
+    "ResNet 3x3 64->64 at 56: Winograd": ((8, 64, 56, 56), (64, 64, 3, 3), 1, 1, 1, conv_winograd),
+    "5x5 64->32 at 56: rows": ((8, 64, 56, 56), (32, 64, 5, 5), 1, 2, 1, conv_rows),
+    "ResNet 3x3 256 at 14: im2col": ((8, 256, 14, 14), (256, 256, 3, 3), 1, 1, 1, conv_im2col),
     "ResNet 3x3/2 128, strided: im2col": ((8, 128, 56, 56), (128, 128, 3, 3), 2, 1, 1, conv_im2col),
     "DenseNet 3x3 128->32 at 14: taps": ((8, 128, 14, 14), (32, 128, 3, 3), 1, 1, 1, conv_taps),
     "GoogLeNet 5x5 16->32: rows": ((8, 16, 28, 28), (32, 16, 5, 5), 1, 2, 1, conv_rows),
     "3x3 32->32 at 16: rows": ((64, 32, 16, 16), (32, 32, 3, 3), 1, 1, 1, conv_rows),
     "3x3/2 16->32, stride 2: im2col": ((64, 16, 32, 32), (32, 16, 3, 3), 2, 1, 1, conv_im2col),
     "3x3 32->96, many outputs: im2col": ((8, 32, 28, 28), (96, 32, 3, 3), 1, 1, 1, conv_im2col),
-    "VGG 3x3 512->512 at 28: im2col": ((8, 512, 28, 28), (512, 512, 3, 3), 1, 1, 1, conv_im2col),
+    "VGG 3x3 512->512 at 28: Winograd": (
+        (8, 512, 28, 28),
+        (512, 512, 3, 3),
+        1,
+        1,
+        1,
+        conv_winograd,
+    ),
     "AlexNet 5x5 in 2 groups: im2col": ((8, 96, 27, 27), (256, 48, 5, 5), 1, 2, 2, conv_im2col),
     "AlexNet conv1, 3 channels: im2col": ((8, 3, 224, 224), (64, 3, 11, 11), 4, 2, 1, conv_im2col),
     "1x1 stride 1: no copy at all": ((8, 256, 56, 56), (64, 256, 1, 1), 1, 0, 1, conv_im2col),
@@ -179,6 +246,8 @@ ALGORITHM_CASES = {
     "DenseNet at 7x7, batch 64: taps": ((64, 128, 7, 7), (32, 128, 3, 3), 1, 1, 1, conv_taps),
     "DenseNet 7x7 batch 8: im2col": ((8, 128, 7, 7), (32, 128, 3, 3), 1, 1, 1, conv_im2col),
     "DenseNet 2x2, waste 2.25": ((512, 128, 2, 2), (32, 128, 3, 3), 1, 1, 1, conv_im2col),
+    "DenseNet 4x4, waste 1.56: taps": ((64, 128, 4, 4), (32, 128, 3, 3), 1, 1, 1, conv_taps),
+    "3x3 128->128 4x4, waste 1.56": ((64, 128, 4, 4), (128, 128, 3, 3), 1, 1, 1, conv_im2col),
 }
 
 
@@ -197,17 +266,18 @@ def test_without_numpys_openblas_im2col_runs_everything(monkeypatch):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_batch_larger_than_one_chunk(build, algorithm, dtype):
+def test_batch_larger_than_one_chunk(build, any_algorithm, dtype):
     # im2col's workspace of one image: columns plus GEMM output, (C*KH*KW + OC) * OH*OW =
     # (27 + 4) * 36 values; allow 2 images per chunk, so 7 images take 4 chunks, the last one
     # partial. The taps' workspace, (C + OC) * (6+2)**2 values, allows 4: 2 chunks; the
-    # rows', (C + KW*C + OC) * (6+2)**2, allows 2: 4 chunks.
+    # rows', (C + KW*C + OC) * (6+2)**2, allows 2: 4 chunks. Winograd's, 16 * (C + OC) * 3*3
+    # tiles, allows 2: 4 chunks.
     case = (7, 3, 4, 1, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1))
     bytes_per_image = (27 + 4) * 36 * np.dtype(dtype).itemsize
     check_all(case, dtype, max_workspace_bytes=2 * bytes_per_image + 1)
 
 
-def test_returned_arrays_survive_later_calls(algorithm):
+def test_returned_arrays_survive_later_calls(any_algorithm):
     # The scratch buffers are reused between calls; no result may alias them.
     case = (2, 3, 4, 1, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1))
     x, w, b, dy = make_case(0, np.float32, *case)
@@ -225,7 +295,7 @@ def test_returned_arrays_survive_later_calls(algorithm):
         np.testing.assert_array_equal(before, after)
 
 
-def test_backward_accepts_a_broadcast_gradient(build, algorithm):
+def test_backward_accepts_a_broadcast_gradient(build, any_algorithm):
     # The gradient of y.sum() reaches the kernels as a read-only, zero-stride view of ones.
     case = (2, 4, 6, 2, 5, 5, 3, 3, (1, 1), (1, 1), (1, 1))
     x, w, _, dy = make_case(0, np.float64, *case)

@@ -1,9 +1,11 @@
 """Layer L0: the compute kernels. ndarray in, ndarray out; NumPy, Numba and stdlib only.
 
-    conv.py        convolution forward and backward: picks one of the three algorithms below
+    conv.py        convolution forward and backward: picks one of the four algorithms below
     conv_im2col.py   ... im2col + one GEMM (the textbook method)
     conv_taps.py     ... one accumulating GEMM per kernel tap on the tap grid
     conv_rows.py     ... one accumulating GEMM per kernel row on the row grid
+    conv_winograd.py ... Winograd's F(2x2, 3x3): 16 GEMMs on transformed 4x4 tiles
+    winograd.py    the Winograd transforms of filters, input tiles and outputs
     im2col.py      image patches <-> columns (im2col, col2im)
     grid.py        the tap grid (padded, split by stride phase, side by side): sizes, copies
     openblas.py    NumPy's OpenBLAS called directly: GEMM with offsets and C += A @ B

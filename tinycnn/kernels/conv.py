@@ -1,7 +1,7 @@
 """2-D convolution forward and backward: the entry points, and the choice of algorithm.
 
-Three algorithms compute the same convolution, all as BLAS matrix products (GEMMs). They
-differ in how often they copy the input and how deep their GEMMs are:
+Four algorithms compute the same convolution, all as BLAS matrix products (GEMMs). The
+first three differ in how often they copy the input and how deep their GEMMs are:
 
 - im2col (``conv_im2col.py``): copy every receptive field into a column of a matrix,
   then one GEMM of inner size C/G*KH*KW. The textbook method. Its copy is KH*KW times the
@@ -27,6 +27,11 @@ split over two cores, GFLOP/s by im2col / taps / rows):
   both im2col and rows in a second run. im2col, or rows no faster: with many output
   channels, its one deep GEMM pays for its copy.
 
+The fourth, Winograd's F(2x2, 3x3) (``conv_winograd.py``), does fewer multiplications:
+16 for every 2x2 outputs where the others do 36, at the price of transforming input tiles
+and outputs (per channel). It runs only 3x3 kernels with stride 1, and wins on large
+images with many channels (the figures are at `WINOGRAD_MIN_CHANNELS`).
+
 im2col also runs every 1x1 convolution with stride 1 (which needs no copy at all, see
 ``conv_im2col``), strided layers, batches of images so small that the grid's GEMMs
 would be narrow or mostly padding, and everything when NumPy's OpenBLAS cannot be called
@@ -40,7 +45,7 @@ Every function returns a new array that the caller owns.
 
 import numpy as np
 
-from tinycnn.kernels import conv_im2col, conv_rows, conv_taps, openblas
+from tinycnn.kernels import conv_im2col, conv_rows, conv_taps, conv_winograd, openblas
 from tinycnn.kernels.grid import TapGrid
 from tinycnn.kernels.im2col import conv_output_size
 from tinycnn.kernels.threads import BATCH_PARTS, over_batch
@@ -49,6 +54,17 @@ from tinycnn.kernels.workspace import WORKSPACE_BYTES
 # Taps and rows run stride-1 convolutions only. With stride 2 the grid splits into four
 # phase planes, and the im2col copy shrinks with the output: ResNet's 3x3/2 128->128 and
 # 64->128 at 56x56 ran 93 and 93 GFLOP/s by im2col, 88 and 84 by taps.
+# Winograd runs 3x3 convolutions with stride 1 and no dilation with at least this many
+# input channels C/G, on outputs at least this many pixels high and wide, and with at least
+# this many tiles in a part of the batch. Measured by im2col / taps / Winograd: ResNet's
+# 64->64 at 56x56 92 / 92 / 116, 128->128 at 28x28 102 / 108 / 144, VGG's 512->512 at
+# 28x28 145 / - / 220, DenseNet's 128->32 at 56x56 63 / 103 / 120. Its transforms cost
+# per channel and per tile, so with fewer channels or on smaller images they outweigh the
+# GEMMs it saves: 3x3 32->96 at 28x28 99 / 82 / 84; 128->32 at 14x14 with 16 images a
+# part, 41 / 65 / 62; 512->512 at 7x7 (16 tiles an image), 102 / 70 / 13.
+WINOGRAD_MIN_CHANNELS = 64
+WINOGRAD_MIN_OUTPUT_SIZE = 28
+WINOGRAD_MIN_TILES = 512
 # Taps run when each tap's GEMM has at least this inner size C/G, at most this many
 # output channels OC/G, and at most this many taps (each tap adds into the output once
 # more: with a 5x5 kernel, AlexNet's 96->256 at 27x27 ran 0.89x by taps).
@@ -63,18 +79,27 @@ ROWS_MAX_OUT_CHANNELS = 32
 # images a part, as fast at 8, and 1.3-1.5x faster at 16 and 32; on 8x8 and 5x5 images the
 # cross-over was at 8 and 12 images too.
 GRID_MIN_COLUMNS = 512
-# Nor where the grid computes more than this many output positions per real output pixel
-# (1.04 for a 3x3 kernel on 56x56 images, 1.15 on 14x14, 1.31 on 7x7, 1.78 on 3x3, 2.25
-# on 2x2). The same DenseNet layer at 128 images a part ran 1.4x faster by taps on 4x4
-# images, 1.2x on 3x3, and as fast on 2x2.
-GRID_MAX_WASTE = 2.0
+# Nor where the grid computes too many output positions that are thrown away: its waste,
+# positions per real output pixel (1.04 for a 3x3 kernel on 56x56 images, 1.15 on 14x14,
+# 1.31 on 7x7, 1.56 on 4x4, 2.25 on 2x2), may exceed 1 by at most this over OC/G. The
+# waste costs a share of the GEMM; im2col's copy costs about a share 1/(OC/G) of it. On 4x4
+# images, 32 and 128 images a part, a 3x3 128->128 ran 62-65 GFLOP/s by im2col and 49-59
+# by taps, while DenseNet's 128->32 ran 22 by im2col and 25-31 by taps (on 2x2 images, 15
+# and 16).
+GRID_WASTE_OUT_CHANNELS = 32
 
 
-ALGORITHMS = {"im2col": conv_im2col, "taps": conv_taps, "rows": conv_rows}
+ALGORITHMS = {
+    "im2col": conv_im2col,
+    "taps": conv_taps,
+    "rows": conv_rows,
+    "winograd": conv_winograd,
+}
 
 
 def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
-    """The module, ``conv_im2col``, ``conv_taps`` or ``conv_rows``, that runs this convolution."""
+    """The module, ``conv_im2col``, ``conv_taps``, ``conv_rows`` or ``conv_winograd``, that
+    runs this convolution."""
     OC, CG, KH, KW = w_shape
     OCG = OC // groups
     pointwise = conv_im2col.is_pointwise(KH, KW, stride, padding)
@@ -82,9 +107,17 @@ def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
         return conv_im2col
     OH = conv_output_size(x_shape[2], KH, stride[0], padding[0], dilation[0])
     OW = conv_output_size(x_shape[3], KW, stride[1], padding[1], dilation[1])
+    part_images = -(-x_shape[0] // BATCH_PARTS)
+    if (
+        conv_winograd.computes((KH, KW), stride, dilation)
+        and CG >= WINOGRAD_MIN_CHANNELS
+        and min(OH, OW) >= WINOGRAD_MIN_OUTPUT_SIZE
+        and part_images * conv_winograd.tiles_per_image(OH, OW) >= WINOGRAD_MIN_TILES
+    ):
+        return conv_winograd
     tap_grid = TapGrid(x_shape, w_shape, stride, padding, dilation)
-    part_columns = -(-x_shape[0] // BATCH_PARTS) * tap_grid.plane
-    if part_columns < GRID_MIN_COLUMNS or tap_grid.waste(OH, OW) > GRID_MAX_WASTE:
+    max_waste = 1 + GRID_WASTE_OUT_CHANNELS / OCG
+    if part_images * tap_grid.plane < GRID_MIN_COLUMNS or tap_grid.waste(OH, OW) > max_waste:
         return conv_im2col
     if CG >= TAPS_MIN_CHANNELS and OCG <= TAPS_MAX_OUT_CHANNELS and KH * KW <= TAPS_MAX_TAPS:
         return conv_taps

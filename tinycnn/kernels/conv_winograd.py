@@ -1,0 +1,128 @@
+"""3x3 convolution with stride 1 by Winograd's F(2x2, 3x3): 16 GEMMs on transformed tiles.
+
+Each 2x2 block of outputs is computed from one 4x4 tile of the padded input in 16
+multiplications a channel instead of 36 (``winograd.py`` has the transforms). Over all
+tiles and channels the multiplications are 16 GEMMs, one per tile position xi::
+
+    V = B^T d B of every input tile                   # (16, C, tiles)
+    U = G g G^T of every filter                       # (16, OC, C)
+    M[xi] = U[xi] @ V[xi]                             # (16, OC, tiles)
+    y = A^T M A of every tile
+
+so the GEMMs do 16/36 = 0.44 of the multiply-adds of the other algorithms, each of inner
+size C/G. The transforms are sums and differences, and the backward passes run the same
+steps backwards, through the adjoints::
+
+    dM = A dY A^T of every tile of dy
+    dV[xi] = U[xi].T @ dM[xi]        dx = B dV B^T of every tile, added where tiles overlap
+    dU[xi] = dM[xi] @ V[xi].T        dw = G^T dU G
+
+The sums reassociate the convolution's arithmetic: results differ from the other
+algorithms' by rounding (a few float32 ulps of the largest terms, as in PyTorch's and
+cuDNN's Winograd kernels). It runs only 3x3 kernels with stride 1 and no dilation.
+"""
+
+import numpy as np
+
+from tinycnn.kernels import openblas, winograd
+from tinycnn.kernels.threads import blas_threads_for
+from tinycnn.kernels.workspace import SCRATCH, batch_chunks
+
+
+def computes(kernel, stride, dilation):
+    """True for the convolutions this algorithm computes: 3x3, stride 1, no dilation."""
+    return tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+
+
+def _tiles(x_shape, w_shape, stride, padding, dilation):
+    """(TH, TW): tile rows and columns of one image, after checking the geometry."""
+    kernel = w_shape[2:]
+    if not computes(kernel, stride, dilation):
+        raise ValueError(
+            "conv_winograd: needs a 3x3 kernel, stride (1, 1) and dilation (1, 1); got "
+            f"kernel {tuple(kernel)}, stride {tuple(stride)}, dilation {tuple(dilation)}"
+        )
+    H, W = x_shape[2:]
+    OH, OW = H + 2 * padding[0] - 2, W + 2 * padding[1] - 2
+    return -(-OH // 2), -(-OW // 2)
+
+
+def tiles_per_image(OH, OW):
+    """The 2x2 output blocks of an OH x OW output, the last ones cut by its edge."""
+    return -(-OH // 2) * -(-OW // 2)
+
+
+def _chunks(N, C, OC, TH, TW, itemsize, max_bytes):
+    """Chunks of the batch whose transformed tiles V (C rows) and M (OC rows) fit."""
+    return batch_chunks(N, 16 * (C + OC) * TH * TW * itemsize, max_bytes)
+
+
+def _tile_products(U, V, M, transpose_u=False):
+    """``M[xi] = U[xi] @ V[xi]`` group by group (or ``U[xi].T @ V[xi]``), 16 GEMMs a group.
+
+    Shape:
+        - U: (16, G, OC/G, C/G)
+        - V: (16, C, L), M: (16, OC, L); with transpose_u, V has OC rows and M has C
+    """
+    G, OCG, CG = U.shape[1:]
+    rows_in, rows_out = (OCG, CG) if transpose_u else (CG, OCG)
+    with blas_threads_for(2 * 16 * G * OCG * CG * V.shape[2]):
+        for xi in range(16):
+            for g in range(G):
+                u = U[xi, g].T if transpose_u else U[xi, g]
+                v = V[xi, g * rows_in : (g + 1) * rows_in]
+                openblas.gemm(u, v, M[xi, g * rows_out : (g + 1) * rows_out])
+
+
+def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_bytes, y):
+    """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``."""
+    N, C = x.shape[:2]
+    OC = w.shape[0]
+    TH, TW = _tiles(x.shape, w.shape, stride, padding, dilation)
+    U = winograd.filter_transform(w, groups)
+    for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
+        L = (images.stop - images.start) * TH * TW
+        V = SCRATCH.array("winograd input", (16, C, L), x.dtype)
+        winograd.input_tiles(x[images], *padding, TH, TW, V, work=V.size)
+        M = SCRATCH.array("winograd output", (16, OC, L), x.dtype)
+        _tile_products(U, V, M)
+        winograd.output_tiles(M, TH, TW, y[images], work=y[images].size)
+    if b is not None:
+        y += b.reshape(1, OC, 1, 1)
+
+
+def conv2d_backward_input(dy, w, stride, padding, dilation, groups, max_workspace_bytes, dx):
+    """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``."""
+    N, C = dx.shape[:2]
+    OC = w.shape[0]
+    TH, TW = _tiles(dx.shape, w.shape, stride, padding, dilation)
+    U = winograd.filter_transform(w, groups)
+    for images in _chunks(N, C, OC, TH, TW, dy.itemsize, max_workspace_bytes):
+        L = (images.stop - images.start) * TH * TW
+        dM = SCRATCH.array("winograd output", (16, OC, L), dy.dtype)
+        winograd.output_tiles_adjoint(dy[images], TH, TW, dM, work=dM.size)
+        dV = SCRATCH.array("winograd input", (16, C, L), dy.dtype)
+        _tile_products(U, dM, dV, transpose_u=True)
+        winograd.input_tiles_adjoint(dV, *padding, TH, TW, dx[images], work=dx[images].size)
+
+
+def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, max_workspace_bytes):
+    """dL/dw, a new array; arguments as ``conv.conv2d_backward_weight``."""
+    N, C = x.shape[:2]
+    OC, CG = w_shape[:2]
+    G, OCG = groups, OC // groups
+    TH, TW = _tiles(x.shape, w_shape, stride, padding, dilation)
+    dU = np.zeros((16, OC, CG), dtype=x.dtype)
+    for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
+        L = (images.stop - images.start) * TH * TW
+        V = SCRATCH.array("winograd input", (16, C, L), x.dtype)
+        winograd.input_tiles(x[images], *padding, TH, TW, V, work=V.size)
+        dM = SCRATCH.array("winograd output", (16, OC, L), x.dtype)
+        winograd.output_tiles_adjoint(dy[images], TH, TW, dM, work=dM.size)
+        with blas_threads_for(2 * 16 * OC * CG * L):
+            for xi in range(16):
+                for g in range(G):
+                    dM_g = dM[xi, g * OCG : (g + 1) * OCG]
+                    V_g = V[xi, g * CG : (g + 1) * CG]
+                    openblas.gemm(dM_g, V_g.T, dU[xi, g * OCG : (g + 1) * OCG], accumulate=True)
+    return winograd.filter_transform_adjoint(dU)
