@@ -224,7 +224,16 @@ def test_pointwise_kernels_both_ways(build, name, min_pixels, dtype, monkeypatch
 ALGORITHM_CASES = {
     "ResNet 3x3 64->64 at 56: Winograd": ((8, 64, 56, 56), (64, 64, 3, 3), 1, 1, 1, conv_winograd),
     "5x5 64->32 at 56: rows": ((8, 64, 56, 56), (32, 64, 5, 5), 1, 2, 1, conv_rows),
-    "ResNet 3x3 256 at 14: im2col": ((8, 256, 14, 14), (256, 256, 3, 3), 1, 1, 1, conv_im2col),
+    "ResNet 3x3 256 at 14: Winograd": ((8, 256, 14, 14), (256, 256, 3, 3), 1, 1, 1, conv_winograd),
+    "ResNet 3x3 512 at 7: im2col": ((8, 512, 7, 7), (512, 512, 3, 3), 1, 1, 1, conv_im2col),
+    "DenseNet 3x3 128->32 at 28: Winograd": (
+        (8, 128, 28, 28),
+        (32, 128, 3, 3),
+        1,
+        1,
+        1,
+        conv_winograd,
+    ),
     "ResNet 3x3/2 128, strided: im2col": ((8, 128, 56, 56), (128, 128, 3, 3), 2, 1, 1, conv_im2col),
     "DenseNet 3x3 128->32 at 14: taps": ((8, 128, 14, 14), (32, 128, 3, 3), 1, 1, 1, conv_taps),
     "GoogLeNet 5x5 16->32: rows": ((8, 16, 28, 28), (32, 16, 5, 5), 1, 2, 1, conv_rows),

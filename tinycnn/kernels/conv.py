@@ -56,15 +56,21 @@ from tinycnn.kernels.workspace import WORKSPACE_BYTES
 # 64->128 at 56x56 ran 93 and 93 GFLOP/s by im2col, 88 and 84 by taps.
 # Winograd runs 3x3 convolutions with stride 1 and no dilation with at least this many
 # input channels C/G, on outputs at least this many pixels high and wide, and with at least
-# this many tiles in a part of the batch. Measured by im2col / taps / Winograd: ResNet's
-# 64->64 at 56x56 92 / 92 / 116, 128->128 at 28x28 102 / 108 / 144, VGG's 512->512 at
-# 28x28 145 / - / 220, DenseNet's 128->32 at 56x56 63 / 103 / 120. Its transforms cost
-# per channel and per tile, so with fewer channels or on smaller images they outweigh the
-# GEMMs it saves: 3x3 32->96 at 28x28 99 / 82 / 84; 128->32 at 14x14 with 16 images a
-# part, 41 / 65 / 62; 512->512 at 7x7 (16 tiles an image), 102 / 70 / 13.
+# this many 2x2 tiles in a part of the batch (a 14x14 output has 49 an image). Its
+# transforms cost per channel and per tile, its GEMMs per pair of channels: so with few
+# channels, few tiles or short rows of tiles they outweigh the multiplications it saves.
+# Measured by im2col / taps / Winograd, 4 images a part: ResNet's 64->64 at 56x56
+# 92 / 92 / 116 GFLOP/s, 128->128 at 28x28 102 / 108 / 144, 256->256 at 14x14 103 / 96 /
+# 138; GoogLeNet's 128->192 at 28x28 115 / 116 / 188; VGG's 512->512 at 28x28
+# 145 / - / 220. Not: 3x3 32->96 at 28x28 99 / 82 / 84; 512->512 at 7x7 116 / - / 79;
+# 64->64 at 8x8, 32 images a part, 78 / 72 / 70.
 WINOGRAD_MIN_CHANNELS = 64
-WINOGRAD_MIN_OUTPUT_SIZE = 28
-WINOGRAD_MIN_TILES = 512
+WINOGRAD_MIN_OUTPUT_SIZE = 14
+WINOGRAD_MIN_TILES = 196
+# With at most this many output channels OC/G, only on outputs at least this large:
+# DenseNet's 128->32 ran 61 / 65 by taps / Winograd at 28x28, but 46 / 30 at 14x14.
+WINOGRAD_FEW_OUT_CHANNELS = 32
+WINOGRAD_FEW_OUT_CHANNELS_MIN_SIZE = 28
 # Taps run when each tap's GEMM has at least this inner size C/G, at most this many
 # output channels OC/G, and at most this many taps (each tap adds into the output once
 # more: with a 5x5 kernel, AlexNet's 96->256 at 27x27 ran 0.89x by taps).
@@ -113,6 +119,7 @@ def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
         and CG >= WINOGRAD_MIN_CHANNELS
         and min(OH, OW) >= WINOGRAD_MIN_OUTPUT_SIZE
         and part_images * conv_winograd.tiles_per_image(OH, OW) >= WINOGRAD_MIN_TILES
+        and (OCG > WINOGRAD_FEW_OUT_CHANNELS or min(OH, OW) >= WINOGRAD_FEW_OUT_CHANNELS_MIN_SIZE)
     ):
         return conv_winograd
     tap_grid = TapGrid(x_shape, w_shape, stride, padding, dilation)

@@ -27,23 +27,18 @@ from numba import njit, prange
 
 from tinycnn.kernels.threads import parallel_kernel
 
-G = np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]])
-
 
 def filter_transform(w, groups):
     """U = G g G^T of every filter, laid out for the 16 GEMMs.
 
     Shape:
         - w: (OC, C/G, 3, 3)
-        - result: (16, G, OC/G, C/G), C-contiguous
+        - result: (16, G, OC/G, C/G)
     """
     OC, CG = w.shape[:2]
-    Gm = G.astype(w.dtype)
-    # Two GEMMs (tensordot) rather than einsum, which would loop in Python-free but
-    # unblocked C: 40 ms instead of 2 for 512x512 filters.
-    Gg = np.tensordot(Gm, w, axes=([1], [2]))  # (4, OC, C/G, 3)
-    U = np.tensordot(Gg, Gm, axes=([3], [1]))  # (4, OC, C/G, 4)
-    return np.ascontiguousarray(U.transpose(0, 3, 1, 2)).reshape(16, groups, OC // groups, CG)
+    U = np.empty((16, OC, CG), dtype=w.dtype)
+    _filter_tiles(w, U, work=U.size)
+    return U.reshape(16, groups, OC // groups, CG)
 
 
 def filter_transform_adjoint(dU):
@@ -53,11 +48,10 @@ def filter_transform_adjoint(dU):
         - dU: (16, OC, C/G)
         - result: (OC, C/G, 3, 3)
     """
-    Gm = G.astype(dU.dtype)
-    dU = dU.reshape(4, 4, *dU.shape[1:])
-    GdU = np.tensordot(Gm, dU, axes=([0], [0]))  # (3, 4, OC, C/G)
-    dw = np.tensordot(GdU, Gm, axes=([1], [0]))  # (3, OC, C/G, 3)
-    return np.ascontiguousarray(dw.transpose(1, 2, 0, 3))
+    OC, CG = dU.shape[1:]
+    dw = np.empty((OC, CG, 3, 3), dtype=dU.dtype)
+    _filter_tiles_adjoint(dU, dw, work=dU.size)
+    return dw
 
 
 # The four 1-D transforms, on four (or two) numbers: a column of a tile or a row of it.
@@ -73,6 +67,20 @@ def _times_b(v0, v1, v2, v3):
     return v0, v1 - v2 + v3, v1 + v2 - v0, -v3
 
 
+# G's halves come in as ``half``, of the arrays' dtype: a literal 0.5 would turn float32
+# arithmetic into float64.
+@njit(cache=True)
+def _times_g(g0, g1, g2, half):
+    """G (g0, g1, g2)."""
+    return g0, (g0 + g1 + g2) * half, (g0 - g1 + g2) * half, g2
+
+
+@njit(cache=True)
+def _times_g_t(u0, u1, u2, u3, half):
+    """G^T (u0, u1, u2, u3): the adjoint of `_times_g`."""
+    return u0 + (u1 + u2) * half, (u1 - u2) * half, (u1 + u2) * half + u3
+
+
 @njit(cache=True)
 def _times_a_t(m0, m1, m2, m3):
     """A^T (m0, m1, m2, m3)."""
@@ -83,6 +91,60 @@ def _times_a_t(m0, m1, m2, m3):
 def _times_a(u0, u1):
     """A (u0, u1): the adjoint of `_times_a_t`."""
     return u0, u0 + u1, u0 - u1, -u1
+
+
+@parallel_kernel
+def _filter_tiles(w, U):
+    """Overwrite U with G g G^T of every filter g. Call with ``work=U.size``.
+
+    Shape:
+        - w: (OC, C/G, 3, 3)
+        - U: (16, OC, C/G)
+    """
+    OC, CG = w.shape[:2]
+    half = w.dtype.type(0.5)
+    # Race-free: task oc alone writes U[:, oc].
+    for oc in prange(OC):
+        Gg = np.empty((4, 3), dtype=w.dtype)
+        for c in range(CG):
+            for k in range(3):  # G g, down every column k of g
+                Gg[0, k], Gg[1, k], Gg[2, k], Gg[3, k] = _times_g(
+                    w[oc, c, 0, k], w[oc, c, 1, k], w[oc, c, 2, k], half
+                )
+            for i in range(4):  # then G along every row: (Gg G^T)[i] = G Gg[i]
+                u0, u1, u2, u3 = _times_g(Gg[i, 0], Gg[i, 1], Gg[i, 2], half)
+                U[4 * i, oc, c] = u0
+                U[4 * i + 1, oc, c] = u1
+                U[4 * i + 2, oc, c] = u2
+                U[4 * i + 3, oc, c] = u3
+
+
+@parallel_kernel
+def _filter_tiles_adjoint(dU, dw):
+    """Overwrite dw with G^T dU G, the adjoint of `_filter_tiles`. Call with ``work=dU.size``.
+
+    Shape:
+        - dU: (16, OC, C/G)
+        - dw: (OC, C/G, 3, 3)
+    """
+    OC, CG = dw.shape[:2]
+    half = dw.dtype.type(0.5)
+    # Race-free: task oc alone writes dw[oc].
+    for oc in prange(OC):
+        GdU = np.empty((4, 3), dtype=dw.dtype)
+        for c in range(CG):
+            for i in range(4):  # dU G, along every row i of dU
+                GdU[i, 0], GdU[i, 1], GdU[i, 2] = _times_g_t(
+                    dU[4 * i, oc, c],
+                    dU[4 * i + 1, oc, c],
+                    dU[4 * i + 2, oc, c],
+                    dU[4 * i + 3, oc, c],
+                    half,
+                )
+            for k in range(3):  # then G^T down every column k
+                dw[oc, c, 0, k], dw[oc, c, 1, k], dw[oc, c, 2, k] = _times_g_t(
+                    GdU[0, k], GdU[1, k], GdU[2, k], GdU[3, k], half
+                )
 
 
 @parallel_kernel
