@@ -1,7 +1,7 @@
 """2-D convolution forward and backward as im2col plus one matrix product (GEMM).
 
-One of the three algorithms ``conv.py`` chooses between (the others are ``conv_taps.py``
-and ``conv_rows.py``).
+One of the four algorithms ``conv.py`` chooses between (the others are ``conv_taps.py``,
+``conv_rows.py`` and ``conv_winograd.py``).
 
 im2col puts the images of a batch side by side in one column matrix ``cols`` of
 C*KH*KW rows and N*OH*OW columns, so a convolution is one matrix product, and so are both

@@ -22,7 +22,7 @@ they add nothing to dx or dw. With groups, each group multiplies its own row blo
 
 This pays when the copy im2col saves is dear next to the GEMMs (few output channels),
 C/G is large enough for a GEMM of inner size C/G to run near the BLAS peak, and the grid
-wastes few positions; ``conv.py`` chooses between this, ``conv_rows`` and im2col.
+wastes few positions; ``conv.py`` chooses between this and the other algorithms.
 """
 
 import numpy as np
