@@ -15,7 +15,8 @@ The copies cost C*KH*KW (im2col), C (taps) or KW*C (rows) per output pixel and t
 OC times that, so the fewer output channels, the dearer im2col's copy; but a GEMM of small
 inner size runs far below the BLAS peak, and taps and rows compute on a padded grid whose
 extra positions are thrown away. Measured (forward plus both backwards, float32, the batch
-split over two cores, GFLOP/s by im2col / taps / rows):
+split over two cores, GFLOP/s by im2col / taps / rows; Winograd, below, now runs the first
+three layers):
 
 - DenseNet 3x3 128->32 at 56x56, batch 8: 50 / 80 / 69; ResNet 3x3 64->64 at 56x56:
   82 / 100 / 95; VGG 3x3 64->64 at 224x224, batch 4: 79 / 88 / 89. Taps, with C/G >= 64.
