@@ -61,7 +61,7 @@ from tinycnn.kernels.workspace import WORKSPACE_BYTES
 # transforms cost per channel and per tile, its GEMMs per pair of channels: so with few
 # channels, few tiles or short rows of tiles they outweigh the multiplications it saves.
 # Measured by im2col / taps / Winograd, 4 images a part: ResNet's 64->64 at 56x56
-# 92 / 92 / 116 GFLOP/s, 128->128 at 28x28 102 / 108 / 144, 256->256 at 14x14 103 / 96 /
+# 79 / 92 / 116 GFLOP/s, 128->128 at 28x28 102 / 108 / 144, 256->256 at 14x14 103 / 96 /
 # 138; GoogLeNet's 128->192 at 28x28 115 / 116 / 188; VGG's 512->512 at 28x28
 # 145 / - / 220. Not: 3x3 32->96 at 28x28 99 / 82 / 84; 512->512 at 7x7 116 / - / 79;
 # 64->64 at 8x8, 32 images a part, 78 / 72 / 70.
