@@ -44,6 +44,8 @@ on one core (`threads.over_batch`), so the workspace limit is shared among the p
 Every function returns a new array that the caller owns.
 """
 
+import math
+
 import numpy as np
 
 from tinycnn.kernels import conv_im2col, conv_rows, conv_taps, conv_winograd, openblas
@@ -119,7 +121,7 @@ def algorithm(x_shape, w_shape, stride, padding, dilation, groups):
         conv_winograd.computes((KH, KW), stride, dilation)
         and CG >= WINOGRAD_MIN_CHANNELS
         and min(OH, OW) >= WINOGRAD_MIN_OUTPUT_SIZE
-        and part_images * conv_winograd.tiles_per_image(OH, OW) >= WINOGRAD_MIN_TILES
+        and part_images * math.prod(conv_winograd.tile_counts(OH, OW)) >= WINOGRAD_MIN_TILES
         and (OCG > WINOGRAD_FEW_OUT_CHANNELS or min(OH, OW) >= WINOGRAD_FEW_OUT_CHANNELS_MIN_SIZE)
     ):
         return conv_winograd

@@ -44,13 +44,13 @@ def _tiles(x_shape, w_shape, stride, padding, dilation):
             f"kernel {tuple(kernel)}, stride {tuple(stride)}, dilation {tuple(dilation)}"
         )
     H, W = x_shape[2:]
-    OH, OW = H + 2 * padding[0] - 2, W + 2 * padding[1] - 2
+    return tile_counts(H + 2 * padding[0] - 2, W + 2 * padding[1] - 2)
+
+
+def tile_counts(OH, OW):
+    """(TH, TW): the 2x2 output blocks down and across an OH x OW output, the last ones cut
+    by its edge."""
     return -(-OH // 2), -(-OW // 2)
-
-
-def tiles_per_image(OH, OW):
-    """The 2x2 output blocks of an OH x OW output, the last ones cut by its edge."""
-    return -(-OH // 2) * -(-OW // 2)
 
 
 def _chunks(N, C, OC, TH, TW, itemsize, max_bytes):
