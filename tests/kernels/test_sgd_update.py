@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinycnn.kernels.sgd import sgd_update
+from tinycnn.kernels.sgd import sgd_update_loop
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -15,12 +15,14 @@ from tinycnn.kernels.sgd import sgd_update
 def test_sgd_update_equals_numpy_to_the_last_bit(build, dtype, nesterov, maximize, first_step):
     rng = np.random.default_rng(0)
     p, g, b = (rng.standard_normal(1000).astype(dtype) for _ in range(3))
-    lr, m, damped, wd = (dtype(v) for v in (0.05, 0.9, 1 - 0.25, 1e-2))
+    lr, m, undamped, wd = (dtype(v) for v in (0.05, 0.9, 1 - 0.25, 1e-2))
     param, buffer = p.copy(), b.copy()
-    sgd_update(param, g, buffer, lr, m, damped, wd, nesterov, maximize, first_step, work=p.size)
+    sgd_update_loop(
+        param, g, buffer, lr, m, undamped, wd, nesterov, maximize, first_step, work=p.size
+    )
     g = -g if maximize else g
     g = wd * p + g
-    b = g if first_step else m * b + damped * g
+    b = g if first_step else m * b + undamped * g
     g = m * b + g if nesterov else b
     np.testing.assert_array_equal(buffer, b)
     np.testing.assert_array_equal(param, p + -lr * g)

@@ -1,5 +1,6 @@
 """Layer L0: the compute kernels. ndarray in, ndarray out; NumPy, Numba and stdlib only.
 
+    sets.py        the ops every kernel set provides; `use` switches sets, `active` is in force
     conv.py        convolution forward and backward: picks one of the four algorithms below
     conv_im2col.py   ... im2col + one GEMM (the textbook method)
     conv_taps.py     ... one accumulating GEMM per kernel tap on the tap grid
@@ -27,3 +28,6 @@ Nothing here knows about Tensor or autograd, and nothing here checks its argumen
 # OMP_WAIT_POLICY and OPENBLAS_THREAD_TIMEOUT (unless the user set them) before any thread
 # pool starts, and memory.py keeps freed memory in the process; each file says why.
 from tinycnn.kernels import memory, threads  # noqa: F401
+from tinycnn.kernels.sets import OP_NAMES, SETS, KernelSet, active, use
+
+__all__ = ["OP_NAMES", "SETS", "KernelSet", "active", "use"]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tinycnn.kernels.sgd import sgd_update
+from tinycnn import kernels
 from tinycnn.nn.functional import _number
 from tinycnn.optim.optimizer import Optimizer, check_bool, check_number
 
@@ -72,9 +72,8 @@ class SGD(Optimizer):
             )
 
     def _update(self, param, grad, state, group):
-        # One pass over the parameter's memory (`kernels.sgd`): on a large model the update
-        # is bound by memory traffic, and NumPy operations would make four.
-        scalar = param.dtype.type
+        # The fast kernel makes one pass over the parameter's memory (`kernels.sgd`): on a
+        # large model the update is bound by memory traffic, and NumPy operations make four.
         momentum = group["momentum"]
         first_step = momentum != 0 and "momentum_buffer" not in state
         if first_step:
@@ -85,11 +84,10 @@ class SGD(Optimizer):
         # A parameter that is not C-contiguous (a transposed array handed to Parameter) is
         # updated in a contiguous copy, which is then copied back.
         flat = np.ascontiguousarray(param)
-        sgd_update(
+        kernels.active().sgd_update(
             flat.reshape(-1), np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1),
-            buffer.reshape(-1), scalar(group["lr"]), scalar(momentum),
-            scalar(1 - group["dampening"]), scalar(group["weight_decay"]), group["nesterov"],
-            group["maximize"], first_step, work=param.size,
+            buffer.reshape(-1), group["lr"], momentum, group["dampening"],
+            group["weight_decay"], group["nesterov"], group["maximize"], first_step,
         )  # fmt: skip
         if flat is not param:
             param[...] = flat
