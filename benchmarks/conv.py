@@ -4,9 +4,10 @@ For real layer shapes of the classic architectures, in float32, it times the for
 and the forward plus backward pass (dx, dw and db) of:
 
 - tinycnn's kernels, by the algorithm tinycnn chooses for the layer (``--algorithm``
-  forces one): im2col + one GEMM, one accumulating GEMM per kernel tap, one per kernel
-  row, or Winograd's F(2x2, 3x3) (see ``tinycnn/kernels/conv.py``; layers that are not
-  3x3 with stride 1 keep tinycnn's choice); the algorithm is printed after each row;
+  forces one wherever it computes the layer, with ``tinycnn.kernels.conv.forced``):
+  im2col + one GEMM, one accumulating GEMM per kernel tap or per kernel row, or
+  Winograd's F(2x2, 3x3) (see ``tinycnn/kernels/conv/``); the algorithm is printed after
+  each row;
 - a textbook NumPy im2col (``numpy_im2col.py`` beside this file), the baseline;
 - PyTorch's CPU convolution, only when torch is importable (in a child process, so that
   its thread pool and tinycnn's never share a process);
@@ -25,11 +26,10 @@ Usage:
 """
 
 import argparse
-import functools
+import contextlib
 import json
 import math
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -37,12 +37,15 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 import numpy_im2col
-from timing import gflops, time_calls, torch_is_installed, write_json
+from timing import gflops, machine, time_calls, torch_is_installed, write_json
 
 from tinycnn.kernels import conv as conv_kernels
-from tinycnn.kernels import conv_winograd, reference, threads
-from tinycnn.kernels.grid import images_to_grid
-from tinycnn.kernels.im2col import col2im_into, im2col_into
+from tinycnn.kernels import reference
+from tinycnn.kernels.conv.choice import ALGORITHMS
+from tinycnn.kernels.conv.im2col import col2im_into, im2col_into
+from tinycnn.kernels.conv.window_grid import images_to_grid
+from tinycnn.kernels.runtime import threads
+from tinycnn.kernels.runtime.configure import SET_BY_TINYCNN
 
 # Largest |error| / largest |reference| accepted for float32 against float64. float32 keeps
 # 24 bits (about 6e-8 relative); sums of up to N*OH*OW = 10^5 terms can lose a few more.
@@ -130,16 +133,16 @@ def random_problem(layer, dtype, seed=0):
 # of no arguments: forward() -> y, forward_backward() -> (y, dx, dw, db).
 
 
-def tinycnn_conv(layer, x, w, b, dy, use=None):
+def tinycnn_conv(layer, x, w, b, dy):
     geometry = layer.geometry
 
     def forward():
-        return conv_kernels.conv2d_forward(x, w, b, *geometry, use=use)
+        return conv_kernels.conv2d_forward(x, w, b, *geometry)
 
     def forward_backward():
         y = forward()
-        dx = conv_kernels.conv2d_backward_input(dy, w, x.shape, *geometry, use=use)
-        dw = conv_kernels.conv2d_backward_weight(dy, x, w.shape, *geometry, use=use)
+        dx = conv_kernels.conv2d_backward_input(dy, w, x.shape, *geometry)
+        dw = conv_kernels.conv2d_backward_weight(dy, x, w.shape, *geometry)
         return y, dx, dw, dy.sum(axis=(0, 2, 3))
 
     return forward, forward_backward
@@ -306,7 +309,7 @@ def run_torch_in_child(layer_index, quick, repeats, min_seconds):
                "--repeats", str(repeats), "--min-seconds", str(min_seconds)]  # fmt: skip
     command += ["--quick"] if quick else []
     # PyTorch gets the environment as the user set it, without tinycnn's thread settings.
-    env = {k: v for k, v in os.environ.items() if k not in threads.SET_BY_TINYCNN}
+    env = {k: v for k, v in os.environ.items() if k not in SET_BY_TINYCNN}
     done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         print(f"PyTorch run failed; its columns are left out:\n{done.stderr}", file=sys.stderr)
@@ -318,29 +321,26 @@ def environment():
     import numba
 
     return {
-        "python": platform.python_version(),
-        "numpy": np.__version__,
+        **machine(),
         "numba": numba.__version__,
-        "cpu_count": os.cpu_count(),
         "numba_threads": numba.get_num_threads(),
         "numba_threading_layer": numba.threading_layer(),
         "parallel_min_work": threads.PARALLEL_MIN_WORK,
-        "load_average_1min": os.getloadavg()[0],
         "thread_variables": {
             k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")
         },
-        "thread_variables_set_by_tinycnn": threads.SET_BY_TINYCNN,
+        "thread_variables_set_by_tinycnn": SET_BY_TINYCNN,
         # OpenBLAS reads OPENBLAS_THREAD_TIMEOUT when NumPy loads, which was before tinycnn.
-        "openblas_timeout_effective": "OPENBLAS_THREAD_TIMEOUT" not in threads.SET_BY_TINYCNN,
+        "openblas_timeout_effective": "OPENBLAS_THREAD_TIMEOUT" not in SET_BY_TINYCNN,
     }
 
 
 def algorithm_name(layer):
-    """The convolution algorithm tinycnn chooses for ``layer``: a key of ``ALGORITHMS``."""
+    """The convolution algorithm that runs ``layer`` (chosen or forced): a key of ALGORITHMS."""
     L = layer
     x_shape, w_shape = (L.N, L.C, L.H, L.H), (L.OC, L.C // L.groups, L.K, L.K)
-    chosen = conv_kernels.algorithm(x_shape, w_shape, *L.geometry)
-    return next(name for name, module in conv_kernels.ALGORITHMS.items() if module is chosen)
+    chosen = conv_kernels.algorithm_for(x_shape, w_shape, *L.geometry)
+    return next(name for name, algorithm in ALGORITHMS.items() if algorithm is chosen)
 
 
 def ratio(a, b):
@@ -387,7 +387,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per figure")
     parser.add_argument("--min-seconds", type=float, default=None)
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
-    parser.add_argument("--algorithm", choices=["auto", *conv_kernels.ALGORITHMS], default="auto",
+    parser.add_argument("--algorithm", choices=["auto", *ALGORITHMS], default="auto",
                         help="tinycnn's convolution algorithm (auto: tinycnn chooses)")  # fmt: skip
     parser.add_argument("--worker", choices=["torch"], help=argparse.SUPPRESS)
     parser.add_argument("--layer", type=int, help=argparse.SUPPRESS)
@@ -407,19 +407,18 @@ def main(argv=None):
           f"{jit['cache_hits']}, misses {jit['cache_misses']}), second "
           f"{jit['second_call_s'] * 1e3:.2f} ms")  # fmt: skip
     with_torch = torch_is_installed() and not args.no_torch
-    use = None if args.algorithm == "auto" else args.algorithm
-    implementations = dict(IMPLEMENTATIONS)
+
+    def forcing():
+        if args.algorithm == "auto":
+            return contextlib.nullcontext()
+        return conv_kernels.forced(args.algorithm)
+
     rows = []
     for i, layer in enumerate(layers_for(args.quick)):
-        stride, _, dilation, _ = layer.geometry
-        layer_use = use
-        if use == "winograd" and not conv_winograd.computes((layer.K, layer.K), stride, dilation):
-            layer_use = None  # a layer Winograd cannot run: tinycnn's choice
-        implementations["tinycnn"] = functools.partial(tinycnn_conv, use=layer_use)
-        results = {
-            name: measure(name, implementations[name], layer, repeats, min_seconds)
-            for name in ("tinycnn", "numpy")
-        }
+        with forcing():
+            results = {"tinycnn": measure("tinycnn", tinycnn_conv, layer, repeats, min_seconds)}
+            algorithm = algorithm_name(layer)
+        results["numpy"] = measure("numpy", numpy_conv, layer, repeats, min_seconds)
         torch_result = with_torch and run_torch_in_child(i, args.quick, repeats, min_seconds)
         if torch_result:
             results["torch"] = torch_result
@@ -430,7 +429,7 @@ def main(argv=None):
         row = {
             "layer": layer.name,
             **asdict(layer),
-            "algorithm": layer_use or algorithm_name(layer),
+            "algorithm": algorithm,
             "forward_gflop": flop / 1e9,
             "times": results,
             "forward_gflops": f,

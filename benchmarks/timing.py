@@ -5,8 +5,11 @@ the first call of anything (JIT compilation, first-touch page faults, BLAS threa
 is timed on its own and never mixed into the median.
 """
 
+import datetime
 import importlib.util
 import json
+import os
+import platform
 import statistics
 import time
 
@@ -52,3 +55,43 @@ def write_json(path, data):
 
     text = json.dumps(data, indent=2).encode()
     atomic_write(path, lambda file: file.write(text))
+
+
+def cpu_model():
+    """The CPU's model name, as the kernel reports it (``lscpu``'s "Model name")."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def cpu_flags():
+    """The vector extensions that decide which kernels win: AVX2, AVX-512, AMX."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo
+                          if line.startswith("flags")), [])  # fmt: skip
+    except OSError:
+        return []
+    return [name for name in ("avx2", "avx512f", "amx_tile") if name in flags]
+
+
+def machine():
+    """What a figure was measured on: CPU, cores, BLAS, versions and the date."""
+    import numpy as np
+
+    blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
+    return {
+        "cpu_model": cpu_model(),
+        "cpu_flags": cpu_flags(),
+        "cpu_count": os.cpu_count(),
+        "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "date": datetime.date.today().isoformat(),
+        "load_average_1min": os.getloadavg()[0],
+    }

@@ -5,9 +5,12 @@ import tinycnn.nn as nn
 import tinycnn.nn.functional as F
 """
 
-# First, before anything imports NumPy: sets OPENBLAS_THREAD_TIMEOUT and OMP_WAIT_POLICY
-# (unless the user set them), which OpenBLAS reads when NumPy loads; see kernels/threads.py.
-from tinycnn.kernels import threads  # noqa: F401, I001
+# First, before anything imports NumPy: the thread and malloc settings, which OpenBLAS
+# and Numba read when they load (TINYCNN_CONFIGURE=0 opts out; kernels/runtime/configure.py).
+from tinycnn.kernels.runtime.configure import configure  # noqa: I001
+
+configure()
+
 
 from tinycnn.gradcheck import gradcheck
 from tinycnn.io.weights import load, save

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from tinycnn.kernels import threads
+from tinycnn.kernels.runtime import threads
 
 
 @pytest.fixture(params=["parallel", "serial"])

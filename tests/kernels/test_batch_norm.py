@@ -3,7 +3,7 @@
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from oracle_checks import FIXTURE_OK, assert_close
+from tolerance import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import reference
 from tinycnn.kernels.batch_norm import (

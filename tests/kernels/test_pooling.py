@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from oracle_checks import FIXTURE_OK, assert_close
+from tolerance import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import pooling, reference
 from tinycnn.kernels.pooling import (

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 import tinycnn
 import tinycnn.nn.functional as F
 from tinycnn.kernels import conv as conv_kernels
+from tinycnn.kernels.conv.choice import ALGORITHMS
 from tinycnn.kernels import reference
 
 FEW = settings(max_examples=12, deadline=None)
@@ -57,16 +58,15 @@ def test_conv2d(cfg):
         assert tinycnn.gradcheck(lambda x, w: F.conv2d(x, w, **geometry), [x, w])
 
 
-@pytest.mark.parametrize("name", list(conv_kernels.ALGORITHMS))
-def test_conv2d_by_every_algorithm(name, monkeypatch):
-    # conv2d picks the algorithm by speed, so small problems never reach the grid or
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_conv2d_by_every_algorithm(name):
+    # conv2d picks the algorithm by speed, so small problems never reach the window or
     # Winograd ones; force each. A 3x3 stride-1 kernel, which every algorithm runs, on
     # an odd output (Winograd's last tiles cut by the edge), in two groups.
-    chosen = conv_kernels.ALGORITHMS[name]
-    monkeypatch.setattr(conv_kernels, "algorithm", lambda *geometry: chosen)
     x, w, b = leaves(np.random.default_rng(7), (2, 4, 5, 6), (6, 2, 3, 3), (6,))
     geometry = {"stride": 1, "padding": (1, 0), "groups": 2}
-    assert tinycnn.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **geometry), [x, w, b])
+    with conv_kernels.forced(name):
+        assert tinycnn.gradcheck(lambda x, w, b: F.conv2d(x, w, b, **geometry), [x, w, b])
 
 
 def test_conv2d_same_padding_with_even_kernel_matches_explicit_asymmetric_padding():

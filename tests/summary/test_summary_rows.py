@@ -4,12 +4,12 @@ model left as it was; the printed table."""
 
 import numpy as np
 import pytest
+from tinycnn.kernels.conv.im2col import im2col
 
 import tinycnn.nn as nn
 import tinycnn.nn.functional as F
 from tinycnn import models
-from tinycnn.kernels import conv_im2col
-from tinycnn.kernels.im2col import im2col
+from tinycnn.kernels.conv import via_im2col
 from tinycnn.models.densenet import DenseNet
 from tinycnn.summary import summary
 from tinycnn.summary.receptive_field import conv_padding
@@ -71,7 +71,7 @@ def test_im2col_bytes_are_the_kernels_column_matrix_and_zero_for_pointwise_convo
         KH, KW = conv.kernel_size
         pointwise = (KH, KW, conv.stride, conv_padding(conv)) == (1, 1, (1, 1), (0, 0))
         OH, OW = layer.output_shape[2:]
-        in_place = pointwise and OH * OW >= conv_im2col.POINTWISE_MIN_PIXELS
+        in_place = pointwise and OH * OW >= via_im2col.POINTWISE_MIN_PIXELS
         kinds.add((pointwise, in_place))
         if in_place:
             assert layer.im2col_bytes == 0  # the kernel uses the image as its columns

@@ -1,7 +1,7 @@
 """Rectified linear unit as a differentiable Function."""
 
-from tinycnn import kernels
 from tinycnn.autograd.function import Function
+from tinycnn.kernels.sets import active
 
 
 class ReLU(Function):
@@ -9,11 +9,11 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx, x):
-        y = kernels.active().relu_forward(x)
+        y = active().relu_forward(x)
         ctx.save_for_backward(y)
         return y
 
     @staticmethod
     def backward(ctx, grad):
         (y,) = ctx.saved
-        return (kernels.active().relu_backward(grad, y),)
+        return (active().relu_backward(grad, y),)

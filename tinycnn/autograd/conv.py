@@ -1,7 +1,7 @@
 """2-D convolution as a differentiable Function over the im2col + GEMM kernels."""
 
-from tinycnn import kernels
 from tinycnn.autograd.function import Function
+from tinycnn.kernels.sets import active
 
 
 class Conv2d(Function):
@@ -12,7 +12,7 @@ class Conv2d(Function):
         ctx.save_for_backward(x, w)
         ctx.geometry = (stride, padding, dilation, groups)
         ctx.has_bias = b is not None
-        return kernels.active().conv2d_forward(x, w, b, stride, padding, dilation, groups)
+        return active().conv2d_forward(x, w, b, stride, padding, dilation, groups)
 
     @staticmethod
     def backward(ctx, grad):
@@ -20,9 +20,9 @@ class Conv2d(Function):
         needs_x, needs_w, needs_b = ctx.needs_input_grad
         grad_x = grad_w = grad_b = None
         if needs_x:
-            grad_x = kernels.active().conv2d_backward_input(grad, w, x.shape, *ctx.geometry)
+            grad_x = active().conv2d_backward_input(grad, w, x.shape, *ctx.geometry)
         if needs_w:
-            grad_w = kernels.active().conv2d_backward_weight(grad, x, w.shape, *ctx.geometry)
+            grad_w = active().conv2d_backward_weight(grad, x, w.shape, *ctx.geometry)
         if needs_b and ctx.has_bias:
             grad_b = grad.sum(axis=(0, 2, 3))  # b[oc] is added to every (n, oh, ow)
         return grad_x, grad_w, grad_b

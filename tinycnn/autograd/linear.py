@@ -1,7 +1,7 @@
 """The fully connected layer's affine map as one differentiable Function."""
 
 from tinycnn.autograd.function import Function
-from tinycnn.kernels.threads import blas_threads_for
+from tinycnn.kernels.runtime.threads import blas_threads_for
 
 
 def _flop(x, weight):

@@ -1,7 +1,7 @@
 """Batch normalization and local response normalization as differentiable Functions."""
 
-from tinycnn import kernels
 from tinycnn.autograd.function import Function
+from tinycnn.kernels.sets import active
 
 
 class BatchNormTraining(Function):
@@ -14,7 +14,7 @@ class BatchNormTraining(Function):
 
     @staticmethod
     def forward(ctx, x, weight, bias, running_mean, running_var, momentum, eps):
-        y, mean, var, invstd = kernels.active().batch_norm_train_forward(x, weight, bias, eps)
+        y, mean, var, invstd = active().batch_norm_train_forward(x, weight, bias, eps)
         ctx.save_for_backward(x, mean, invstd, weight)
         if running_mean is not None:
             count = x.size // x.shape[1]  # values per channel: N * H * W
@@ -27,7 +27,7 @@ class BatchNormTraining(Function):
     @staticmethod
     def backward(ctx, grad):
         x, mean, invstd, weight = ctx.saved
-        return kernels.active().batch_norm_train_backward(grad, x, mean, invstd, weight)
+        return active().batch_norm_train_backward(grad, x, mean, invstd, weight)
 
 
 class BatchNormEvaluation(Function):
@@ -37,14 +37,14 @@ class BatchNormEvaluation(Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, eps):
         ctx.save_for_backward(x, weight, running_mean, running_var)
         ctx.eps = eps
-        return kernels.active().batch_norm_eval_forward(
+        return active().batch_norm_eval_forward(
             x, running_mean, running_var, weight, bias, eps
         )
 
     @staticmethod
     def backward(ctx, grad):
         x, weight, running_mean, running_var = ctx.saved
-        grad_x, grad_weight, grad_bias = kernels.active().batch_norm_eval_backward(
+        grad_x, grad_weight, grad_bias = active().batch_norm_eval_backward(
             grad, x, running_mean, running_var, weight, ctx.eps
         )
         return grad_x, grad_weight, grad_bias, None, None
@@ -55,7 +55,7 @@ class LocalResponseNorm(Function):
 
     @staticmethod
     def forward(ctx, x, size, alpha, beta, k):
-        y, scale = kernels.active().local_response_norm_forward(x, size, alpha, beta, k)
+        y, scale = active().local_response_norm_forward(x, size, alpha, beta, k)
         ctx.save_for_backward(x, y, scale)
         ctx.params = (size, alpha, beta)
         return y
@@ -63,4 +63,4 @@ class LocalResponseNorm(Function):
     @staticmethod
     def backward(ctx, grad):
         x, y, scale = ctx.saved
-        return (kernels.active().local_response_norm_backward(grad, x, y, scale, *ctx.params),)
+        return (active().local_response_norm_backward(grad, x, y, scale, *ctx.params),)

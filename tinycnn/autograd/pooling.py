@@ -1,7 +1,7 @@
 """Max, average and adaptive average pooling as differentiable Functions."""
 
-from tinycnn import kernels
 from tinycnn.autograd.function import Function
+from tinycnn.kernels.sets import active
 
 
 class MaxPool2d(Function):
@@ -13,8 +13,8 @@ class MaxPool2d(Function):
         if not ctx.needs_input_grad[0]:
             # No backward will run (no_grad, or x needs no gradient): skip the indices,
             # which cost more to find and store than the maxima themselves.
-            return kernels.active().max_pool2d_forward(x, *geometry, return_indices=False)
-        y, indices = kernels.active().max_pool2d_forward(x, *geometry)
+            return active().max_pool2d_forward(x, *geometry, return_indices=False)
+        y, indices = active().max_pool2d_forward(x, *geometry)
         ctx.save_for_backward(indices)
         ctx.input_shape = x.shape
         return y
@@ -22,7 +22,7 @@ class MaxPool2d(Function):
     @staticmethod
     def backward(ctx, grad):
         (indices,) = ctx.saved
-        return (kernels.active().max_pool2d_backward(grad, indices, ctx.input_shape),)
+        return (active().max_pool2d_backward(grad, indices, ctx.input_shape),)
 
 
 class AvgPool2d(Function):
@@ -32,11 +32,11 @@ class AvgPool2d(Function):
     def forward(ctx, x, kernel_size, stride, padding, ceil_mode, count_include_pad):
         ctx.input_shape = x.shape
         ctx.geometry = (kernel_size, stride, padding, ceil_mode, count_include_pad)
-        return kernels.active().avg_pool2d_forward(x, *ctx.geometry)
+        return active().avg_pool2d_forward(x, *ctx.geometry)
 
     @staticmethod
     def backward(ctx, grad):
-        return (kernels.active().avg_pool2d_backward(grad, ctx.input_shape, *ctx.geometry),)
+        return (active().avg_pool2d_backward(grad, ctx.input_shape, *ctx.geometry),)
 
 
 class AdaptiveAvgPool2d(Function):
@@ -45,8 +45,8 @@ class AdaptiveAvgPool2d(Function):
     @staticmethod
     def forward(ctx, x, output_size):
         ctx.input_shape = x.shape
-        return kernels.active().adaptive_avg_pool2d_forward(x, output_size)
+        return active().adaptive_avg_pool2d_forward(x, output_size)
 
     @staticmethod
     def backward(ctx, grad):
-        return (kernels.active().adaptive_avg_pool2d_backward(grad, ctx.input_shape),)
+        return (active().adaptive_avg_pool2d_backward(grad, ctx.input_shape),)

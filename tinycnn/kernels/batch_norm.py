@@ -27,7 +27,7 @@ NaN and infinity propagate as before (no `nnan`/`ninf` flags).
 import numpy as np
 from numba import njit, prange
 
-from tinycnn.kernels.threads import parallel_kernel
+from tinycnn.kernels.runtime.threads import parallel_kernel
 
 
 @njit(cache=True, fastmath={"reassoc"})

@@ -14,7 +14,7 @@ further back than forward.
 import numpy as np
 from numba import prange
 
-from tinycnn.kernels.threads import parallel_kernel
+from tinycnn.kernels.runtime.threads import parallel_kernel
 
 
 def local_response_norm_forward(x, size, alpha, beta, k):

@@ -12,7 +12,7 @@ arrays, output size >= 1, padding <= kernel // 2. Outputs keep the input dtype.
 import numpy as np
 from numba import njit, prange
 
-from tinycnn.kernels.threads import parallel_kernel
+from tinycnn.kernels.runtime.threads import parallel_kernel
 
 
 def pooled_output_size(size, kernel, stride, padding, dilation, ceil_mode):

@@ -1,7 +1,10 @@
 """Slow, obviously-correct loop oracles for every kernel, computed in float64.
 
-Each oracle has the same signature as the fast kernel it checks and returns float64
-arrays. They are written as plain Python loops over every output element, straight from
+Each op's oracle takes the arguments of the kernel-set op it checks (see ``sets.py``) and
+returns float64 arrays; max pooling always returns its indices too. Two are not ops:
+`im2col` and `col2im` check the fast copies in ``conv/im2col.py``, and lay their columns
+out as (N, C*KH*KW, OH*OW), image first, where the fast ones put the images side by side,
+(C*KH*KW, N, OH*OW). They are written as plain Python loops over every output element, straight from
 the defining formula, so that a reader can check them by eye. Only tests and benchmarks
 import this module; the engine itself never does.
 """

@@ -7,7 +7,7 @@ array is a view) and run `prange` over elements.
 import numpy as np
 from numba import prange
 
-from tinycnn.kernels.threads import parallel_kernel
+from tinycnn.kernels.runtime.threads import parallel_kernel
 
 
 def relu_forward(x):

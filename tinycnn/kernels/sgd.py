@@ -9,7 +9,7 @@ same float operations in the same order, so the result is the same to the last b
 
 from numba import prange
 
-from tinycnn.kernels.threads import parallel_kernel
+from tinycnn.kernels.runtime.threads import parallel_kernel
 
 
 def sgd_update(param, grad, buffer, lr, momentum, dampening, weight_decay, nesterov, maximize,

@@ -217,35 +217,6 @@ def eager_outputs(model, logits, aux2, aux1):
     return logits
 
 
-def inception_stages(model, x):
-    """Stages 3 to 5 and the classifier, shared by `GoogLeNet` and the paper's network.
-
-    `model` holds inception3a..5b, maxpool3/4, aux1/aux2 (or None), avgpool, dropout and fc;
-    x is the stem's output, N x 192 x 28 x 28 for a 224 input.
-    """
-    x = model.inception3a(x)  # N x 256 x 28 x 28
-    x = model.inception3b(x)  # N x 480 x 28 x 28
-    x = model.maxpool3(x)  # N x 480 x 14 x 14
-
-    x = model.inception4a(x)  # N x 512 x 14 x 14
-    aux1 = model.aux1(x) if model.aux1 is not None and model.training else None  # N x classes
-    x = model.inception4b(x)  # N x 512 x 14 x 14
-    x = model.inception4c(x)  # N x 512 x 14 x 14
-    x = model.inception4d(x)  # N x 528 x 14 x 14
-    aux2 = model.aux2(x) if model.aux2 is not None and model.training else None  # N x classes
-    x = model.inception4e(x)  # N x 832 x 14 x 14
-    x = model.maxpool4(x)  # N x 832 x 7 x 7
-
-    x = model.inception5a(x)  # N x 832 x 7 x 7
-    x = model.inception5b(x)  # N x 1024 x 7 x 7
-
-    x = model.avgpool(x)  # N x 1024 x 1 x 1
-    x = F.flatten(x, 1)  # N x 1024
-    x = model.dropout(x)  # N x 1024
-    x = model.fc(x)  # N x num_classes
-    return eager_outputs(model, x, aux2, aux1)
-
-
 class GoogLeNet(nn.Module):
     """torchvision's GoogLeNet; see the module docstring for the layers.
 
@@ -347,7 +318,27 @@ class GoogLeNet(nn.Module):
         x = self.conv3(x)  # N x 192 x 56 x 56
         x = self.maxpool2(x)  # N x 192 x 28 x 28
 
-        return inception_stages(self, x)  # N x num_classes (and aux logits in training)
+        x = self.inception3a(x)  # N x 256 x 28 x 28
+        x = self.inception3b(x)  # N x 480 x 28 x 28
+        x = self.maxpool3(x)  # N x 480 x 14 x 14
+
+        x = self.inception4a(x)  # N x 512 x 14 x 14
+        aux1 = self.aux1(x) if self.aux1 is not None and self.training else None  # N x classes
+        x = self.inception4b(x)  # N x 512 x 14 x 14
+        x = self.inception4c(x)  # N x 512 x 14 x 14
+        x = self.inception4d(x)  # N x 528 x 14 x 14
+        aux2 = self.aux2(x) if self.aux2 is not None and self.training else None  # N x classes
+        x = self.inception4e(x)  # N x 832 x 14 x 14
+        x = self.maxpool4(x)  # N x 832 x 7 x 7
+
+        x = self.inception5a(x)  # N x 832 x 7 x 7
+        x = self.inception5b(x)  # N x 1024 x 7 x 7
+
+        x = self.avgpool(x)  # N x 1024 x 1 x 1
+        x = F.flatten(x, 1)  # N x 1024
+        x = self.dropout(x)  # N x 1024
+        x = self.fc(x)  # N x num_classes
+        return eager_outputs(self, x, aux2, aux1)
 
 
 def googlenet(

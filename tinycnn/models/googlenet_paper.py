@@ -40,7 +40,7 @@ from tinycnn.models.googlenet import (
     INCEPTION_CHANNELS,
     Inception,
     InceptionAux,
-    inception_stages,
+    eager_outputs,
 )
 from tinycnn.models.pretrained import load_weights
 
@@ -170,7 +170,27 @@ class GoogLeNetPaper(nn.Module):
         x = self.lrn2(x)  # N x 192 x 56 x 56
         x = self.maxpool2(x)  # N x 192 x 28 x 28
 
-        return inception_stages(self, x)  # N x num_classes (and aux logits in training)
+        x = self.inception3a(x)  # N x 256 x 28 x 28
+        x = self.inception3b(x)  # N x 480 x 28 x 28
+        x = self.maxpool3(x)  # N x 480 x 14 x 14
+
+        x = self.inception4a(x)  # N x 512 x 14 x 14
+        aux1 = self.aux1(x) if self.aux1 is not None and self.training else None  # N x classes
+        x = self.inception4b(x)  # N x 512 x 14 x 14
+        x = self.inception4c(x)  # N x 512 x 14 x 14
+        x = self.inception4d(x)  # N x 528 x 14 x 14
+        aux2 = self.aux2(x) if self.aux2 is not None and self.training else None  # N x classes
+        x = self.inception4e(x)  # N x 832 x 14 x 14
+        x = self.maxpool4(x)  # N x 832 x 7 x 7 (3x3/2: the paper's, not torchvision's 2x2)
+
+        x = self.inception5a(x)  # N x 832 x 7 x 7
+        x = self.inception5b(x)  # N x 1024 x 7 x 7
+
+        x = self.avgpool(x)  # N x 1024 x 1 x 1 (a fixed 7x7 window)
+        x = F.flatten(x, 1)  # N x 1024
+        x = self.dropout(x)  # N x 1024
+        x = self.fc(x)  # N x num_classes
+        return eager_outputs(self, x, aux2, aux1)
 
 
 def googlenet_paper(num_classes=1000, weights=None, aux_logits=True):

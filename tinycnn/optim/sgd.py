@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tinycnn import kernels
+from tinycnn.kernels.sets import active
 from tinycnn.nn.functional import _number
 from tinycnn.optim.optimizer import Optimizer, check_bool, check_number
 
@@ -84,7 +84,7 @@ class SGD(Optimizer):
         # A parameter that is not C-contiguous (a transposed array handed to Parameter) is
         # updated in a contiguous copy, which is then copied back.
         flat = np.ascontiguousarray(param)
-        kernels.active().sgd_update(
+        active().sgd_update(
             flat.reshape(-1), np.ascontiguousarray(grad, dtype=param.dtype).reshape(-1),
             buffer.reshape(-1), group["lr"], momentum, group["dampening"],
             group["weight_decay"], group["nesterov"], group["maximize"], first_step,

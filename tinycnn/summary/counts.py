@@ -13,15 +13,18 @@ little next to them and are not counted.
         MACs = in_features * out_features for each row of the input (one for a flat vector)
 
 The im2col workspace is the column matrix the im2col algorithm builds for one image
-(tinycnn/kernels/conv_im2col.py): C * KH * KW rows (every group's, built at once) by OH * OW
-columns. A 1x1 convolution with stride 1 and no padding needs none: the image already is
-its column matrix. (Layers that tinycnn runs by its other algorithm, one GEMM per kernel
-tap, build no column matrix at all; the figure shows what the textbook method would need.)
+(tinycnn/kernels/conv/via_im2col.py): C * KH * KW rows (every group's, built at once) by
+OH * OW columns. A 1x1 convolution with stride 1 and no padding needs none: the image
+already is its column matrix. (Layers that tinycnn runs by one of its other algorithms,
+Winograd or the window GEMMs, build no column matrix at all; the figure shows what the
+textbook method needs. The fast kernels build it a band of rows at a time when one image's
+columns would exceed their workspace limit.)
 """
 
 import math
 
-from tinycnn.kernels.conv_im2col import multiplies_in_place
+from tinycnn.kernels.conv.geometry import ConvGeometry
+from tinycnn.kernels.conv.via_im2col import multiplies_in_place
 from tinycnn.nn.conv import Conv2d
 from tinycnn.nn.linear import Linear
 from tinycnn.summary.receptive_field import conv_padding
@@ -65,6 +68,16 @@ def im2col_bytes(module, output_shape, itemsize):
         return 0
     KH, KW = module.kernel_size
     OH, OW = output_shape[2:]
-    if multiplies_in_place(KH, KW, module.stride, conv_padding(module), OH * OW):
+    # The output size is given; the input size, which the rule does not need, is taken as
+    # the one a 1x1 kernel with stride 1 and no padding would read.
+    geo = ConvGeometry.of(
+        (1, module.in_channels, OH, OW),
+        (module.out_channels, module.in_channels // module.groups, KH, KW),
+        module.stride,
+        conv_padding(module),
+        module.dilation,
+        module.groups,
+    )
+    if multiplies_in_place(geo):
         return 0
     return module.in_channels * KH * KW * OH * OW * itemsize

@@ -1,7 +1,7 @@
 """im2col and col2im: turn convolution windows into matrix columns, and back.
 
 im2col copies every receptive field of a convolution into one column of a matrix, so that
-the convolution becomes a single matrix product (see ``conv.py``). col2im is its adjoint:
+the convolution becomes a single matrix product (see ``via_im2col.py``). col2im is its adjoint:
 it adds every column entry back onto the input pixel it was copied from, which is what the
 backward pass of a convolution needs.
 
@@ -22,27 +22,8 @@ whose input lies inside the image (`inside_range`) and adds only that range.
 import numpy as np
 from numba import njit, prange
 
-from tinycnn.kernels.threads import parallel_kernel
-
-
-@njit(cache=True)
-def conv_output_size(size, kernel, stride, padding, dilation):
-    """Number of positions a dilated, strided kernel takes along one padded axis.
-
-    Args:
-        size: input length (H or W).
-        kernel: kernel length (KH or KW).
-        stride, padding, dilation: S, P and D along this axis.
-
-    Returns:
-        ``floor((size + 2*P - D*(K - 1) - 1) / S) + 1``, as in PyTorch. The window spans
-        ``D*(K - 1) + 1`` pixels and must fit inside the ``size + 2*P`` padded pixels.
-
-    Example:
-        >>> conv_output_size(224, 11, 4, 2, 1)  # AlexNet's first layer
-        55
-    """
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
+from tinycnn.kernels.conv.geometry import conv_output_size
+from tinycnn.kernels.runtime.threads import parallel_kernel
 
 
 @njit(cache=True)
@@ -64,7 +45,9 @@ def im2col_into(x, KH, KW, SH, SW, PH, PW, DH, DW, cols):
     """Fill ``cols`` with the column matrix of ``x`` (see :func:`im2col`).
 
     Every entry of ``cols`` is written, padding included, so ``cols`` may hold stale data.
-    Call with ``work=cols.size`` (see `threads.parallel_kernel`).
+    Call with ``work=cols.size`` (see `threads.parallel_kernel`). The number of output rows
+    OH is read off ``cols``: with ``PH - oh0*SH`` for ``PH`` this fills the columns of output
+    rows ``oh0 .. oh0 + OH - 1`` only (a band of a large image, see ``via_im2col.py``).
 
     Loop::
 
@@ -85,11 +68,11 @@ def im2col_into(x, KH, KW, SH, SW, PH, PW, DH, DW, cols):
 
     Shape:
         - x: (N, C, H, W)
-        - cols: (C*KH*KW, N, OH*OW), OH and OW from :func:`conv_output_size`
+        - cols: (C*KH*KW, N, OH*OW), OW from :func:`conv_output_size`
     """
     N, C, H, W = x.shape
-    OH = conv_output_size(H, KH, SH, PH, DH)
     OW = conv_output_size(W, KW, SW, PW, DW)
+    OH = cols.shape[2] // OW if OW > 0 else 0
     zero = cols.dtype.type(0)
     # Race-free: task (c, kh) alone writes rows (c, kh, 0..KW-1).
     for task in prange(C * KH):
@@ -109,15 +92,16 @@ def im2col_into(x, KH, KW, SH, SW, PH, PW, DH, DW, cols):
 
 
 @parallel_kernel
-def col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx):
-    """Overwrite ``dx`` with the scatter-add of ``cols`` onto the input pixels (see :func:`col2im`).
+def col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx, accumulate):
+    """Scatter-add ``cols`` onto the input pixels ``dx`` (see :func:`col2im`).
 
-    Call with ``work=cols.size`` (see `threads.parallel_kernel`).
+    Call with ``work=cols.size`` (see `threads.parallel_kernel`). OH is read off ``cols``,
+    as in `im2col_into`, so a band of output rows adds its part with ``accumulate=True``.
 
     Loop::
 
         for (n, c) in N x C, in parallel:
-            dx[n, c] = 0
+            dx[n, c] = 0                                    unless accumulate
             for kh, kw, oh, ow whose (ih, iw) is inside the image:
                 ih, iw = oh*SH - PH + kh*DH, ow*SW - PW + kw*DW
                 dx[n, c, ih, iw] += cols[c*KH*KW + kh*KW + kw, n, oh*OW + ow]
@@ -126,19 +110,21 @@ def col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx):
         cols: column matrix, as made by :func:`im2col`.
         KH, KW, SH, SW, PH, PW, DH, DW: kernel size, stride, padding, dilation.
         dx: output, written in place; its shape gives the image size.
+        accumulate: add to what ``dx`` holds instead of overwriting it.
 
     Shape:
         - cols: (C*KH*KW, N, OH*OW)
         - dx: (N, C, H, W)
     """
     N, C, H, W = dx.shape
-    OH = conv_output_size(H, KH, SH, PH, DH)
     OW = conv_output_size(W, KW, SW, PW, DW)
+    OH = cols.shape[2] // OW if OW > 0 else 0
     # Race-free: plane (n, c) is the only writer of dx[n, c]; other planes only read cols.
     for plane in prange(N * C):
         n = plane // C
         c = plane % C
-        dx[n, c] = 0
+        if not accumulate:
+            dx[n, c] = 0
         for kh in range(KH):
             oh_first, oh_stop = inside_range(OH, SH, PH, DH, kh, H)
             for kw in range(KW):
@@ -206,5 +192,5 @@ def col2im(cols, x_shape, KH, KW, SH, SW, PH, PW, DH, DW):
         - dx: (N, C, H, W)
     """
     dx = np.empty(x_shape, dtype=cols.dtype)
-    col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx, work=cols.size)
+    col2im_into(cols, KH, KW, SH, SW, PH, PW, DH, DW, dx, False, work=cols.size)
     return dx

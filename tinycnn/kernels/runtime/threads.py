@@ -24,12 +24,7 @@ pool runs the `prange` loops. Left at their defaults they fight:
   on its own: serial Numba builds and one-thread GEMMs, with nothing to wait for until the
   end of the call.
 
-This module sets the two variables only where the user has not, so a value the user set
-wins; `SET_BY_TINYCNN` lists what it set. It must run before the thread pools start:
-Numba's OpenMP library reads its variable when the first parallel loop runs, which is
-always later than this import, but OpenBLAS reads its own when NumPy is imported, so
-``OPENBLAS_THREAD_TIMEOUT`` only takes effect when NumPy was not imported yet (set it in
-the shell to be sure).
+``configure.py`` sets the two variables (where the user has not), before the pools start.
 """
 
 import contextlib
@@ -38,18 +33,10 @@ import threading
 import types
 from concurrent.futures import ThreadPoolExecutor, wait
 
-# The variables this module set (those the user had not), so that a program that starts
-# another framework in a child process can hand it the environment without them.
-SET_BY_TINYCNN = {}
-for _name, _value in (("OMP_WAIT_POLICY", "PASSIVE"), ("OPENBLAS_THREAD_TIMEOUT", "4")):
-    if _name not in os.environ:
-        os.environ[_name] = SET_BY_TINYCNN[_name] = _value
+import numba
+from numba import njit
 
-# The variables above must be set before NumPy and Numba load.
-import numba  # noqa: E402
-from numba import njit  # noqa: E402
-
-from tinycnn.kernels import openblas  # noqa: E402
+from tinycnn.kernels.runtime import openblas
 
 # Loops over fewer elements than this run on one thread. A parallel loop pays a thread
 # wake-up of 20-100 us; one core copies or compares ~50,000 float32 values in that time.
@@ -136,13 +123,13 @@ def over_batch(N, function):
         function: called with a ``slice`` of the batch; must write only its own part.
 
     Returns:
-        The results of the calls, in batch order (one call, in this thread, when N = 1).
+        The results of the calls, in batch order (one call, in this thread, when N <= 1).
 
     Example:
         >>> over_batch(5, lambda images: (images.start, images.stop))
         [(0, 3), (3, 5)]
     """
-    step = -(-N // BATCH_PARTS)
+    step = max(1, -(-N // BATCH_PARTS))
     parts = [slice(start, min(start + step, N)) for start in range(0, N, step)]
     if len(parts) < 2:
         return [function(slice(0, N))]

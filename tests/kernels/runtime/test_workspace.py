@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from tinycnn.kernels.workspace import Scratch, batch_chunks
+from tinycnn.kernels.runtime.workspace import Scratch, batch_chunks
 
 
 def test_chunks_cover_the_batch_within_the_limit():

@@ -15,7 +15,7 @@ for a 3x3 filter g, a 4x4 input tile d and a 2x2 output block Y, with::
 
 Summed over the input channels, the 16 products become 16 matrix products, one per
 position xi of the 4x4 tile: ``M[xi] = U[xi] @ V[xi]`` with ``U = G g G^T`` of every filter
-(OC x C) and ``V = B^T d B`` of every tile (C x tiles). ``conv_winograd.py`` runs those
+(OC x C) and ``V = B^T d B`` of every tile (C x tiles). ``via_winograd.py`` runs those
 GEMMs; here are the transforms around them and their adjoints, which the backward passes
 need. Tile t of image m covers outputs ``(2*th .. 2*th+1, 2*tw .. 2*tw+1)`` and padded input
 rows ``2*th .. 2*th+3``, columns ``2*tw .. 2*tw+3``; it sits at column
@@ -25,7 +25,7 @@ rows ``2*th .. 2*th+3``, columns ``2*tw .. 2*tw+3``; it sits at column
 import numpy as np
 from numba import njit, prange
 
-from tinycnn.kernels.threads import parallel_kernel
+from tinycnn.kernels.runtime.threads import parallel_kernel
 
 
 def filter_transform(w, groups):

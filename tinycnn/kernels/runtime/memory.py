@@ -9,8 +9,9 @@ took ~33,000 such page faults (~135 MB), and a max-pool backward writing a fresh
 took 80-135 ms against 4 ms into an already-touched one. The step ran 8-15% faster with
 freed blocks kept.
 
-So, on glibc, this module raises malloc's mmap threshold to its largest value (32 MiB on
-64-bit; larger arrays still come from ``mmap``) and stops heap trimming, the same as
+So, on glibc, `keep_freed_memory` (called by ``configure.py``) raises malloc's mmap
+threshold to its largest value (32 MiB on 64-bit; larger arrays still come from ``mmap``)
+and stops heap trimming, the same as
 starting Python with ``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=...``. The
 price: the process's resident size does not shrink after its peak. A user who set either
 variable keeps what they set, and other C libraries (macOS, musl) are left alone.
@@ -39,6 +40,3 @@ def keep_freed_memory():
     trim = mallopt(_M_TRIM_THRESHOLD, _LARGEST_TRIM_THRESHOLD)
     mmap = mallopt(_M_MMAP_THRESHOLD, _LARGEST_MMAP_THRESHOLD)
     return trim == 1 and mmap == 1
-
-
-KEPT = keep_freed_memory()

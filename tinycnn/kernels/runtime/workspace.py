@@ -1,10 +1,11 @@
 """Scratch buffers kept between calls, and the batch chunks that keep them bounded.
 
-The convolutions build large intermediate matrices (column matrices, tap grids, GEMM
-outputs). On these machines the page faults of a fresh large allocation can cost more
-than the arithmetic done in it, so those matrices live in buffers that are allocated once
-and reused; and a big batch is processed in chunks of images so that the buffers stay
-under `WORKSPACE_BYTES` whatever the batch size.
+The convolutions build large intermediate matrices (column matrices, window grids, GEMM
+outputs). The page faults of a fresh large allocation can cost more than the arithmetic
+done in it, so those matrices live in buffers that are allocated once and reused; and a big
+batch is processed in chunks of images (or bands of one image's rows, see
+``conv/via_im2col.py``) so that the buffers stay under `WORKSPACE_BYTES` whatever the
+batch and image size.
 """
 
 import math

@@ -25,26 +25,25 @@ only 3x3 kernels with stride 1 and no dilation.
 
 import numpy as np
 
-from tinycnn.kernels import openblas, winograd
-from tinycnn.kernels.threads import blas_threads_for
-from tinycnn.kernels.workspace import SCRATCH, batch_chunks
+from tinycnn.kernels.conv import winograd
+from tinycnn.kernels.runtime import openblas
+from tinycnn.kernels.runtime.threads import blas_threads_for
+from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
 
-def computes(kernel, stride, dilation):
+def computes(geo):
     """True for the convolutions this algorithm computes: 3x3, stride 1, no dilation."""
-    return tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+    return (geo.KH, geo.KW, geo.SH, geo.SW, geo.DH, geo.DW) == (3, 3, 1, 1, 1, 1)
 
 
-def _tiles(x_shape, w_shape, stride, padding, dilation):
+def _tiles(geo):
     """(TH, TW): tile rows and columns of one image, after checking the geometry."""
-    kernel = w_shape[2:]
-    if not computes(kernel, stride, dilation):
+    if not computes(geo):
         raise ValueError(
-            "conv_winograd: needs a 3x3 kernel, stride (1, 1) and dilation (1, 1); got "
-            f"kernel {tuple(kernel)}, stride {tuple(stride)}, dilation {tuple(dilation)}"
+            "via_winograd: needs a 3x3 kernel, stride (1, 1) and dilation (1, 1); got "
+            f"kernel {(geo.KH, geo.KW)}, stride {geo.stride}, dilation {geo.dilation}"
         )
-    H, W = x_shape[2:]
-    return tile_counts(H + 2 * padding[0] - 2, W + 2 * padding[1] - 2)
+    return tile_counts(geo.OH, geo.OW)
 
 
 def tile_counts(OH, OW):
@@ -91,14 +90,13 @@ def _output_gradient_tiles(dy, TH, TW):
     return dM
 
 
-def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_bytes, y):
+def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
     """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``."""
-    N, C = x.shape[:2]
-    OC = w.shape[0]
-    TH, TW = _tiles(x.shape, w.shape, stride, padding, dilation)
-    U = winograd.filter_transform(w, groups)
+    N, C, OC = x.shape[0], geo.C, geo.OC
+    TH, TW = _tiles(geo)
+    U = winograd.filter_transform(w, geo.G)
     for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
-        V = _input_tiles(x[images], padding, TH, TW)
+        V = _input_tiles(x[images], geo.padding, TH, TW)
         M = SCRATCH.array("winograd output", (16, OC, V.shape[2]), x.dtype)
         _tile_products(U, V, M)
         winograd.output_tiles(M, TH, TW, y[images], work=y[images].size)
@@ -106,28 +104,25 @@ def conv2d_forward(x, w, b, stride, padding, dilation, groups, max_workspace_byt
         y += b.reshape(1, OC, 1, 1)
 
 
-def conv2d_backward_input(dy, w, stride, padding, dilation, groups, max_workspace_bytes, dx):
+def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``."""
-    N, C = dx.shape[:2]
-    OC = w.shape[0]
-    TH, TW = _tiles(dx.shape, w.shape, stride, padding, dilation)
-    U = winograd.filter_transform(w, groups)
+    N, C, OC = dx.shape[0], geo.C, geo.OC
+    TH, TW = _tiles(geo)
+    U = winograd.filter_transform(w, geo.G)
     for images in _chunks(N, C, OC, TH, TW, dy.itemsize, max_workspace_bytes):
         dM = _output_gradient_tiles(dy[images], TH, TW)
         dV = SCRATCH.array("winograd input", (16, C, dM.shape[2]), dy.dtype)
         _tile_products(U, dM, dV, transpose_u=True)
-        winograd.input_tiles_adjoint(dV, *padding, TH, TW, dx[images], work=dx[images].size)
+        winograd.input_tiles_adjoint(dV, *geo.padding, TH, TW, dx[images], work=dx[images].size)
 
 
-def conv2d_backward_weight(dy, x, w_shape, stride, padding, dilation, groups, max_workspace_bytes):
+def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
     """dL/dw, a new array; arguments as ``conv.conv2d_backward_weight``."""
-    N, C = x.shape[:2]
-    OC, CG = w_shape[:2]
-    G, OCG = groups, OC // groups
-    TH, TW = _tiles(x.shape, w_shape, stride, padding, dilation)
+    N, C, OC, CG, G, OCG = x.shape[0], geo.C, geo.OC, geo.CG, geo.G, geo.OCG
+    TH, TW = _tiles(geo)
     dU = np.zeros((16, OC, CG), dtype=x.dtype)
     for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
-        V = _input_tiles(x[images], padding, TH, TW)
+        V = _input_tiles(x[images], geo.padding, TH, TW)
         dM = _output_gradient_tiles(dy[images], TH, TW)
         with blas_threads_for(2 * 16 * OC * CG * V.shape[2]):
             for xi in range(16):

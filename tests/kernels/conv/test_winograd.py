@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tinycnn.kernels import winograd
+from tinycnn.kernels.conv import winograd
 
 # F(2x2, 3x3), written out here as in the paper, independently of the kernels' formulas.
 B_T = np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], dtype=float)

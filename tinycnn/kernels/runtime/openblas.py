@@ -1,7 +1,7 @@
 """NumPy's own OpenBLAS, called directly: its thread count, and GEMM with strides and beta.
 
-``numpy.matmul`` covers most GEMMs, but two things it cannot do are what the tap
-and row convolutions (``conv_taps.py``, ``conv_rows.py``) are built on:
+``numpy.matmul`` covers most GEMMs, but two things it cannot do are what the
+window convolutions (``conv/via_windows.py``: taps and rows) are built on:
 
 - accumulate: ``C += A @ B`` in place (BLAS's ``beta = 1``); matmul always overwrites, so
   a sum of nine products would need nine temporaries and nine additions;

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tinycnn.kernels import memory
+from tinycnn.kernels.runtime import memory
 
 IS_GLIBC = os.uname().sysname == "Linux" and hasattr(ctypes.CDLL(None), "gnu_get_libc_version")
 

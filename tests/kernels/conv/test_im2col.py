@@ -2,39 +2,24 @@
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import float_dtypes, seeds, window_axes
+from tolerance import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import reference
-from tinycnn.kernels.im2col import col2im, col2im_into, conv_output_size, im2col, im2col_into
-
-
-@st.composite
-def axes(draw):
-    """One spatial axis: (size, K, S, P, D) with at least one output position."""
-    K = draw(st.integers(1, 4))
-    S = draw(st.integers(1, 3))
-    P = draw(st.integers(0, 2))
-    D = draw(st.integers(1, 2))
-    span = D * (K - 1) + 1  # pixels covered by one window
-    size = draw(st.integers(max(1, span - 2 * P), 8))
-    return size, K, S, P, D
+from tinycnn.kernels.conv.geometry import conv_output_size
+from tinycnn.kernels.conv.im2col import col2im, col2im_into, im2col, im2col_into
 
 
 @st.composite
 def geometries(draw):
     """x shape (N, C, H, W) and the 8 ints KH, KW, SH, SW, PH, PW, DH, DW."""
-    H, KH, SH, PH, DH = draw(axes())
-    W, KW, SW, PW, DW = draw(axes())
+    H, KH, SH, PH, DH = draw(window_axes(max_kernel=4, max_size=8))
+    W, KW, SW, PW, DW = draw(window_axes(max_kernel=4, max_size=8))
     N = draw(st.integers(1, 3))
     C = draw(st.integers(1, 3))
     return (N, C, H, W), (KH, KW, SH, SW, PH, PW, DH, DW)
-
-
-seeds = st.integers(0, 2**32 - 1)
-
-# The `build` fixture is the same for every example, so sharing it is what we want.
-FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 
 
 def side_by_side(oracle_cols):
@@ -58,7 +43,7 @@ def test_conv_output_size_known_values(size, kernel, stride, padding, dilation, 
 
 
 @settings(max_examples=100, deadline=None)
-@given(axes())
+@given(window_axes(max_kernel=4, max_size=8))
 def test_conv_output_size_counts_windows_that_fit(axis):
     size, K, S, P, D = axis
     count = conv_output_size(size, K, S, P, D)
@@ -73,7 +58,7 @@ def test_conv_output_size_counts_windows_that_fit(axis):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
-@given(geometries(), seeds, st.sampled_from([np.float32, np.float64]))
+@given(geometries(), seeds, float_dtypes)
 def test_im2col_matches_oracle(build, geometry, seed, dtype):
     x_shape, params = geometry
     x = np.random.default_rng(seed).standard_normal(x_shape).astype(dtype)
@@ -84,17 +69,15 @@ def test_im2col_matches_oracle(build, geometry, seed, dtype):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
-@given(geometries(), seeds, st.sampled_from([np.float32, np.float64]))
+@given(geometries(), seeds, float_dtypes)
 def test_col2im_matches_oracle(build, geometry, seed, dtype):
     x_shape, params = geometry
     cols_shape = side_by_side(reference.im2col(np.zeros(x_shape), *params)).shape
     cols = np.random.default_rng(seed).standard_normal(cols_shape).astype(dtype)
     dx = col2im(cols, x_shape, *params)
     expected = reference.col2im(side_by_side(cols), x_shape, *params)
-    assert dx.dtype == dtype
-    assert dx.shape == x_shape
-    rtol = 1e-5 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(dx, expected, rtol=0, atol=rtol * np.abs(expected).max())
+    scale = reference.col2im(side_by_side(np.abs(cols)), x_shape, *params)
+    assert_close(dx, expected, dtype, scale)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
@@ -125,10 +108,36 @@ def test_into_kernels_overwrite_stale_outputs(build):
     im2col_into(x, *params, cols, work=cols.size)
     np.testing.assert_array_equal(cols, side_by_side(reference.im2col(x, *params)))
     dx = np.full(x.shape, np.nan)
-    col2im_into(cols, *params, dx, work=cols.size)
+    col2im_into(cols, *params, dx, False, work=cols.size)
     np.testing.assert_allclose(dx, reference.col2im(side_by_side(cols), x.shape, *params))
 
 
 def test_im2col_top_left_window():
     x = np.arange(16.0).reshape(1, 1, 4, 4)
     np.testing.assert_array_equal(im2col(x, 2, 2, 2, 2, 0, 0, 1, 1)[:, 0, 0], [0, 1, 4, 5])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(geometries(), seeds, st.data())
+def test_a_band_of_output_rows_is_those_rows_of_the_whole(build, geometry, seed, data):
+    # via_im2col builds the columns of a large image a band of output rows at a time, by
+    # moving the padding up: rows oh0 .. oh0 + n - 1 of the whole, and col2im of the bands,
+    # added up, is col2im of the whole.
+    x_shape, (KH, KW, SH, SW, PH, PW, DH, DW) = geometry
+    N, C, H, W = x_shape
+    OH = conv_output_size(H, KH, SH, PH, DH)
+    OW = conv_output_size(W, KW, SW, PW, DW)
+    bounds = sorted(data.draw(st.sets(st.integers(1, OH - 1), max_size=3)) if OH > 1 else [])
+    edges = [0, *bounds, OH]
+    x = np.random.default_rng(seed).standard_normal(x_shape)
+    whole = im2col(x, KH, KW, SH, SW, PH, PW, DH, DW).reshape(C * KH * KW, N, OH, OW)
+    dx = np.full(x_shape, np.nan)
+    for oh0, oh1 in zip(edges[:-1], edges[1:], strict=True):
+        band = np.empty((C * KH * KW, N, (oh1 - oh0) * OW))
+        im2col_into(x, KH, KW, SH, SW, PH - oh0 * SH, PW, DH, DW, band, work=band.size)
+        np.testing.assert_array_equal(band.reshape(-1, N, oh1 - oh0, OW), whole[:, :, oh0:oh1])
+        col2im_into(band, KH, KW, SH, SW, PH - oh0 * SH, PW, DH, DW, dx, oh0 > 0, work=band.size)
+    params = (KH, KW, SH, SW, PH, PW, DH, DW)
+    whole = whole.reshape(C * KH * KW, N, OH * OW)
+    scale = col2im(np.abs(whole), x_shape, *params)
+    assert_close(dx, col2im(whole, x_shape, *params), np.float64, scale)

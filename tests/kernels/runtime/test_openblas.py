@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tinycnn.kernels import openblas
+from tinycnn.kernels.runtime import openblas
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 

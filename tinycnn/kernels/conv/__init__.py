@@ -1,0 +1,180 @@
+"""2-D convolution forward and backward: the fast kernels' entry points.
+
+    conv2d_forward, conv2d_backward_input, conv2d_backward_weight   (this file)
+      -> choice.py        picks one of four algorithms for the layer
+      -> via_im2col.py    im2col + one GEMM (im2col.py: the copies)
+         via_winograd.py  Winograd's F(2x2, 3x3) (winograd.py: the transforms)
+         via_windows.py   one GEMM per tap or per kernel row (window_grid.py: the layout)
+    geometry.py           ConvGeometry: every size of the layer, worked out once
+
+Whichever algorithm runs, the batch is split into one part per core and the parts run at
+once, each on one core from start to end (`threads.over_batch`); the workspace limit is
+shared among the parts. `forced` runs one algorithm wherever it can, for tests and
+benchmarks; `algorithm_for` says which runs a convolution.
+
+Every function returns a new array that the caller owns.
+"""
+
+import contextlib
+import contextvars
+
+import numpy as np
+
+from tinycnn.kernels.conv.choice import ALGORITHMS, choose
+from tinycnn.kernels.conv.geometry import ConvGeometry
+from tinycnn.kernels.runtime.threads import BATCH_PARTS, over_batch
+from tinycnn.kernels.runtime.workspace import WORKSPACE_BYTES
+
+_FORCED = contextvars.ContextVar("tinycnn_forced_conv_algorithm", default=None)
+
+
+@contextlib.contextmanager
+def forced(name):
+    """Run every convolution inside by the algorithm ``name`` wherever it computes it.
+
+    Convolutions it does not compute (Winograd: not 3x3 with stride 1; taps and rows: not
+    stride 1) keep the chosen algorithm. Results do not depend on the algorithm beyond
+    float rounding; this is for tests and benchmarks.
+
+    Args:
+        name: one of ``"im2col"``, ``"winograd"``, ``"taps"``, ``"rows"``.
+
+    Example:
+        >>> with forced("im2col"):
+        ...     y = conv2d_forward(x, w, None, (1, 1), (1, 1), (1, 1), 1)
+    """
+    if name not in ALGORITHMS:
+        raise ValueError(f"forced: name must be one of {sorted(ALGORITHMS)}, got {name!r}")
+    token = _FORCED.set(ALGORITHMS[name])
+    try:
+        yield
+    finally:
+        _FORCED.reset(token)
+
+
+def algorithm_for(x_shape, w_shape, stride, padding, dilation, groups):
+    """The algorithm (a value of `choice.ALGORITHMS`) that runs this convolution here."""
+    geo = ConvGeometry.of(x_shape, w_shape, stride, padding, dilation, groups)
+    return _algorithm(geo, x_shape[0])
+
+
+def _algorithm(geo, N):
+    chosen = _FORCED.get()
+    if chosen is not None and chosen.computes(geo):
+        return chosen
+    return choose(geo, part_images=-(-N // BATCH_PARTS))
+
+
+def conv2d_forward(
+    x, w, b, stride, padding, dilation, groups, *, max_workspace_bytes=WORKSPACE_BYTES
+):
+    """Convolve a batch of images with a bank of filters (cross-correlation, as in PyTorch).
+
+    Args:
+        x: input images, float32 or float64, C-contiguous.
+        w: filters, same dtype as x.
+        b: bias, or None.
+        stride, padding, dilation: (SH, SW), (PH, PW), (DH, DW).
+        groups: G; input and output channels split into G groups that never mix.
+        max_workspace_bytes: cap on the intermediate matrices built at once.
+
+    Returns:
+        A new array y, same dtype as x.
+
+    Shape:
+        - x: (N, C, H, W)
+        - w: (OC, C/G, KH, KW)
+        - b: (OC,)
+        - y: (N, OC, OH, OW) with ``OH = floor((H + 2*PH - DH*(KH-1) - 1) / SH) + 1``
+          and ``OW`` likewise.
+
+    Example:
+        >>> x = np.ones((2, 3, 5, 5), dtype=np.float32)
+        >>> w = np.ones((4, 3, 3, 3), dtype=np.float32)
+        >>> y = conv2d_forward(x, w, None, (2, 2), (1, 1), (1, 1), 1)
+        >>> y.shape, y.dtype, y[0, 0, 1, 1]  # an inner pixel sums 3*3*3 ones
+        ((2, 4, 3, 3), dtype('float32'), np.float32(27.0))
+    """
+    geo = ConvGeometry.of(x.shape, w.shape, stride, padding, dilation, groups)
+    N = x.shape[0]
+    y = np.empty((N, geo.OC, geo.OH, geo.OW), dtype=x.dtype)
+    if y.size == 0:
+        return y
+    if geo.K == 0:  # no input channels: every output is a sum of no products, plus b
+        y[...] = 0 if b is None else b.reshape(1, geo.OC, 1, 1)
+        return y
+    chosen = _algorithm(geo, N)
+    part_bytes = max_workspace_bytes // BATCH_PARTS
+    over_batch(N, lambda images: chosen.conv2d_forward(x[images], w, b, geo, part_bytes, y[images]))
+    return y
+
+
+def conv2d_backward_input(
+    dy, w, x_shape, stride, padding, dilation, groups, *, max_workspace_bytes=WORKSPACE_BYTES
+):
+    """Gradient of the loss with respect to the input of a convolution.
+
+    Args:
+        dy: gradient of the loss with respect to the output y, same dtype as w.
+        w: filters of the forward pass.
+        x_shape: (N, C, H, W) of the forward input.
+        stride, padding, dilation, groups: as for :func:`conv2d_forward`.
+        max_workspace_bytes: cap on the intermediate matrices built at once.
+
+    Returns:
+        A new array dx of shape ``x_shape``, same dtype as dy.
+
+    Shape:
+        - dy: (N, OC, OH, OW)
+        - w: (OC, C/G, KH, KW)
+        - dx: (N, C, H, W)
+    """
+    geo = ConvGeometry.of(x_shape, w.shape, stride, padding, dilation, groups)
+    dx = np.empty(x_shape, dtype=dy.dtype)
+    if dx.size == 0:
+        return dx
+    if dy.size == 0:  # no output pixel depends on x
+        dx.fill(0)
+        return dx
+    chosen = _algorithm(geo, x_shape[0])
+    part_bytes = max_workspace_bytes // BATCH_PARTS
+    over_batch(
+        x_shape[0],
+        lambda images: chosen.conv2d_backward_input(dy[images], w, geo, part_bytes, dx[images]),
+    )
+    return dx
+
+
+def conv2d_backward_weight(
+    dy, x, w_shape, stride, padding, dilation, groups, *, max_workspace_bytes=WORKSPACE_BYTES
+):
+    """Gradient of the loss with respect to the filters of a convolution.
+
+    Args:
+        dy: gradient of the loss with respect to the output y, same dtype as x.
+        x: input images of the forward pass.
+        w_shape: (OC, C/G, KH, KW) of the filters.
+        stride, padding, dilation, groups: as for :func:`conv2d_forward`.
+        max_workspace_bytes: cap on the intermediate matrices built at once.
+
+    Returns:
+        A new array dw of shape ``w_shape``, same dtype as x.
+
+    Shape:
+        - dy: (N, OC, OH, OW)
+        - x: (N, C, H, W)
+        - dw: (OC, C/G, KH, KW)
+    """
+    geo = ConvGeometry.of(x.shape, w_shape, stride, padding, dilation, groups)
+    if dy.size == 0 or x.size == 0:  # no product to sum: the gradient is zero
+        return np.zeros(w_shape, dtype=x.dtype)
+    chosen = _algorithm(geo, x.shape[0])
+    part_bytes = max_workspace_bytes // BATCH_PARTS
+    # Every part sums its images' contributions; the parts' sums add up to the batch's.
+    dw, *other_parts = over_batch(
+        x.shape[0],
+        lambda images: chosen.conv2d_backward_weight(dy[images], x[images], geo, part_bytes),
+    )
+    for part in other_parts:
+        dw += part
+    return dw
