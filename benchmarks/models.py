@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 
-from timing import torch_is_installed, write_json
+from timing import machine, torch_is_installed, write_json
 
 MODELS = ["alexnet", "vgg11", "googlenet", "resnet18", "resnet50", "densenet121", "squeezenet1_1"]
 QUICK_MODELS = ["resnet18", "squeezenet1_1"]
@@ -259,8 +259,8 @@ def main(argv=None):
         print_row(name, f"{setting} b{batch}", results)
         rows.append({"model": name, "input": setting, "batch": batch, "size": size,
                      "results": results})  # fmt: skip
-    write_json(args.json, {"repeats": repeats, "torch_python": torch_python, "rows": rows,
-                           "load_average_1min": os.getloadavg()[0]})  # fmt: skip
+    write_json(args.json, {"environment": machine(), "repeats": repeats,
+                           "torch_python": torch_python, "rows": rows})  # fmt: skip
     print(f"wrote {args.json}")
     return 0
 

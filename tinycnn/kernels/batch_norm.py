@@ -19,8 +19,8 @@ work stays in the input dtype.
 
 The sums run in small helpers compiled with fastmath's `reassoc` flag, which lets LLVM
 split one sum into several partial sums it adds at the end, in vector registers: a
-plain float64 sum is one chain of dependent additions, about ten times slower (measured),
-and was the bottleneck of these kernels. Only the order of the float64 additions changes;
+plain float64 sum is one chain of dependent additions, and was the bottleneck of these
+kernels. Only the order of the float64 additions changes;
 NaN and infinity propagate as before (no `nnan`/`ninf` flags).
 """
 

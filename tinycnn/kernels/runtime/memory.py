@@ -4,17 +4,15 @@ A training step allocates its activations and gradients afresh (tens of MB at ba
 224x224) and frees them at the end of the step. glibc's malloc hands large blocks back to
 the kernel when they are freed (blocks from ``mmap``, and the top of the heap beyond a trim
 threshold), so the next step's arrays are new pages, and the kernel must zero and map
-every 4 KiB page on first touch. Measured on these machines: a ResNet-18 training step
-took ~33,000 such page faults (~135 MB), and a max-pool backward writing a fresh ``dx``
-took 80-135 ms against 4 ms into an already-touched one. The step ran 8-15% faster with
-freed blocks kept.
+every 4 KiB page on first touch, which can cost more than the arithmetic done in the page
+(docs/performance.md has the figures).
 
 So, on glibc, `keep_freed_memory` (called by ``configure.py``) raises malloc's mmap
 threshold to its largest value (32 MiB on 64-bit; larger arrays still come from ``mmap``)
-and stops heap trimming, the same as
-starting Python with ``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=...``. The
-price: the process's resident size does not shrink after its peak. A user who set either
-variable keeps what they set, and other C libraries (macOS, musl) are left alone.
+and stops heap trimming, the same as starting Python with
+``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=...``. The price: the process's
+resident size does not shrink after its peak. A user who set either variable keeps what
+they set, and other C libraries (macOS, musl) are left alone.
 """
 
 import ctypes

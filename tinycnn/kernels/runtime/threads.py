@@ -6,17 +6,14 @@ pool runs the `prange` loops. Left at their defaults they fight:
 - An OpenMP thread that reaches the end of a parallel loop spins, busy-waiting for the
   others, and OpenBLAS's threads spin for about 0.1 s after every GEMM. On two cores, a
   small Numba loop right after a GEMM then waits for a core until the scheduler preempts a
-  spinner: measured here, a ReLU of 128 numbers took 22-35 ms after a matmul instead of
-  0.1 ms, and a ResNet-18 forward of one 64x64 image 2.7 s instead of 0.35 s.
-  ``OMP_WAIT_POLICY=PASSIVE`` makes a waiting OpenMP thread sleep instead, so the
-  thread it waits for gets the core. ``OPENBLAS_THREAD_TIMEOUT=4`` shortens OpenBLAS's
-  spin to 2**4 cycles.
+  spinner (docs/performance.md has the figures). ``OMP_WAIT_POLICY=PASSIVE`` makes a
+  waiting OpenMP thread sleep instead, so the thread it waits for gets the core.
+  ``OPENBLAS_THREAD_TIMEOUT=4`` shortens OpenBLAS's spin to 2**4 cycles.
 - Waking a second thread costs tens of microseconds, more than a small loop takes on one
   core, and milliseconds when the other core is busy with another process. `parallel_kernel`
   compiles every loop twice, and runs the serial build below `PARALLEL_MIN_WORK` elements;
   `blas_threads_for` runs GEMMs of fewer than `BLAS_PARALLEL_MIN_FLOP` on one OpenBLAS
-  thread (measured on a loaded machine: a ResNet-18 forward of one 64x64 image took
-  144-316 ms with two OpenBLAS threads on every GEMM and 28 ms with one).
+  thread.
 - Even for large problems, every 2-thread loop or GEMM ends with one thread waiting for the
   other, and while another process holds a core that wait can last a scheduler slice or
   more. So the convolutions, which make most of the calls, do not split each call: they
@@ -113,10 +110,9 @@ def over_batch(N, function):
     (NumPy and Numba's serial builds release the GIL, so the parts truly run together).
     Why not two threads inside every loop and every GEMM instead: each such call ends with
     one thread waiting for the other, and when another process holds the other core the
-    wait lasts until the scheduler lets that thread run again. Measured on these machines
-    with a second process busy, a 2-thread GEMM of 0.8 ms took 160 ms, and a ResNet-18
-    training step with a few hundred such calls 14 s instead of 1.7 s. Parts that share
-    nothing but the end of the call lose only the time a busy core is taken from them.
+    wait lasts until the scheduler lets that thread run again, which on a shared machine
+    can be a hundred times the call (docs/performance.md). Parts that share nothing but
+    the end of the call lose only the time a busy core is taken from them.
 
     Args:
         N: the batch size.
