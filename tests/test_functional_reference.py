@@ -8,15 +8,14 @@ running statistics are compared. torch itself is not needed here.
 """
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_data import load_arrays
 
 import tinycnn
 import tinycnn.nn.functional as F
 
-REFERENCE = Path(__file__).parent / "data" / "functional_reference.npz"
 OPS = (
     "conv2d",
     "max_pool2d",
@@ -38,14 +37,7 @@ RTOL = {"float32": 1e-4, "float64": 1e-10}
 
 
 def load_reference():
-    """Every stored array by key; a missing file is an error, never a skip."""
-    if not REFERENCE.exists():
-        raise FileNotFoundError(
-            f"{REFERENCE} is missing: regenerate it with "
-            "`python tools/make_functional_reference.py` in an environment with torch"
-        )
-    with np.load(REFERENCE) as archive:
-        return {key: archive[key] for key in archive.files}
+    return load_arrays("functional_reference.npz", "make_functional_reference.py")
 
 
 REF = load_reference()

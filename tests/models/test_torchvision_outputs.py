@@ -18,27 +18,19 @@ so only its arithmetic differs). torch itself is not needed here.
 
 import importlib
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_data import load_arrays
 from seeded_weights import seeded_state_dict
 
 import tinycnn
 
-REFERENCE = Path(__file__).parent.parent / "data" / "model_outputs.npz"
 RTOL = {"float64": 1e-10, "float32": 1e-4}
 
 
 def load_reference():
-    """Every stored array by key; a missing file is an error, never a skip."""
-    if not REFERENCE.exists():
-        raise FileNotFoundError(
-            f"{REFERENCE} is missing: regenerate it with "
-            "`python tools/make_model_reference.py` in an environment with torchvision"
-        )
-    with np.load(REFERENCE) as archive:
-        return {key: archive[key] for key in archive.files}
+    return load_arrays("model_outputs.npz", "make_model_reference.py")
 
 
 REF = load_reference()

@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 import tinycnn
 import tinycnn.nn.functional as F
 from tinycnn.kernels import conv as conv_kernels
-from tinycnn.kernels.conv.choice import ALGORITHMS
 from tinycnn.kernels import reference
+from tinycnn.kernels.conv.choice import ALGORITHMS
 
 FEW = settings(max_examples=12, deadline=None)
 

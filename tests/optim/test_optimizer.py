@@ -7,10 +7,10 @@ parameters after every step and to torch's final state.
 """
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_data import load_arrays
 
 import tinycnn.nn.functional as F
 from tinycnn.nn.container import Sequential
@@ -23,20 +23,12 @@ from tinycnn.optim.sgd import SGD
 from tinycnn.rng import manual_seed
 from tinycnn.tensor import tensor
 
-REFERENCE = Path(__file__).parent.parent / "data" / "optim_reference.npz"
 RTOL = 1e-10
 OPTIMIZERS = {"SGD": SGD, "Adam": Adam, "AdamW": AdamW}
 
 
 def load_reference():
-    """Every stored array by key; a missing file is an error, never a skip."""
-    if not REFERENCE.exists():
-        raise FileNotFoundError(
-            f"{REFERENCE} is missing: regenerate it with "
-            "`python tools/make_optim_reference.py` in an environment with torch"
-        )
-    with np.load(REFERENCE) as archive:
-        return {key: archive[key] for key in archive.files}
+    return load_arrays("optim_reference.npz", "make_optim_reference.py")
 
 
 REF = load_reference()

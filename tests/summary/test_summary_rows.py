@@ -4,12 +4,12 @@ model left as it was; the printed table."""
 
 import numpy as np
 import pytest
-from tinycnn.kernels.conv.im2col import im2col
 
 import tinycnn.nn as nn
 import tinycnn.nn.functional as F
 from tinycnn import models
 from tinycnn.kernels.conv import via_im2col
+from tinycnn.kernels.conv.im2col import im2col
 from tinycnn.models.densenet import DenseNet
 from tinycnn.summary import summary
 from tinycnn.summary.receptive_field import conv_padding

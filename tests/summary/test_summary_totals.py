@@ -6,25 +6,15 @@ The reference values come from tests/data/summary_reference.json, written by
 tools/make_summary_reference.py in an environment with torchvision (see its docstring).
 """
 
-import json
-from pathlib import Path
-
 import pytest
+from reference_data import load_json
 
 from tinycnn import models
 from tinycnn.summary import summary
 
-REFERENCE = Path(__file__).resolve().parent.parent / "data" / "summary_reference.json"
-
 
 def load_reference():
-    """The reference models; a missing file is an error, never a skip."""
-    if not REFERENCE.exists():
-        raise FileNotFoundError(
-            f"{REFERENCE} is missing: regenerate it with "
-            "`python tools/make_summary_reference.py` in an environment with torchvision"
-        )
-    return json.loads(REFERENCE.read_text())["models"]
+    return load_json("summary_reference.json", "make_summary_reference.py")["models"]
 
 
 MODELS = load_reference()
