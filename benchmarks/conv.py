@@ -41,7 +41,9 @@ from timing import gflops, machine, time_calls, torch_is_installed, write_json
 
 from tinycnn.kernels import conv as conv_kernels
 from tinycnn.kernels import reference
+from tinycnn.kernels.conv import tuning
 from tinycnn.kernels.conv.choice import ALGORITHMS
+from tinycnn.kernels.conv.geometry import ConvGeometry
 from tinycnn.kernels.conv.im2col import col2im_into, im2col_into
 from tinycnn.kernels.conv.window_grid import images_to_grid
 from tinycnn.kernels.runtime import threads
@@ -336,11 +338,34 @@ def environment():
 
 
 def algorithm_name(layer):
-    """The convolution algorithm that runs ``layer`` (chosen or forced): a key of ALGORITHMS."""
+    """The algorithms that run ``layer``'s passes (chosen or forced), by their ALGORITHMS
+    names: one name, or forward/input-gradient/weight-gradient names when they differ."""
     L = layer
     x_shape, w_shape = (L.N, L.C, L.H, L.H), (L.OC, L.C // L.groups, L.K, L.K)
-    chosen = conv_kernels.algorithm_for(x_shape, w_shape, *L.geometry)
-    return next(name for name, algorithm in ALGORITHMS.items() if algorithm is chosen)
+    by_pass = conv_kernels.algorithm_for(x_shape, w_shape, *L.geometry)
+    names = [
+        next(name for name, algorithm in ALGORITHMS.items() if algorithm is chosen)
+        for chosen in by_pass.values()
+    ]
+    return names[0] if len(set(names)) == 1 else "/".join(names)
+
+
+def why_chosen(layer, forced):
+    """Why the layer ran by its algorithms: forced, the rule, or the times tuning measured."""
+    if forced != "auto":
+        return f"forced: --algorithm {forced}"
+    if not tuning.enabled():
+        return "the rule of tinycnn/kernels/conv/choice.py (TINYCNN_CONV_TUNING=0)"
+    L = layer
+    geo = ConvGeometry.of((L.N, L.C, L.H, L.H), (L.OC, L.C // L.groups, L.K, L.K), *L.geometry)
+    key = tuning.key_of(geo, -(-L.N // threads.BATCH_PARTS), np.float32)
+    timings = tuning.explain(key)
+    if not timings:
+        return "chosen by timing in an earlier run (the choices file), not timed again"
+    return "timed on one part of the batch, ms: " + "; ".join(
+        f"{pass_} " + ", ".join(f"{name} {seconds * 1e3:.2f}" for name, seconds in times.items())
+        for pass_, times in timings.items()
+    )
 
 
 def ratio(a, b):
@@ -418,6 +443,7 @@ def main(argv=None):
         with forcing():
             results = {"tinycnn": measure("tinycnn", tinycnn_conv, layer, repeats, min_seconds)}
             algorithm = algorithm_name(layer)
+            why = why_chosen(layer, args.algorithm)
         results["numpy"] = measure("numpy", numpy_conv, layer, repeats, min_seconds)
         torch_result = with_torch and run_torch_in_child(i, args.quick, repeats, min_seconds)
         if torch_result:
@@ -430,6 +456,7 @@ def main(argv=None):
             "layer": layer.name,
             **asdict(layer),
             "algorithm": algorithm,
+            "why": why,
             "forward_gflop": flop / 1e9,
             "times": results,
             "forward_gflops": f,
@@ -443,6 +470,7 @@ def main(argv=None):
         }
         rows.append(row)
         print(table([row]).splitlines()[-1], flush=True)
+        print(f"    {why}", flush=True)
     print()
     print(table(rows))
     means = {

@@ -37,9 +37,7 @@ class BatchNormEvaluation(Function):
     def forward(ctx, x, weight, bias, running_mean, running_var, eps):
         ctx.save_for_backward(x, weight, running_mean, running_var)
         ctx.eps = eps
-        return active().batch_norm_eval_forward(
-            x, running_mean, running_var, weight, bias, eps
-        )
+        return active().batch_norm_eval_forward(x, running_mean, running_var, weight, bias, eps)
 
     @staticmethod
     def backward(ctx, grad):

@@ -1,7 +1,8 @@
 """2-D convolution forward and backward: the fast kernels' entry points.
 
     conv2d_forward, conv2d_backward_input, conv2d_backward_weight   (this file)
-      -> choice.py        picks one of four algorithms for the layer
+      -> tuning.py        times the algorithms on each new layer and keeps the fastest
+         choice.py        the fixed rule, used when tuning is off
       -> via_im2col.py    im2col + one GEMM (im2col.py: the copies)
          via_winograd.py  Winograd's F(2x2, 3x3) (winograd.py: the transforms)
          via_windows.py   one GEMM per tap or per kernel row (window_grid.py: the layout)
@@ -10,7 +11,7 @@
 Whichever algorithm runs, the batch is split into one part per core and the parts run at
 once, each on one core from start to end (`threads.over_batch`); the workspace limit is
 shared among the parts. `forced` runs one algorithm wherever it can, for tests and
-benchmarks; `algorithm_for` says which runs a convolution.
+benchmarks; `algorithm_for` says which runs each pass of a convolution.
 
 Every function returns a new array that the caller owns.
 """
@@ -20,6 +21,7 @@ import contextvars
 
 import numpy as np
 
+from tinycnn.kernels.conv import tuning
 from tinycnn.kernels.conv.choice import ALGORITHMS, choose
 from tinycnn.kernels.conv.geometry import ConvGeometry
 from tinycnn.kernels.runtime.threads import BATCH_PARTS, over_batch
@@ -52,17 +54,45 @@ def forced(name):
         _FORCED.reset(token)
 
 
-def algorithm_for(x_shape, w_shape, stride, padding, dilation, groups):
-    """The algorithm (a value of `choice.ALGORITHMS`) that runs this convolution here."""
+def algorithm_for(x_shape, w_shape, stride, padding, dilation, groups, dtype=np.float32):
+    """The algorithms (values of `choice.ALGORITHMS`) that run the three passes of this
+    convolution here: {"forward": ..., "backward_input": ..., "backward_weight": ...}."""
     geo = ConvGeometry.of(x_shape, w_shape, stride, padding, dilation, groups)
-    return _algorithm(geo, x_shape[0])
+    return _algorithms(geo, x_shape[0], np.dtype(dtype), WORKSPACE_BYTES)
 
 
-def _algorithm(geo, N):
-    chosen = _FORCED.get()
-    if chosen is not None and chosen.computes(geo):
-        return chosen
-    return choose(geo, part_images=-(-N // BATCH_PARTS))
+def _algorithms(geo, N, dtype, max_workspace_bytes):
+    """{pass: algorithm}: forced, or timed on this machine (`tuning`), or by the rule."""
+    forced_algorithm = _FORCED.get()
+    if forced_algorithm is not None and forced_algorithm.computes(geo):
+        return dict.fromkeys(tuning.PASSES, forced_algorithm)
+    part_images = -(-N // BATCH_PARTS)
+    rule = choose(geo, part_images)
+    if not tuning.enabled():
+        return dict.fromkeys(tuning.PASSES, rule)
+    candidates = {name: a for name, a in ALGORITHMS.items() if a is rule}
+    candidates.update((name, a) for name, a in ALGORITHMS.items() if a.computes(geo))
+    part_bytes = max_workspace_bytes // BATCH_PARTS
+
+    def make_problem():
+        rng = np.random.default_rng(0)
+        x = rng.standard_normal((part_images, geo.C, geo.H, geo.W)).astype(dtype)
+        w = rng.standard_normal((geo.OC, geo.CG, geo.KH, geo.KW)).astype(dtype)
+        dy = rng.standard_normal((part_images, geo.OC, geo.OH, geo.OW)).astype(dtype)
+        return x, w, dy, np.empty(dy.shape, dtype), np.empty(x.shape, dtype)
+
+    def run_pass(algorithm, pass_, problem):
+        x, w, dy, y, dx = problem
+        if pass_ == "forward":
+            algorithm.conv2d_forward(x, w, None, geo, part_bytes, y)
+        elif pass_ == "backward_input":
+            algorithm.conv2d_backward_input(dy, w, geo, part_bytes, dx)
+        else:
+            algorithm.conv2d_backward_weight(dy, x, geo, part_bytes)
+
+    key = tuning.key_of(geo, part_images, dtype)
+    names = tuning.chosen(key, candidates, make_problem, run_pass, in_parts=N > part_images)
+    return {pass_: candidates.get(names[pass_], rule) for pass_ in tuning.PASSES}
 
 
 def conv2d_forward(
@@ -103,7 +133,7 @@ def conv2d_forward(
     if geo.K == 0:  # no input channels: every output is a sum of no products, plus b
         y[...] = 0 if b is None else b.reshape(1, geo.OC, 1, 1)
         return y
-    chosen = _algorithm(geo, N)
+    chosen = _algorithms(geo, N, x.dtype, max_workspace_bytes)["forward"]
     part_bytes = max_workspace_bytes // BATCH_PARTS
     over_batch(N, lambda images: chosen.conv2d_forward(x[images], w, b, geo, part_bytes, y[images]))
     return y
@@ -136,7 +166,7 @@ def conv2d_backward_input(
     if dy.size == 0:  # no output pixel depends on x
         dx.fill(0)
         return dx
-    chosen = _algorithm(geo, x_shape[0])
+    chosen = _algorithms(geo, x_shape[0], dy.dtype, max_workspace_bytes)["backward_input"]
     part_bytes = max_workspace_bytes // BATCH_PARTS
     over_batch(
         x_shape[0],
@@ -168,7 +198,7 @@ def conv2d_backward_weight(
     geo = ConvGeometry.of(x.shape, w_shape, stride, padding, dilation, groups)
     if dy.size == 0 or x.size == 0:  # no product to sum: the gradient is zero
         return np.zeros(w_shape, dtype=x.dtype)
-    chosen = _algorithm(geo, x.shape[0])
+    chosen = _algorithms(geo, x.shape[0], x.dtype, max_workspace_bytes)["backward_weight"]
     part_bytes = max_workspace_bytes // BATCH_PARTS
     # Every part sums its images' contributions; the parts' sums add up to the batch's.
     dw, *other_parts = over_batch(

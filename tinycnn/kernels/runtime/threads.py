@@ -103,6 +103,13 @@ def _serially(function, images):
         _LOCAL.serial = False
 
 
+def as_batch_part(function):
+    """``function()`` run as one part of `over_batch` runs: serial Numba builds, one BLAS
+    thread. Timing a part (to choose an algorithm) must see what the part will."""
+    with _one_blas_thread():
+        return _serially(lambda images: function(), None)
+
+
 def over_batch(N, function):
     """Call ``function(images)`` on consecutive parts of a batch of N, one part per core, at once.
 

@@ -1,0 +1,116 @@
+"""Choosing algorithms by timing them: per pass, kept in memory and in a file, reproducible."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tinycnn.kernels import conv
+from tinycnn.kernels.conv import choice, tuning, via_im2col, via_windows, via_winograd
+from tinycnn.kernels.conv.geometry import ConvGeometry
+
+# A 3x3 stride-1 layer: im2col, Winograd, taps and rows all compute it.
+X_SHAPE, W_SHAPE = (4, 8, 9, 9), (8, 8, 3, 3)
+GEOMETRY = ((1, 1), (1, 1), (1, 1), 1)
+
+
+@pytest.fixture
+def fresh_tuning(monkeypatch, tmp_path):
+    """Timing on, a cache directory of the test's own, and nothing remembered in memory (as in
+    a new process)."""
+    monkeypatch.setenv("TINYCNN_CONV_TUNING", "1")
+    monkeypatch.setenv("TINYCNN_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(tuning, "_CHOICES", {})
+    monkeypatch.setattr(tuning, "_TIMINGS", {})
+    monkeypatch.setattr(tuning._load_file, "done", False, raising=False)
+    return tmp_path
+
+
+def made_up_times(fastest):
+    """A stand-in for `_time_candidates`: ``fastest[pass]`` takes 1 ms, the others 2 ms; it
+    counts its calls."""
+
+    def time_candidates(candidates, make_problem, run_pass):
+        time_candidates.calls += 1
+        return {
+            pass_: {name: 1e-3 if name == fastest[pass_] else 2e-3 for name in candidates}
+            for pass_ in tuning.PASSES
+        }
+
+    time_candidates.calls = 0
+    return time_candidates
+
+
+def forget_in_memory(monkeypatch):
+    monkeypatch.setattr(tuning, "_CHOICES", {})
+    monkeypatch.setattr(tuning, "_TIMINGS", {})
+    monkeypatch.setattr(tuning._load_file, "done", False, raising=False)
+
+
+def test_each_pass_gets_its_fastest_algorithm_and_the_file_remembers_it(fresh_tuning, monkeypatch):
+    fastest = {"forward": "winograd", "backward_input": "taps", "backward_weight": "im2col"}
+    timer = made_up_times(fastest)
+    monkeypatch.setattr(tuning, "_time_candidates", timer)
+    by_pass = conv.algorithm_for(X_SHAPE, W_SHAPE, *GEOMETRY)
+    assert by_pass == {
+        "forward": via_winograd,
+        "backward_input": via_windows.TAPS,
+        "backward_weight": via_im2col,
+    }
+    conv.algorithm_for(X_SHAPE, W_SHAPE, *GEOMETRY)
+    assert timer.calls == 1  # a layer is timed once
+    # A new process finds the choice in the file and times nothing.
+    forget_in_memory(monkeypatch)
+    assert conv.algorithm_for(X_SHAPE, W_SHAPE, *GEOMETRY) == by_pass
+    assert timer.calls == 1
+    stored = json.loads(next(fresh_tuning.glob("conv-choices-*.json")).read_text())
+    assert list(stored["choices"].values()) == [fastest]
+
+
+def test_real_timing_computes_the_same_convolution(fresh_tuning):
+    rng = np.random.default_rng(0)
+    x, w = rng.standard_normal(X_SHAPE), rng.standard_normal(W_SHAPE)
+    tuned = conv.conv2d_forward(x, w, None, *GEOMETRY)
+    assert tuning.SECONDS_SPENT[0] > 0
+    key = tuning.key_of(ConvGeometry.of(X_SHAPE, W_SHAPE, *GEOMETRY), 2, np.float64)
+    names = {name for times in tuning.explain(key).values() for name in times}
+    assert names == {name for name, a in choice.ALGORITHMS.items() if a.computes(
+        ConvGeometry.of(X_SHAPE, W_SHAPE, *GEOMETRY))}  # fmt: skip
+    with conv.forced("im2col"):
+        expected = conv.conv2d_forward(x, w, None, *GEOMETRY)
+    np.testing.assert_allclose(tuned, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_preset_choices_are_used_without_timing(fresh_tuning, monkeypatch):
+    timer = made_up_times(dict.fromkeys(tuning.PASSES, "im2col"))
+    monkeypatch.setattr(tuning, "_time_candidates", timer)
+    key = tuning.key_of(ConvGeometry.of(X_SHAPE, W_SHAPE, *GEOMETRY), 2, np.float32)
+    tuning.preset({key: dict.fromkeys(tuning.PASSES, "rows")})
+    assert set(conv.algorithm_for(X_SHAPE, W_SHAPE, *GEOMETRY).values()) == {via_windows.ROWS}
+    assert timer.calls == 0
+    assert tuning.snapshot() == {key: dict.fromkeys(tuning.PASSES, "rows")}
+
+
+def test_disabled_uses_the_rule(fresh_tuning, monkeypatch):
+    timer = made_up_times(dict.fromkeys(tuning.PASSES, "rows"))
+    monkeypatch.setattr(tuning, "_time_candidates", timer)
+    geo = ConvGeometry.of(X_SHAPE, W_SHAPE, *GEOMETRY)
+    with tuning.disabled():
+        by_pass = conv.algorithm_for(X_SHAPE, W_SHAPE, *GEOMETRY)
+    assert set(by_pass.values()) == {choice.choose(geo, part_images=2)}
+    assert timer.calls == 0
+
+
+@pytest.mark.parametrize(
+    "contents",
+    [b"not json", b'{"choices": [1, 2]}', b'{"choices": {"k": {"forward": 1}}}', b"[" * 100_000],
+    ids=["garbage", "a list", "a pass missing", "deep nesting"],
+)
+def test_a_bad_choices_file_is_ignored_and_replaced(fresh_tuning, monkeypatch, contents):
+    tuning._file().parent.mkdir(parents=True, exist_ok=True)
+    tuning._file().write_bytes(contents)
+    timer = made_up_times(dict.fromkeys(tuning.PASSES, "im2col"))
+    monkeypatch.setattr(tuning, "_time_candidates", timer)
+    assert set(conv.algorithm_for(X_SHAPE, W_SHAPE, *GEOMETRY).values()) == {via_im2col}
+    assert timer.calls == 1
+    assert "choices" in json.loads(tuning._file().read_text())
