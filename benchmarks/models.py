@@ -5,10 +5,13 @@ For each model it measures, in float32:
 - forward: one evaluation-mode forward pass without gradients;
 - training step: forward, cross-entropy loss, backward and an SGD step (momentum 0.9);
 
-at batch 8 on 224x224 images and at batch 64 on 32x32 images (where the model accepts
-32x32: AlexNet does not), for tinycnn and, when an interpreter with torch and torchvision
-is given or found, for PyTorch beside it. ``--memory`` adds a ResNet-18 training step at
-batch 32, 224x224, for the peak-memory comparison.
+each model at one batch size and image size (`INPUTS`: 224x224 for ResNet-18, 128x128
+for the others, which keeps VGG and AlexNet affordable), plus ResNet-18 and SqueezeNet at
+batch 1, 224x224, the latency `tinycnn predict` sees; for tinycnn and, when an interpreter
+with torch and torchvision is given or found, for PyTorch beside it. ``--small-images``
+adds batch 64 on 32x32 images (for the models that accept them: AlexNet does not).
+``--memory`` adds a ResNet-18 training step at batch 32, 224x224, for the peak-memory
+comparison.
 
 Every (framework, model, input) runs in a child process of its own, and the peak memory
 is that process's peak resident set size (``ru_maxrss``). Why not tracemalloc: it sees
@@ -18,7 +21,9 @@ same way for both frameworks. The figure includes the interpreter, the libraries
 model's weights, so the resident size right after building the model is reported too.
 
 The child also times ``import`` and the first forward pass: with Numba's on-disk cache
-warm (any second run), that is the cold start a user waits for.
+warm (any second run), that is the cold start a user waits for. The first calls also time
+the convolution algorithms of each new layer (``tinycnn/kernels/conv/tuning.py``) unless
+an earlier run stored its choices; that time is reported apart (``tuning_s``).
 
 Usage:
     python benchmarks/models.py [--quick] [--models resnet18 vgg11] [--memory]
@@ -40,8 +45,17 @@ MODELS = ["alexnet", "vgg11", "googlenet", "resnet18", "resnet50", "densenet121"
 QUICK_MODELS = ["resnet18", "squeezenet1_1"]
 # AlexNet's 11x11/4 stem and three 3x3/2 poolings leave nothing of a 32x32 image.
 NEEDS_LARGE_INPUT = {"alexnet"}
-# (name, batch, image size); --quick uses smaller batches.
-INPUTS = [("224px", 8, 224), ("32px", 64, 32)]
+# model: [(name, batch, image size), ...]; --quick uses smaller batches.
+INPUTS = {
+    "alexnet": [("128px", 8, 128)],
+    "vgg11": [("128px", 4, 128)],
+    "googlenet": [("128px", 8, 128)],
+    "resnet18": [("224px", 8, 224), ("224px", 1, 224)],
+    "resnet50": [("128px", 4, 128)],
+    "densenet121": [("128px", 8, 128)],
+    "squeezenet1_1": [("128px", 8, 128), ("224px", 1, 224)],
+}
+SMALL_IMAGES = ("32px", 64, 32)
 QUICK_INPUTS = [("224px", 2, 224), ("32px", 8, 32)]
 MEMORY_INPUT = ("224px-b32", 32, 224)
 NUM_CLASSES = 1000
@@ -148,6 +162,14 @@ def run_worker(framework, name, batch, size, repeats, train_only):
         import torch  # noqa: F401
     import_s = time.perf_counter() - start
     forward, train_step, built = BUILDERS[framework](name, batch, size, seed=0)
+
+    def tuning_seconds():
+        if framework != "tinycnn":
+            return None
+        from tinycnn.kernels.conv import tuning
+
+        return tuning.SECONDS_SPENT[0]
+
     result = {"import_s": import_s, "resident_after_build_mib": built}
     if not train_only:
         start = time.perf_counter()
@@ -159,6 +181,7 @@ def run_worker(framework, name, batch, size, repeats, train_only):
     train_step()
     result["first_train_step_s"] = time.perf_counter() - start
     result["train_step_per_image_s"] = median_of(train_step, repeats) / batch
+    result["tuning_s"] = tuning_seconds()  # included in the first calls above
     result["peak_resident_mib"] = peak_resident_mib()
     return result
 
@@ -219,6 +242,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="two models, small batches")
     parser.add_argument("--models", nargs="+", choices=MODELS, help="models to run")
     parser.add_argument("--memory", action="store_true", help="add ResNet-18 at batch 32, 224")
+    parser.add_argument("--small-images", action="store_true", help="add batch 64 at 32x32")
     parser.add_argument("--torch-python", help="python with torch and torchvision")
     parser.add_argument("--no-torch", action="store_true", help="skip PyTorch")
     parser.add_argument("--repeats", type=int, default=None, help="timed calls per figure")
@@ -239,10 +263,16 @@ def main(argv=None):
     names = args.models or (QUICK_MODELS if args.quick else MODELS)
     torch_python = None if args.no_torch else find_torch_python(args.torch_python)
     pythons = {"tinycnn": sys.executable, **({"torch": torch_python} if torch_python else {})}
+
+    def inputs(name):
+        if args.quick:
+            return QUICK_INPUTS
+        return INPUTS[name] + ([SMALL_IMAGES] if args.small_images else [])
+
     jobs = [
         (name, setting, batch, size, False)
         for name in names
-        for setting, batch, size in (QUICK_INPUTS if args.quick else INPUTS)
+        for setting, batch, size in inputs(name)
         if not (size < 64 and name in NEEDS_LARGE_INPUT)
     ]
     if args.memory:
