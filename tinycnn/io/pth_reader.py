@@ -19,7 +19,9 @@ most published torchvision weights): one stream of five pickles, then raw storag
 
 Both pickles are read by `torch_pickle`, which runs none of the file's code. Every size
 the file states is checked against what is really there before anything is allocated, so a
-truncated or corrupt file gives a `WeightFileError`, never a crash or a wrong array.
+truncated or corrupt file gives a `WeightFileError`, never a crash or a wrong array; and
+everything a load allocates is counted against `tinycnn.io.budget` (at most 16 times the
+file's size, or 64 MiB), so a small file cannot claim gigabytes.
 """
 
 import io
@@ -29,6 +31,7 @@ import numpy as np
 
 from tinycnn.io import torch_pickle
 from tinycnn.io.bfloat16 import bfloat16_to_float32
+from tinycnn.io.budget import AllocationBudget
 from tinycnn.io.errors import CORRUPT_ZIP_ERRORS, RefusedPickleError, WeightFileError
 from tinycnn.io.torch_dtypes import BFLOAT16
 
@@ -47,20 +50,23 @@ def read(file):
         What was saved: usually a dict of name -> ndarray (a state dict), or a dict that
         holds one (a training checkpoint). bfloat16 tensors become float32 (exactly);
         every other dtype keeps its NumPy equivalent. Each array is C-contiguous and owns
-        its memory, whatever the tensor's strides were.
+        its memory, whatever the tensor's strides were; a tensor the pickle lists twice is
+        one array, listed twice.
 
     Raises:
-        WeightFileError: not a torch checkpoint, truncated or corrupt, or holding objects
-            other than tensors, numbers, strings, lists and dicts.
+        WeightFileError: not a torch checkpoint, truncated or corrupt, holding objects
+            other than tensors, numbers, strings, lists and dicts, or claiming more memory
+            than `tinycnn.io.budget` allows.
     """
+    budget = AllocationBudget.for_file(file, WeightFileError)
     if file.read(len(ZIP_SIGNATURE)) == ZIP_SIGNATURE:
         file.seek(0)
-        return _read_zip(file)
+        return _read_zip(file, budget)
     file.seek(0)
-    return _read_legacy(file)
+    return _read_legacy(file, budget)
 
 
-def _read_zip(file):
+def _read_zip(file, budget):
     try:
         archive = zipfile.ZipFile(file)
     except CORRUPT_ZIP_ERRORS as error:
@@ -86,8 +92,8 @@ def _read_zip(file):
             info = entries.get(f"{prefix}data/{key}")
             if info is None:
                 raise WeightFileError(f"storage {prefix}data/{key} is missing from the archive")
-            elements[key] = _zip_storage(archive, info, storage, byteorder)
-    return torch_pickle.materialize(obj, elements)
+            elements[key] = _zip_storage(archive, info, storage, byteorder, budget)
+    return torch_pickle.materialize(obj, elements, budget)
 
 
 def _zip_byteorder(archive, info):
@@ -101,7 +107,7 @@ def _zip_byteorder(archive, info):
     return orders[recorded]
 
 
-def _zip_storage(archive, info, storage, byteorder):
+def _zip_storage(archive, info, storage, byteorder, budget):
     """The elements of one storage, read from its own file in the archive."""
     dtype = storage.type.dtype.newbyteorder(byteorder)
     expected = storage.numel * dtype.itemsize
@@ -110,8 +116,10 @@ def _zip_storage(archive, info, storage, byteorder):
             f"storage {info.filename} must hold {storage.numel} elements of "
             f"{storage.type.name} ({expected} bytes), got {info.file_size} bytes"
         )
+    budget.take(expected, f"storage {info.filename}")
     elements = np.frombuffer(_read_entry(archive, info), dtype=dtype)
-    return _as_elements(elements.astype(storage.type.dtype, copy=False), storage)  # little-endian
+    little_endian = elements.astype(storage.type.dtype, copy=False)
+    return _as_elements(little_endian, storage, budget)
 
 
 def _read_entry(archive, info):
@@ -129,7 +137,7 @@ def _read_entry(archive, info):
         raise WeightFileError(f"entry {info.filename} is truncated or corrupt ({error})") from None
 
 
-def _read_legacy(file):
+def _read_legacy(file, budget):
     try:
         magic = _expect_plain(file, "its first pickle, the magic number")
     except RefusedPickleError:
@@ -152,8 +160,8 @@ def _read_legacy(file):
             f"its list of storage keys must name the {len(storages)} storages its tensors "
             "use, exactly once each"
         )
-    elements = {key: _legacy_storage(file, storages[key]) for key in keys}
-    return torch_pickle.materialize(obj, elements)
+    elements = {key: _legacy_storage(file, storages[key], budget) for key in keys}
+    return torch_pickle.materialize(obj, elements, budget)
 
 
 def _expect_plain(file, what):
@@ -164,7 +172,7 @@ def _expect_plain(file, what):
     return obj
 
 
-def _legacy_storage(file, storage):
+def _legacy_storage(file, storage, budget):
     """One storage of a legacy file: an 8-byte element count, then the elements."""
     header = file.read(8)
     if len(header) != 8:
@@ -181,10 +189,11 @@ def _legacy_storage(file, storage):
         raise WeightFileError(
             f"it is truncated: storage {storage.key!r} needs {expected} bytes, {remaining} are left"
         )
+    budget.take(expected, f"storage {storage.key!r}")
     elements = np.empty(count, dtype=dtype)
     if file.readinto(elements) != expected:
         raise WeightFileError(f"it is truncated: storage {storage.key!r} is cut short")
-    return _as_elements(elements, storage)
+    return _as_elements(elements, storage, budget)
 
 
 def _remaining_bytes(file):
@@ -194,8 +203,9 @@ def _remaining_bytes(file):
     return end - here
 
 
-def _as_elements(elements, storage):
+def _as_elements(elements, storage, budget):
     """A storage's raw elements as the array its tensors are read from."""
     if storage.type.name == BFLOAT16:
+        budget.take(elements.size * 4, f"storage {storage.key!r} as float32")
         return bfloat16_to_float32(elements)
     return elements

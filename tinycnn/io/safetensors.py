@@ -15,11 +15,13 @@ the tensors tile the data exactly (no gaps, no overlaps, nothing left over); so 
 
 import io
 import json
+import math
 import struct
 
 import numpy as np
 
 from tinycnn.io.bfloat16 import bfloat16_to_float32
+from tinycnn.io.budget import AllocationBudget
 from tinycnn.io.errors import WeightFileError
 
 # safetensors dtype name -> NumPy dtype of the stored elements (little-endian).
@@ -44,6 +46,7 @@ DTYPE_NAMES = {
 }
 DTYPES = frozenset(DTYPE_NAMES)  # what a .safetensors file can hold
 HEADER_ALIGNMENT = 8  # the header is padded so the data starts 8-byte aligned
+MAX_ARRAY_BYTES = np.iinfo(np.intp).max  # NumPy's limit on an array's extents times itemsize
 
 
 def read(file):
@@ -71,8 +74,11 @@ def read(file):
     header = _parse_header(file.read(header_size))
     data_size = file_size - 8 - header_size
     tensors = _check_layout(header, data_size)
+    budget = AllocationBudget(file_size, WeightFileError)
     arrays = {}
     for name, (code, shape, _) in sorted(tensors.items(), key=lambda item: item[1][2]):
+        if code == "BF16":  # its float32 copy; the stored bits lie within the data part
+            budget.take(math.prod(shape) * 4, f"tensor {name!r} as float32")
         stored = np.empty(shape, dtype=STORED_DTYPES[code])
         if file.readinto(stored.reshape(-1).view(np.uint8)) != stored.nbytes:
             raise WeightFileError(f"it is truncated inside tensor {name!r}")
@@ -91,9 +97,11 @@ def _parse_header(raw):
 
     try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except RecursionError:
+        raise WeightFileError("its header is JSON nested too deeply to be a header") from None
+    except ValueError as error:  # not UTF-8, not JSON, or an int of more than 4,300 digits
         raise WeightFileError(
-            f"its header is not JSON ({error}); not a .safetensors file?"
+            f"its header is not JSON ({str(error)[:200]}); not a .safetensors file?"
         ) from None
     if not isinstance(header, dict):
         raise WeightFileError(f"its header must be a JSON object, got {type(header).__name__}")
@@ -125,7 +133,14 @@ def _check_layout(header, data_size):
                 f"data_offsets, got {shape!r:.60} and {offsets!r:.60}"
             )
         begin, end = offsets
-        needed = int(np.prod(shape, dtype=object)) * STORED_DTYPES[code].itemsize
+        itemsize = STORED_DTYPES[code].itemsize
+        if math.prod(extent for extent in shape if extent) * itemsize > MAX_ARRAY_BYTES:
+            # NumPy multiplies out every extent, even beside a 0: [2**40, 2**40, 0] is too big
+            raise WeightFileError(
+                f"tensor {name!r} has shape {tuple(shape)!r:.100}, whose extents multiply to "
+                f"more than NumPy can address ({MAX_ARRAY_BYTES:,} bytes)"
+            )
+        needed = math.prod(shape) * itemsize
         if end - begin != needed:
             raise WeightFileError(
                 f"tensor {name!r} of shape {tuple(shape)} and dtype {code} needs {needed} "

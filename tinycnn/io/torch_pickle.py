@@ -25,6 +25,7 @@ the storages it refers to; once a reader has their bytes, `materialize` swaps ea
 for its ndarray.
 """
 
+import math
 import pickle
 from collections import OrderedDict
 from collections.abc import Callable
@@ -85,8 +86,16 @@ class TensorRecord(NamedTuple):
     size: tuple
     stride: tuple
 
-    def to_array(self, elements):
-        """The tensor as a new C-contiguous ndarray, given its storage's 1-D `elements`."""
+    def to_array(self, elements, budget):
+        """The tensor as a new C-contiguous ndarray, given its storage's 1-D `elements`.
+
+        The copy is counted against `budget` (an `AllocationBudget`) first: a tensor with
+        stride 0 addresses each element many times, so a one-element storage can stand for
+        a tensor of any size (torch.save writes an expanded tensor so). Within the budget it
+        is copied like any other; beyond, refused.
+        """
+        nbytes = math.prod(self.size) * elements.itemsize
+        budget.take(nbytes, f"a tensor of size {self.size} and stride {self.stride}")
         byte_strides = tuple(step * elements.itemsize for step in self.stride)
         view = np.lib.stride_tricks.as_strided(
             elements[self.offset :], shape=self.size, strides=byte_strides, writeable=False
@@ -260,31 +269,46 @@ def unpickle(file):
     return obj, unpickler.storages
 
 
-def materialize(obj, storage_elements):
+def materialize(obj, storage_elements, budget):
     """`obj` with every `TensorRecord` in its dicts, lists and tuples made an ndarray.
+
+    An object the pickle refers to many times (through its memo) is built once and the
+    result shared, as unpickling shares it: a tensor listed 300 times is one array, and
+    lists nested 22 deep, each holding the one below twice, take 22 steps, not 2**22.
 
     Args:
         obj: what `unpickle` returned.
         storage_elements: dict key -> 1-D ndarray of each storage's elements.
+        budget: the `AllocationBudget` every tensor's copy is counted against.
 
     Raises:
-        WeightFileError: a storage or stand-in sits outside any tensor, or the object is
-            nested too deeply (or is cyclic).
+        WeightFileError: a storage or stand-in sits outside any tensor, the tensors need
+            more memory than the budget allows, or the object is nested too deeply (or is
+            cyclic).
     """
+    built = {}  # id(object of the pickle) -> what it became; `obj` keeps each one alive
     try:
-        return _materialize(obj, storage_elements)
+        return _materialize(obj, storage_elements, budget, built)
     except RecursionError:
         raise WeightFileError("its object is nested too deeply (or contains itself)") from None
 
 
-def _materialize(obj, storage_elements):
+def _materialize(obj, storage_elements, budget, built):
+    if id(obj) in built:
+        return built[id(obj)]
     kind = type(obj)
     if kind is TensorRecord:
-        return obj.to_array(storage_elements[obj.storage.key])
-    if kind in (dict, OrderedDict):  # the only mappings a pickle can build here
-        return kind((key, _materialize(value, storage_elements)) for key, value in obj.items())
-    if kind in (list, tuple):
-        return kind(_materialize(item, storage_elements) for item in obj)
-    if kind in (StorageType, StorageRecord, _Function) or obj is OrderedDict:
+        result = obj.to_array(storage_elements[obj.storage.key], budget)
+    elif kind in (dict, OrderedDict):  # the only mappings a pickle can build here
+        result = kind(
+            (key, _materialize(value, storage_elements, budget, built))
+            for key, value in obj.items()
+        )
+    elif kind in (list, tuple):
+        result = kind(_materialize(item, storage_elements, budget, built) for item in obj)
+    elif kind in (StorageType, StorageRecord, _Function) or obj is OrderedDict:
         raise WeightFileError(f"it holds {obj!r:.60} outside any tensor, which no checkpoint does")
-    return obj
+    else:
+        result = obj
+    built[id(obj)] = result
+    return result

@@ -37,31 +37,38 @@ class _Format(NamedTuple):
 FORMATS = {
     ".pth": _Format(pth_reader.read, pth_writer.write, pth_writer.DTYPES),
     ".pt": _Format(pth_reader.read, pth_writer.write, pth_writer.DTYPES),
-    ".npz": _Format(npz.read, npz.write, npz.DTYPES),
+    ".npz": _Format(npz.read_state_dict, npz.write, npz.DTYPES),
     ".safetensors": _Format(safetensors.read, safetensors.write, safetensors.DTYPES),
 }
 
 
-def load(path):
+def load(path, strip_prefix=None):
     """Read the weights saved in `path`, without torch.
 
     Args:
         path: a .pth, .pt, .npz or .safetensors file.
+        strip_prefix: a str to remove from the start of every key that has it, e.g.
+            "backbone." for weights saved from a model wrapped in another one. Default:
+            None (keys as saved).
 
     Returns:
-        For a state dict, a dict of name -> ndarray, in the file's order. A .pth file
-        holds whatever torch.save was given: a training checkpoint comes back as saved,
-        e.g. `{"epoch": 3, "state_dict": {...}}` (`models.<name>(weights=path)` finds the
-        state dict inside). Arrays are C-contiguous and own their memory; bfloat16 becomes
-        float32, every other dtype its NumPy equivalent.
+        For a state dict, a dict of name -> NumPy ndarray, in the file's order: NumPy
+        arrays, not Tensors, as `Module.state_dict()` returns them (and
+        `load_state_dict` takes either; `tinycnn.tensor(array)` makes one a Tensor).
+        A .pth file holds whatever torch.save was given: a training checkpoint comes
+        back as saved, e.g. `{"epoch": 3, "state_dict": {...}}` (`models.<name>(weights=
+        path)` finds the state dict inside). A checkpoint of `tinycnn train`
+        (checkpoint.npz) gives its model's state dict. Arrays are C-contiguous and own
+        their memory; bfloat16 becomes float32, every other dtype its NumPy equivalent.
 
     Raises:
         ValueError: the suffix is none of the above.
-        FileNotFoundError: no such file.
+        FileNotFoundError: no such file (or not a regular file: a FIFO is never opened).
         WeightFileError (a ValueError): the file is truncated, corrupt or of another
-            format. Its subclass RefusedPickleError: a .pth file asks to run code or to
-            build objects other than tensors, numbers, strings, lists and dicts; nothing
-            in the file is run.
+            format, or claims more memory than `tinycnn.io.budget` allows (16 times the
+            file's size, or 64 MiB). Its subclass RefusedPickleError: a .pth file asks
+            to run code or to build objects other than tensors, numbers, strings, lists
+            and dicts; nothing in the file is run.
 
     Example:
         >>> state = tinycnn.load("resnet18-f37072fd.pth")
@@ -69,16 +76,26 @@ def load(path):
         (64, 3, 7, 7)
     """
     suffix, file_format = _format("load", path)
+    if strip_prefix is not None and not isinstance(strip_prefix, str):
+        raise TypeError(f"load: strip_prefix must be a str or None, got {strip_prefix!r:.60}")
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"load: path must be an existing file, got {os.fspath(path)}")
+        raise FileNotFoundError(
+            f"load: path must be an existing regular file, got {os.fspath(path)}"
+        )
     try:
         with open(path, "rb") as file:
-            return file_format.read(file)
+            loaded = file_format.read(file)
     except WeightFileError as error:
         # the same class (a RefusedPickleError stays one), with the file named
         raise type(error)(
             f"load: {os.fspath(path)} is not a readable {suffix} file: {error}"
         ) from None
+    if strip_prefix and isinstance(loaded, Mapping):
+        loaded = type(loaded)(
+            (key.removeprefix(strip_prefix) if isinstance(key, str) else key, value)
+            for key, value in loaded.items()
+        )
+    return loaded
 
 
 def save(state_dict_or_module, path):

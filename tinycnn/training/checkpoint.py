@@ -25,19 +25,20 @@ interrupted midway leaves the previous checkpoint as it was.
 """
 
 import json
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from tinycnn.io import npz
 from tinycnn.io.atomic import atomic_write
+from tinycnn.io.errors import WeightFileError
 from tinycnn.training.errors import TrainingError
 
 FORMAT = "tinycnn-checkpoint"
 VERSION = 1
-_METADATA = "metadata.json"
-_MODEL = "model/"
+_METADATA = npz.CHECKPOINT_METADATA  # "metadata.json"; tinycnn.load knows these names too
+_MODEL = npz.CHECKPOINT_MODEL  # "model/"
 _OPTIMIZER = "optimizer/"
 
 
@@ -147,21 +148,27 @@ def load(path):
 
 
 def _read_entries(path):
-    """Every array in the file, read now, so that a corrupt member fails here."""
+    """Every array in the file, read now, so that a corrupt member fails here.
+
+    Read as `tinycnn.load` reads a .npz: in chunks, within `tinycnn.io.budget`, so an
+    edited or hostile checkpoint cannot claim more memory than a stated multiple of its size.
+    """
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            return {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
-        raise TrainingError(
-            f"checkpoint: {path} is corrupt or truncated ({type(error).__name__}: {error})"
-        ) from error
+        with open(path, "rb") as file:
+            return npz.read(file)
+    except (OSError, WeightFileError) as error:
+        raise TrainingError(f"checkpoint: {path} is corrupt or truncated ({error})") from error
 
 
 def _read_header(path, raw):
     try:
         header = json.loads(raw.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise TrainingError(f"checkpoint: {path} has a corrupt {_METADATA}: {error}") from error
+    except RecursionError:
+        raise TrainingError(f"checkpoint: {path} has a {_METADATA} nested too deeply") from None
+    except ValueError as error:  # not UTF-8, not JSON, an int of more than 4,300 digits
+        raise TrainingError(
+            f"checkpoint: {path} has a corrupt {_METADATA}: {str(error)[:200]}"
+        ) from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise TrainingError(f"checkpoint: {path} is not a tinycnn checkpoint")
     if header.get("version") != VERSION:
