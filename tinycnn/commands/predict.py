@@ -1,6 +1,8 @@
 """`tinycnn predict`: classify images with an ImageNet model and its weights file.
 
     tinycnn predict cat.jpg dog.png --model resnet18 --weights resnet18-f37072fd.pth
+    tinycnn predict x.png --model resnet18 --weights run/checkpoint.npz --num-classes 10 \
+        --classes names.txt
 
 Each image goes through the evaluation preprocessing of torchvision's ImageNet weights
 (`preprocess`), the model gives one logit per ImageNet class, and the top k classes are
@@ -12,13 +14,18 @@ printed with their softmax probabilities:
       ...
 """
 
+import os
 import sys
 
 import numpy as np
 
 import tinycnn.nn.functional as F
 from tinycnn import models
-from tinycnn.data import transforms
+from tinycnn.commands.errors import one_line_error
+from tinycnn.data import paths, transforms
+from tinycnn.data.errors import DatasetError
+from tinycnn.data.image_file import decode_rgb
+from tinycnn.io import npz
 from tinycnn.io.imagenet_classes import imagenet_classes
 from tinycnn.tensor import Tensor, no_grad
 
@@ -26,6 +33,7 @@ from tinycnn.tensor import Tensor, no_grad
 # ImageNet model was trained to expect.
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+MAX_CLASSES_FILE_BYTES = 2**20  # ImageNet's 1,000 names take 21 KB
 _EVALUATION_TRANSFORM = transforms.Compose(
     [
         transforms.Resize(256),  # the shorter side to 256, keeping the aspect ratio
@@ -71,25 +79,69 @@ def add_parser(subparsers):
         help="its weights: .pth/.pt (as torchvision publishes them), .npz or .safetensors",
     )
     parser.add_argument("--topk", type=int, default=5, help="classes to show (default 5)")
+    parser.add_argument(
+        "--num-classes",
+        type=int,
+        default=len(imagenet_classes()),
+        metavar="N",
+        help="the classes the model was trained for (default 1000, ImageNet's)",
+    )
+    parser.add_argument(
+        "--classes",
+        metavar="FILE",
+        help="a text file naming the classes, one a line, line i for class i (default: "
+        "ImageNet's names with 1000 classes, the class numbers otherwise)",
+    )
     return parser
 
 
 def run(args):
-    names = imagenet_classes()
     try:
+        names = class_names(args.num_classes, args.classes)
         if not 1 <= args.topk <= len(names):
             raise ValueError(f"predict: --topk must be in [1, {len(names)}], got {args.topk}")
         inputs = [preprocess(read_image(path)) for path in args.images]
-        model = models.get_model(args.model, weights=args.weights).eval()
+        model = models.get_model(
+            args.model, num_classes=args.num_classes, weights=args.weights
+        ).eval()
     except (OSError, ImportError, ValueError, TypeError, RuntimeError) as error:
         # the user's doing: a missing or unreadable file, weights that do not fit the model
-        print(f"tinycnn predict: {error}", file=sys.stderr)
+        print(one_line_error("predict", error), file=sys.stderr)
         return 1
     for path, image in zip(args.images, inputs, strict=True):
         print(path)
         for index, probability in top_classes(model, image, args.topk):
             print(f"  {probability:.4f}  {index:3d} {names[index]}")
     return 0
+
+
+def class_names(num_classes, path=None):
+    """The names of the model's classes: from the file at `path` (one a line), else
+    ImageNet's for 1000 classes, else the class numbers as strings.
+
+    Raises:
+        ValueError: num_classes < 1, or a file whose line count is not num_classes.
+    """
+    if num_classes < 1:
+        raise ValueError(f"predict: --num-classes must be >= 1, got {num_classes}")
+    if path is None:
+        if num_classes == len(imagenet_classes()):
+            return imagenet_classes()
+        return tuple(str(index) for index in range(num_classes))
+    paths.regular_file("predict", path)
+    if os.path.getsize(path) > MAX_CLASSES_FILE_BYTES:
+        raise DatasetError(
+            f"predict: --classes {path} holds {os.path.getsize(path):,} bytes, more than the "
+            f"{MAX_CLASSES_FILE_BYTES:,} a list of class names needs"
+        )
+    with open(path, encoding="utf-8") as file:
+        names = tuple(file.read().splitlines())
+    if len(names) != num_classes:
+        raise ValueError(
+            f"predict: --classes {path} must name the {num_classes} classes of "
+            f"--num-classes, one a line, got {len(names)} lines"
+        )
+    return names
 
 
 def top_classes(model, image, k):
@@ -119,11 +171,13 @@ def read_image(path):
     """
     if str(path).lower().endswith(".npy"):
         return _npy_image(path)
-    return transforms.to_tensor(_decode(path))
+    return transforms.to_tensor(decode_rgb("predict", path))
 
 
 def _npy_image(path):
-    array = np.load(path, allow_pickle=False)
+    paths.regular_file("predict", path)
+    with open(path, "rb") as file:
+        array = npz.read_npy(file, str(path))
     if array.dtype == np.uint8 and array.ndim in (2, 3) and array.shape[2:] in ((), (3,)):
         image = transforms.to_tensor(array)  # C x H x W, C = 1 or 3
         return np.repeat(image, 3 // image.shape[0], axis=0)  # grey -> RGB, as Pillow does
@@ -133,19 +187,3 @@ def _npy_image(path):
         f"predict: {path} must hold an (H, W, 3) or (H, W) uint8 image or a (3, H, W) float "
         f"image, got shape {array.shape} of dtype {array.dtype}"
     )
-
-
-def _decode(path):
-    """The image file at `path` as an (H, W, 3) uint8 RGB array, decoded by Pillow."""
-    try:
-        from PIL import Image  # imported here: Pillow is an optional dependency
-    except ImportError:
-        raise ModuleNotFoundError(
-            f"predict: reading {path} needs Pillow, which is not installed; install it with "
-            "pip install 'tinycnn[image]', or pass the image as a .npy array"
-        ) from None
-    try:
-        with Image.open(path) as picture:
-            return np.asarray(picture.convert("RGB"))
-    except OSError as error:  # a missing file, Pillow's UnidentifiedImageError, truncation
-        raise ValueError(f"predict: {path} is not a readable image: {error}") from None

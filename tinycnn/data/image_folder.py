@@ -2,10 +2,10 @@
 
 import os
 
-import numpy as np
-
 from tinycnn.data import checks, paths
 from tinycnn.data.dataset import Dataset
+from tinycnn.data.errors import DatasetError
+from tinycnn.data.image_file import decode_rgb, import_pillow
 from tinycnn.data.transforms import to_tensor
 
 IMG_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")
@@ -37,7 +37,9 @@ class ImageFolder(Dataset):
     Raises:
         ModuleNotFoundError: Pillow is not installed.
         FileNotFoundError: a missing root, no class folder, or a class with no image.
-        ValueError: (when indexed) a file Pillow cannot decode, named.
+        DatasetError (a ValueError): a folder reached twice through links; when indexed,
+            a file that is not a regular file, has more than `image_file.MAX_PIXELS`
+            pixels or cannot be decoded, named.
 
     Example:
         >>> flowers = ImageFolder("/data/flowers/train", transform=Compose(
@@ -45,7 +47,7 @@ class ImageFolder(Dataset):
     """
 
     def __init__(self, root, transform=None):
-        self._pillow = _import_pillow()
+        import_pillow("image_folder")  # fail now, not at the first image
         root = paths.directory("image_folder", root)
         self.root = str(root)
         self.transform = checks.optional_callable("image_folder", "transform", transform)
@@ -78,30 +80,33 @@ class ImageFolder(Dataset):
 
     def _decode(self, path):
         """The file at `path` as an (H, W, 3) uint8 RGB array."""
-        try:
-            with self._pillow.open(path) as picture:
-                return np.asarray(picture.convert("RGB"))
-        except OSError as error:  # Pillow's UnidentifiedImageError and truncated files
-            raise ValueError(f"image_folder: {path} is not a readable image: {error}") from error
+        return decode_rgb("image_folder", path)
 
 
 def _image_files(directory):
-    """Paths of the image files under `directory`, recursively, in sorted order."""
-    found = []
-    for folder, _, names in sorted(os.walk(directory, followlinks=True)):
-        for name in sorted(names):
-            if name.lower().endswith(IMG_EXTENSIONS):
-                found.append(os.path.join(folder, name))
-    return found
+    """Paths of the image files under `directory`, recursively, in sorted order.
 
+    Links to folders are followed, as torchvision's ImageFolder follows them, but a folder
+    reached twice (a link to one of its own parents loops forever; two links to one folder
+    would count its images twice, under either class) is refused.
 
-def _import_pillow():
-    """PIL.Image, imported on first use so that Pillow stays an optional dependency."""
-    try:
-        from PIL import Image
-    except ImportError as error:
-        raise ModuleNotFoundError(
-            "image_folder: decoding images needs Pillow, which is not installed; "
-            "install it with pip install 'tinycnn[image]'"
-        ) from error
-    return Image
+    Raises:
+        DatasetError: a folder is reached twice.
+    """
+    walked = []
+    seen = {}  # the real path of each folder walked -> the path it was reached by
+    for folder, _, names in os.walk(directory, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            raise DatasetError(
+                f"image_folder: {folder} is {seen[real]} again (a symbolic link loop, or two "
+                "links to one folder); each folder may be reached once"
+            )
+        seen[real] = folder
+        walked.append((folder, names))
+    return [
+        os.path.join(folder, name)
+        for folder, names in sorted(walked)  # by path, as torchvision sorts them
+        for name in sorted(names)
+        if name.lower().endswith(IMG_EXTENSIONS)
+    ]

@@ -1,12 +1,15 @@
 """`MNIST`: the handwritten digits of LeCun et al., read from the four IDX files."""
 
 import gzip
+import math
 import zlib
 
 import numpy as np
 
 from tinycnn.data import checks, paths
+from tinycnn.data.errors import DatasetError
 from tinycnn.data.image_arrays import ImageArrayDataset
+from tinycnn.io.budget import AllocationBudget, read_into
 
 _FILES = {
     True: ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -36,7 +39,8 @@ class MNIST(ImageArrayDataset):
 
     Raises:
         FileNotFoundError: a missing directory or file, named.
-        ValueError: a corrupt or truncated file, named, with what is wrong.
+        DatasetError (a ValueError): a corrupt, truncated or oversized file, named, with
+            what is wrong.
 
     Example:
         >>> train = MNIST("/data/mnist", train=True)
@@ -62,12 +66,12 @@ class MNIST(ImageArrayDataset):
         images = read_idx(images_path, ndim=3)
         labels = read_idx(labels_path, ndim=1)
         if len(images) != len(labels):
-            raise ValueError(
+            raise DatasetError(
                 f"mnist: {images_path} holds {len(images)} images but {labels_path} holds "
                 f"{len(labels)} labels"
             )
         if labels.size and labels.max() > 9:
-            raise ValueError(f"mnist: labels in {labels_path} must be in 0..9, got {labels.max()}")
+            raise DatasetError(f"mnist: labels in {labels_path} must be in 0..9, got {labels.max()}")
         super().__init__(images, labels, transform)
 
 
@@ -84,46 +88,63 @@ def read_idx(path, ndim):
     IDX layout: two zero bytes, a type code (0x08 for unsigned bytes), the number of
     dimensions, each dimension as a big-endian 32-bit int, then the values in C order.
 
+    The header is read first; the array it describes is counted against
+    `tinycnn.io.budget` (16 times the file's size, or 64 MiB) before it is allocated,
+    then filled a chunk at a time, so a .gz file is never inflated beyond what its header
+    says: a small file cannot claim, or inflate to, gigabytes.
+
     Args:
         path: a pathlib.Path.
         ndim: the number of dimensions the file must have (3 for images, 1 for labels).
+
+    Raises:
+        DatasetError: a corrupt, truncated or oversized file, naming it.
     """
-    raw = _read_bytes(path)
+    gzipped = path.suffix == ".gz"
+    try:
+        with gzip.open(path) if gzipped else open(path, "rb") as file:
+            return _read_idx(file, path, ndim)
+    except (OSError, EOFError, zlib.error) as error:
+        if not gzipped:
+            raise
+        raise DatasetError(f"mnist: {path} is not readable gzip data: {error}") from None
+
+
+def _read_idx(file, path, ndim):
     header_size = 4 + 4 * ndim
+    raw = file.read(header_size)
     if len(raw) < 4:
-        raise ValueError(f"mnist: {path} is truncated: it holds {len(raw)} bytes, no IDX header")
+        raise DatasetError(f"mnist: {path} is truncated: it holds {len(raw)} bytes, no IDX header")
     if raw[0] != 0 or raw[1] != 0:
-        raise ValueError(
+        raise DatasetError(
             f"mnist: {path} is not an IDX file: its magic number must start with two zero "
             f"bytes, got 0x{raw[:4].hex()}"
         )
     if raw[2] != _UNSIGNED_BYTE:
-        raise ValueError(
+        raise DatasetError(
             f"mnist: {path} must hold unsigned bytes (IDX type 0x08), got type 0x{raw[2]:02x}"
         )
     if raw[3] != ndim:
-        raise ValueError(f"mnist: {path} must hold a {ndim}-D IDX array, got {raw[3]}-D")
+        raise DatasetError(f"mnist: {path} must hold a {ndim}-D IDX array, got {raw[3]}-D")
     if len(raw) < header_size:
-        raise ValueError(
+        raise DatasetError(
             f"mnist: {path} is truncated: its header needs {header_size} bytes, "
             f"the file holds {len(raw)}"
         )
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    held, expected = len(raw) - header_size, int(np.prod(dims))
-    if held != expected:
-        items = f"{dims[0]} images of {dims[1]}x{dims[2]}" if ndim == 3 else f"{dims[0]} labels"
-        kind = "pixels" if ndim == 3 else "labels"
-        problem = "is truncated" if held < expected else "has trailing bytes"
-        raise ValueError(
-            f"mnist: {path} {problem}: header says {items}, file holds {held} bytes of {kind}"
+    items = f"{dims[0]} images of {dims[1]}x{dims[2]}" if ndim == 3 else f"{dims[0]} labels"
+    kind = "pixels" if ndim == 3 else "labels"
+    budget = AllocationBudget(path.stat().st_size, DatasetError)
+    budget.take(math.prod(dims), f"mnist: {path}: its header's {items}")
+    data = np.empty(dims, dtype=np.uint8)
+    held = read_into(file, data)
+    if held < data.size:
+        raise DatasetError(
+            f"mnist: {path} is truncated: header says {items}, file holds {held} bytes of {kind}"
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(dims)
-
-
-def _read_bytes(path):
-    if path.suffix != ".gz":
-        return path.read_bytes()
-    try:
-        return gzip.decompress(path.read_bytes())
-    except (OSError, EOFError, zlib.error) as error:
-        raise ValueError(f"mnist: {path} is not readable gzip data: {error}") from error
+    if file.read(1):
+        raise DatasetError(
+            f"mnist: {path} has trailing bytes: header says {items}, the file holds more "
+            f"than those {held} bytes of {kind}"
+        )
+    return data

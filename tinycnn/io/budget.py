@@ -16,8 +16,11 @@ broadcast (stride 0) view, or a mostly-zero compressed array.
 
 import io
 
+import numpy as np
+
 RATIO = 16
 FLOOR = 64 * 2**20
+CHUNK = 2**20  # bytes read (and inflated, for a compressed stream) at a time
 
 
 class AllocationBudget:
@@ -60,3 +63,20 @@ class AllocationBudget:
         size = file.seek(0, io.SEEK_END)
         file.seek(here)
         return cls(size, error)
+
+
+def read_into(file, array):
+    """Fill the contiguous `array` from `file` a chunk at a time; return the bytes read.
+
+    Chunks keep a compressed stream (gzip, a deflated zip entry) from being inflated all
+    at once: no more is inflated than the array the budget granted can hold. Fewer bytes
+    than `array.nbytes` means the file ended early.
+    """
+    raw = array.reshape(-1, order="A").view(np.uint8)  # its bytes in memory order
+    filled = 0
+    while filled < raw.size:
+        count = file.readinto(raw[filled : filled + CHUNK])
+        if not count:
+            break
+        filled += count
+    return filled

@@ -5,7 +5,7 @@ import zipfile
 
 import numpy as np
 
-from tinycnn.io.budget import AllocationBudget
+from tinycnn.io.budget import AllocationBudget, read_into
 from tinycnn.io.errors import CORRUPT_ZIP_ERRORS, WeightFileError
 
 # What a .npz file can hold here: every number type NumPy has (no strings, no objects).
@@ -17,7 +17,6 @@ _HEADER_READERS = {
     (1, 0): np.lib.format.read_array_header_1_0,
     (2, 0): np.lib.format.read_array_header_2_0,
 }
-_CHUNK = 2**20  # bytes read (and, for a compressed entry, inflated) at a time
 # The entries of a checkpoint of `tinycnn train` (tinycnn.training.checkpoint writes them).
 CHECKPOINT_METADATA = "metadata.json"
 CHECKPOINT_MODEL = "model/"
@@ -82,7 +81,7 @@ def _read_entry(archive, info, budget):
         )
     with archive.open(info) as entry:
         array = _empty_array(entry, f"entry {info.filename}", info.file_size, budget)
-        read_into(entry, array, f"entry {info.filename}")
+        _fill(entry, array, f"entry {info.filename}")
         if entry.read(1):
             raise WeightFileError(f"entry {info.filename} has bytes after its array")
     return array
@@ -101,7 +100,7 @@ def read_npy(file, what):
     """
     budget = AllocationBudget.for_file(file, WeightFileError)
     array = _empty_array(file, what, budget.file_size, budget)
-    read_into(file, array, what)
+    _fill(file, array, what)
     if file.read(1):
         raise WeightFileError(f"{what} has bytes after its array")
     return array
@@ -139,13 +138,9 @@ def _empty_array(file, what, size, budget):
     return np.empty(shape, dtype=dtype, order="F" if fortran_order else "C")
 
 
-def read_into(file, array, what):
-    """Fill `array` (contiguous) from `file`, a chunk at a time; WeightFileError if short."""
-    raw = array.reshape(-1, order="A").view(np.uint8)  # its bytes in memory order
-    for start in range(0, raw.size, _CHUNK):
-        chunk = raw[start : start + _CHUNK]
-        if file.readinto(chunk) != chunk.size:
-            raise WeightFileError(f"{what} is truncated: its array is cut short")
+def _fill(file, array, what):
+    if read_into(file, array) != array.nbytes:
+        raise WeightFileError(f"{what} is truncated: its array is cut short")
 
 
 def write(file, arrays):
