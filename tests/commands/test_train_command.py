@@ -33,7 +33,7 @@ def test_a_short_run_prints_each_epoch_and_the_test_accuracy(tmp_path, capsys):
     assert [line.split()[1] for line in lines if line.startswith("epoch ")] == ["1/2", "2/2"]
     assert any(line.startswith("test accuracy ") for line in lines)
     assert captured.err == ""
-    assert sorted(os.listdir(out)) == ["checkpoint.npz", "log.csv"]
+    assert sorted(os.listdir(out)) == [".lock", "checkpoint.npz", "log.csv"]
     saved = checkpoint.load(out / "checkpoint.npz")
     assert saved.metadata["epoch"] == 2
     assert saved.metadata["model"] == "small_cnn"
@@ -47,7 +47,7 @@ def test_a_short_run_prints_each_epoch_and_the_test_accuracy(tmp_path, capsys):
         (["--dataset", "imagenet"], ["--dataset must be one of digits, mnist,", "'imagenet'"]),
         (["--optimizer", "rmsprop"], ["--optimizer must be one of sgd, adam, adamw"]),
         (["--epochs", "0"], ["--epochs must be an int >= 1, got 0"]),
-        (["--lr", "-1"], ["--lr must be a number > 0, got -1.0"]),
+        (["--lr", "-1"], ["--lr must be a finite number > 0, got -1.0"]),
         (["--dataset", "mnist"], ["--dataset mnist needs --data-dir"]),
         (["--data-dir", "somewhere"], ["--data-dir is not used by digits", "somewhere"]),
         (["--image-size", "4"], ["--model small_cnn cannot take 1 x 4 x 4 images", "larger"]),
@@ -113,7 +113,7 @@ def test_resume_refuses_a_truncated_checkpoint_and_leaves_it_alone(tmp_path, cap
         f"{out / 'checkpoint.npz'} is corrupt or truncated",
     )
     assert (out / "checkpoint.npz").read_bytes() == truncated
-    assert os.listdir(out) == ["checkpoint.npz"]
+    assert sorted(os.listdir(out)) == [".lock", "checkpoint.npz"]
 
 
 def test_resume_needs_a_run_directory(capsys):

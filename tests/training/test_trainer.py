@@ -70,7 +70,7 @@ def test_ctrl_c_keeps_the_last_completed_epoch_and_says_how_to_continue(tmp_path
     assert f"interrupted during epoch 3/3; epoch 2 is saved in {out / 'checkpoint.npz'}" in message
     assert f"tinycnn train --out {out} --resume" in message
     assert checkpoint.load(out / "checkpoint.npz").metadata["epoch"] == 2
-    assert sorted(os.listdir(out)) == ["checkpoint.npz", "log.csv"]  # no temporary files
+    assert sorted(os.listdir(out)) == [".lock", "checkpoint.npz", "log.csv"]  # no temporaries
     with open(out / "log.csv") as file:
         assert [row["epoch"] for row in csv.DictReader(file)] == ["1", "2"]
 
@@ -78,7 +78,7 @@ def test_ctrl_c_keeps_the_last_completed_epoch_and_says_how_to_continue(tmp_path
 def test_ctrl_c_in_the_first_epoch_saves_nothing_and_says_so(tmp_path):
     with pytest.raises(RunInterruptedError, match="before any epoch was saved"):
         train(TINY, tmp_path / "run", on_batch=interrupt_at(1, 1), stream=quiet())
-    assert os.listdir(tmp_path / "run") == []
+    assert os.listdir(tmp_path / "run") == [".lock"]  # the run lock; no checkpoint, no log
 
 
 def test_the_log_has_one_row_per_epoch_matching_the_checkpoint_history(tmp_path):
@@ -126,8 +126,10 @@ def test_resume_refuses_settings_that_differ_from_the_saved_ones(tmp_path):
     before = (out / "checkpoint.npz").read_bytes()
     with pytest.raises(TrainingError, match=r"--model resnet18 differs from the small_cnn saved"):
         resume(out, {"model": "resnet18"}, stream=quiet())
-    with pytest.raises(TrainingError, match=r"--epochs 4 differs from the 3 saved"):
-        resume(out, {"epochs": 4, "seed": 5}, stream=quiet())
+    with pytest.raises(TrainingError, match=r"--seed 6 differs from the 5 saved"):
+        resume(out, {"epochs": 3, "seed": 6}, stream=quiet())
+    with pytest.raises(TrainingError, match=r"--epochs 0 must be at least the 1 epochs"):
+        resume(out, {"epochs": 0}, stream=quiet())
     assert (out / "checkpoint.npz").read_bytes() == before
     # The same values again are fine.
     result = resume(out, {"epochs": 3, "model": "small_cnn"}, stream=quiet())

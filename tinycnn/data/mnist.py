@@ -71,7 +71,9 @@ class MNIST(ImageArrayDataset):
                 f"{len(labels)} labels"
             )
         if labels.size and labels.max() > 9:
-            raise DatasetError(f"mnist: labels in {labels_path} must be in 0..9, got {labels.max()}")
+            raise DatasetError(
+                f"mnist: labels in {labels_path} must be in 0..9, got {labels.max()}"
+            )
         super().__init__(images, labels, transform)
 
 

@@ -9,8 +9,11 @@ Both return a `Meter` with the mean loss, the accuracy, the confusion matrix and
 images per second of the pass.
 """
 
+import math
+
 import tinycnn.nn.functional as F
 from tinycnn.tensor import no_grad
+from tinycnn.training.errors import DivergedError
 from tinycnn.training.meter import Meter
 
 
@@ -27,13 +30,18 @@ def train_one_epoch(model, loader, optimizer, num_classes, on_batch=None):
 
     Returns:
         the epoch's Meter; its loss and accuracy are those of each batch before its update.
+
+    Raises:
+        DivergedError: a batch's loss is NaN or infinite; raised before its update.
     """
     model.train()
     meter = Meter(num_classes)
-    for images, labels in loader:  # (N, C, H, W) float32, (N,) int64
+    for batch, (images, labels) in enumerate(loader, 1):  # (N, C, H, W) float32, (N,) int64
         optimizer.zero_grad()
         logits = model(images)  # (N, K)
         loss = F.cross_entropy(logits, labels)
+        if not math.isfinite(loss.item()):  # an update from it would make every weight NaN
+            raise DivergedError(batch, loss.item())
         loss.backward()
         optimizer.step()
         meter.add(loss.item(), logits.data, labels.data)

@@ -6,6 +6,7 @@ stores the completed recipe, so that `--resume` continues with exactly the same 
 """
 
 import dataclasses
+import math
 from dataclasses import dataclass
 
 from tinycnn import models
@@ -24,6 +25,9 @@ SCHEDULERS = ("cosine", "step", "none")
 DEFAULT_LR = {"sgd": 0.1, "adam": 1e-3, "adamw": 1e-3}
 DEFAULT_WEIGHT_DECAY = {"sgd": 5e-4, "adam": 0.0, "adamw": 1e-2}
 SGD_MOMENTUM = 0.9
+# Images per update unless given; a training split smaller than this (a --subset run) is
+# one batch of all its images.
+DEFAULT_BATCH_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,8 @@ class Recipe:
         data_dir: the dataset's directory (None for digits).
         image_size: S, images are S x S; None: the dataset's own size.
         epochs: passes over the training images.
-        batch_size: images per update.
+        batch_size: images per update; None: `DEFAULT_BATCH_SIZE`, or every training
+            image if there are fewer (the trainer settles it once the data is open).
         optimizer: "sgd" (Nesterov momentum 0.9), "adam" or "adamw".
         lr: the starting learning rate; None: `DEFAULT_LR[optimizer]`.
         weight_decay: None: `DEFAULT_WEIGHT_DECAY[optimizer]`.
@@ -55,7 +60,7 @@ class Recipe:
     data_dir: str | None = None
     image_size: int | None = None
     epochs: int = 12
-    batch_size: int = 64
+    batch_size: int | None = None
     optimizer: str = "sgd"
     lr: float | None = None
     weight_decay: float | None = None
@@ -83,7 +88,8 @@ class Recipe:
             data_dir=None if self.data_dir is None else str(self.data_dir),
         )
         _at_least("--epochs", recipe.epochs, 1)
-        _at_least("--batch-size", recipe.batch_size, 1)
+        if recipe.batch_size is not None:
+            _at_least("--batch-size", recipe.batch_size, 1)
         _at_least("--image-size", recipe.image_size, 1)
         _at_least("--seed", recipe.seed, 0)
         if recipe.subset is not None:
@@ -122,9 +128,14 @@ def _one_of(option, value, choices):
 
 
 def _number(option, value, holds, constraint):
-    """Raise unless `value` is a real number for which `holds(value)` (NaN never holds)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not holds(value):
-        raise TrainingError(f"{option} must be a number {constraint}, got {value!r}")
+    """Raise unless `value` is a finite real number for which `holds(value)`."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or not holds(value)
+    ):
+        raise TrainingError(f"{option} must be a finite number {constraint}, got {value!r}")
 
 
 def _at_least(option, value, minimum):

@@ -18,22 +18,26 @@ checkpoint of the last completed one (saving it first if the interrupt came whil
 being written), then raises `RunInterruptedError` with a one-line message.
 """
 
+import math
+import os
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from tinycnn import rng
-from tinycnn.data import DataLoader
+from tinycnn.data import DataLoader, checks
+from tinycnn.summary import summary
 from tinycnn.tensor import Tensor, no_grad
-from tinycnn.training import checkpoint, datasets
-from tinycnn.training.errors import RunInterruptedError, TrainingError
-from tinycnn.training.log import epoch_row, write_log
+from tinycnn.training import checkpoint, datasets, run_lock
+from tinycnn.training.errors import DivergedError, RunInterruptedError, TrainingError
+from tinycnn.training.log import COLUMNS, epoch_row, write_log
 from tinycnn.training.loop import evaluate, train_one_epoch
 from tinycnn.training.progress import ProgressBar, epoch_summary
 from tinycnn.training.recipe import (
+    DEFAULT_BATCH_SIZE,
     Recipe,
     build_model,
     build_optimizer,
@@ -43,6 +47,7 @@ from tinycnn.training.recipe import (
 
 CHECKPOINT_FILE = "checkpoint.npz"
 LOG_FILE = "log.csv"
+PROBE_SIZE = 256  # the image size at which _check_memory measures a network
 
 
 @dataclass
@@ -91,20 +96,20 @@ def train(recipe, out, on_batch=None, stream=None):
         a Result.
 
     Raises:
-        TrainingError: a bad setting or a missing or corrupt dataset, in one line.
+        TrainingError: a bad setting or a missing or corrupt dataset, another run in `out`,
+            a loss that is no longer finite, a disk that is full; in one line. The last
+            completed epoch stays saved.
         RunInterruptedError: after Ctrl-C; the last completed epoch is saved.
     """
     out = Path(out)
     recipe = recipe.completed()
-    path = out / CHECKPOINT_FILE
-    if path.exists():
-        raise TrainingError(
-            f"--out {out} already holds a checkpoint ({path}): pass --resume to continue "
-            "that run, or choose another --out"
-        )
+    _refuse_a_checkpoint(out)
     session = _build(recipe)
     _make_directory(out)
-    return _run(session, out, on_batch, stream or sys.stdout)
+    with run_lock.locked(out):
+        _refuse_a_checkpoint(out)  # again: another run may have saved one meanwhile
+        _remove_stale_temporaries(out)
+        return _run(session, out, on_batch, stream or sys.stdout)
 
 
 def resume(out, options=None, on_batch=None, stream=None):
@@ -113,21 +118,29 @@ def resume(out, options=None, on_batch=None, stream=None):
     Args:
         out: the run directory holding `checkpoint.npz`.
         options: the recipe fields given again on the command line, as a dict; each must
-            equal the saved value, except `data_dir` (the data may have moved).
+            equal the saved value, except `data_dir` (the data may have moved) and
+            `epochs`, which may grow to extend the run (a finished one too): the
+            learning-rate schedule then becomes that of a run started with the new epoch
+            count, at the epoch reached.
         on_batch, stream: as for `train`.
 
     Raises:
-        TrainingError: no checkpoint, a corrupt one, or an option that differs from it.
+        TrainingError: no checkpoint, a corrupt one, or an option that differs from it;
+            another run holds the directory.
         RunInterruptedError: as for `train`.
     """
     out = Path(out)
-    saved = checkpoint.load(out / CHECKPOINT_FILE)
-    recipe = _recipe_to_resume(saved, options or {})
-    session = _build(recipe)
-    _restore(session, saved)
-    stream = stream or sys.stdout
-    stream.write(f"resuming after epoch {session.epoch}/{recipe.epochs} from {saved.path}\n")
-    return _run(session, out, on_batch, stream)
+    if not out.is_dir():
+        raise TrainingError(f"checkpoint: no checkpoint file {out / CHECKPOINT_FILE}")
+    with run_lock.locked(out):
+        _remove_stale_temporaries(out)
+        saved = checkpoint.load(out / CHECKPOINT_FILE)
+        recipe = _recipe_to_resume(saved, options or {})
+        session = _build(recipe)
+        _restore(session, saved)
+        stream = stream or sys.stdout
+        stream.write(f"resuming after epoch {session.epoch}/{recipe.epochs} from {saved.path}\n")
+        return _run(session, out, on_batch, stream)
 
 
 def saved_recipe(saved):
@@ -144,6 +157,14 @@ def _recipe_to_resume(saved, options):
     for name, value in options.items():
         if name == "data_dir":
             recipe = Recipe.from_dict({**recipe.to_dict(), "data_dir": value})
+        elif name == "epochs" and value != recipe.epochs:
+            trained = saved.get("epoch", int)
+            if not checks.is_int(value) or value < trained:
+                raise TrainingError(
+                    f"--epochs {value} must be at least the {trained} epochs {saved.path} "
+                    "has trained, to extend the run"
+                )
+            recipe = Recipe.from_dict({**recipe.to_dict(), "epochs": value})
         elif value != getattr(recipe, name):
             option = "--" + name.replace("_", "-")
             raise TrainingError(
@@ -166,6 +187,8 @@ def _build(recipe):
         recipe.augment,
         recipe.subset,
     )
+    if recipe.batch_size is None:
+        recipe = replace(recipe, batch_size=min(DEFAULT_BATCH_SIZE, len(splits.train)))
     if len(splits.train) < recipe.batch_size:
         raise TrainingError(
             f"--batch-size must be at most the {len(splits.train)} training images, "
@@ -173,6 +196,7 @@ def _build(recipe):
         )
     arguments = model_arguments(recipe, len(splits.classes))
     model = build_model(recipe.model, arguments)
+    _check_memory(model, recipe)
     _check_input_fits(model, recipe)
     optimizer = build_optimizer(recipe, model.parameters())
     scheduler = build_scheduler(recipe, optimizer)
@@ -192,6 +216,59 @@ def _check_input_fits(model, recipe):
             f"--model {recipe.model} cannot take {C} x {S} x {S} images ({error}); "
             "try a larger --image-size"
         ) from error
+
+
+def _check_memory(model, recipe):
+    """Refuse an image size whose activations could never fit in this machine's memory.
+
+    One batch keeps every layer's output for the backward pass. Their size is read from
+    `tinycnn.summary` at PROBE_SIZE (one image, cheap) and scaled by the pixel count,
+    (S / PROBE_SIZE)**2, which the convolutional layers, nearly all of it, follow. Only
+    sizes above PROBE_SIZE are checked: below, one batch is small.
+    """
+    C, S = recipe.model_channels, recipe.image_size
+    if S <= PROBE_SIZE:
+        return
+    try:
+        probe = summary(model, (C, PROBE_SIZE, PROBE_SIZE))
+    except ValueError:  # the network cannot take the probe: _check_input_fits says why
+        return
+    per_image = sum(layer.activation_bytes for layer in probe.layers) * (S / PROBE_SIZE) ** 2
+    needed = recipe.batch_size * per_image
+    available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if needed > available:
+        raise TrainingError(
+            f"--image-size {S} would need about {_bytes(needed)} for the activations of one "
+            f"batch of {recipe.batch_size} {C} x {S} x {S} images ({_bytes(per_image)} an "
+            f"image), more than the {_bytes(available)} of memory this machine has; choose "
+            "a smaller --image-size or --batch-size"
+        )
+
+
+def _bytes(count):
+    """A byte count for people: '2.3 TB', '512.0 MB'."""
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if count < 1000 or unit == "TB":
+            return f"{count:.1f} {unit}"
+        count /= 1000
+
+
+def _refuse_a_checkpoint(out):
+    path = out / CHECKPOINT_FILE
+    if path.exists():
+        raise TrainingError(
+            f"--out {out} already holds a checkpoint ({path}): pass --resume to continue "
+            "that run, or choose another --out"
+        )
+
+
+def _remove_stale_temporaries(out):
+    """Remove what a killed save left: `atomic_write` names its temporaries
+    `.checkpoint.npz.<random>.tmp` and `.log.csv.<random>.tmp`. Called with the run's lock
+    held, so no other process is writing them."""
+    for name in (CHECKPOINT_FILE, LOG_FILE):
+        for temporary in out.glob(f".{name}.*.tmp"):
+            temporary.unlink(missing_ok=True)
 
 
 def _make_directory(out):
@@ -229,10 +306,18 @@ def _run(session, out, on_batch, stream):
                     on_batch(epoch, meter)
 
             lr = session.optimizer.param_groups[0]["lr"]
-            trained = train_one_epoch(
-                session.model, loaders["train"], session.optimizer, num_classes, after_batch
-            )
+            try:
+                trained = train_one_epoch(
+                    session.model, loaders["train"], session.optimizer, num_classes, after_batch
+                )
+            except DivergedError as error:
+                batches = len(loaders["train"])
+                where = f"epoch {epoch}/{recipe.epochs}, batch {error.batch}/{batches}"
+                raise TrainingError(_diverged(where, error.loss, saved_epoch, paths[0])) from None
             validated = evaluate(session.model, loaders["validation"], num_classes)
+            if not math.isfinite(validated.loss):
+                where = f"epoch {epoch}/{recipe.epochs}, validation"
+                raise TrainingError(_diverged(where, validated.loss, saved_epoch, paths[0]))
             if session.scheduler is not None:
                 session.scheduler.step()
             session.history.append(epoch_row(epoch, lr, trained, validated))
@@ -276,6 +361,14 @@ def _print_header(session, train_loader, out, stream):
     stream.flush()
 
 
+def _diverged(where, loss, saved_epoch, path):
+    """The one line of a run stopped by a loss that is NaN or infinite."""
+    kept = f"epoch {saved_epoch} is kept in {path}" if saved_epoch else "no epoch was saved"
+    return (
+        f"{where}: the loss is {loss}, so the run diverged and stopped (try a smaller --lr); {kept}"
+    )
+
+
 def _interrupted_message(session, path):
     epochs = session.recipe.epochs
     if session.epoch == 0:
@@ -300,29 +393,102 @@ def _save(session, checkpoint_path, log_path):
         "rng": rng.generator().bit_generator.state,
         "history": session.history,
     }
-    checkpoint.save(
-        checkpoint_path, session.model.state_dict(), session.optimizer.state_dict(), metadata
-    )
-    write_log(log_path, session.history)
+    try:
+        checkpoint.save(
+            checkpoint_path, session.model.state_dict(), session.optimizer.state_dict(), metadata
+        )
+        write_log(log_path, session.history)
+    except OSError as error:  # a full disk (ENOSPC), a quota, a folder made read-only
+        kept = "the previous checkpoint is kept" if session.epoch > 1 else "nothing is saved"
+        raise TrainingError(
+            f"cannot save epoch {session.epoch} in {checkpoint_path}: "
+            f"{error.strerror or error}; {kept}"
+        ) from None
 
 
 def _restore(session, saved):
-    """Load the model, optimizer, schedule, generator state and history from a checkpoint."""
+    """Load the model, optimizer, schedule, generator state and history from a checkpoint.
+
+    Everything is checked here, before any epoch trains: an edited or damaged entry fails
+    now in one line, not after an epoch's work.
+    """
     path = saved.path
     if saved.get("model", str) != session.recipe.model:
         raise TrainingError(
             f"checkpoint: {path} holds a {saved.metadata['model']} model, not "
             f"{session.recipe.model}"
         )
-    saved.load_model_state(session.model)
-    try:
-        session.optimizer.load_state_dict(saved.optimizer_state)
-        if session.scheduler is not None:
-            session.scheduler.load_state_dict(saved.get("scheduler", dict))
-        rng.generator().bit_generator.state = saved.get("rng", dict)
-    except (ValueError, TypeError, KeyError) as error:
-        raise TrainingError(f"checkpoint: {path} does not fit this run: {error}") from error
     session.epoch = saved.get("epoch", int)
     session.history = saved.get("history", list)
     if not 0 <= session.epoch <= session.recipe.epochs or len(session.history) != session.epoch:
         raise TrainingError(f"checkpoint: {path} has a corrupt epoch count {session.epoch}")
+    _check_history(path, session.history)
+    saved.load_model_state(session.model)
+    extended = session.recipe.epochs != saved_recipe(saved).epochs
+    try:
+        session.optimizer.load_state_dict(saved.optimizer_state)
+        if session.scheduler is not None and extended:
+            _replay_schedule(session)
+        elif session.scheduler is not None:
+            state = saved.get("scheduler", dict)
+            _check_like("scheduler", state, session.scheduler.state_dict())
+            if state["last_epoch"] != session.epoch:
+                raise ValueError(
+                    f"its last_epoch must be the {session.epoch} epochs trained, "
+                    f"got {state['last_epoch']!r}"
+                )
+            session.scheduler.load_state_dict(state)
+        rng.generator().bit_generator.state = saved.get("rng", dict)
+    except (ValueError, TypeError, KeyError) as error:
+        raise TrainingError(f"checkpoint: {path} does not fit this run: {error}") from error
+
+
+def _replay_schedule(session):
+    """Put the schedule where a run started with the new --epochs would be at this epoch:
+    from each group's initial lr, step a schedule built for the new epoch count as many
+    times as epochs were trained."""
+    for group in session.optimizer.param_groups:
+        group["lr"] = group["initial_lr"]
+    session.scheduler = build_scheduler(session.recipe, session.optimizer)
+    for _ in range(session.epoch):
+        session.scheduler.step()
+
+
+def _check_history(path, history):
+    """Each row of a saved history must be the log row of its epoch: finite numbers."""
+    for number, row in enumerate(history, 1):
+        if not isinstance(row, dict) or set(row) != set(COLUMNS):
+            raise TrainingError(
+                f"checkpoint: {path} has a corrupt history: row {number} must have the "
+                f"columns {', '.join(COLUMNS)}, got {row!r:.80}"
+            )
+        if row["epoch"] != number or not all(_is_finite(row[key]) for key in COLUMNS):
+            raise TrainingError(
+                f"checkpoint: {path} has a corrupt history: row {number} must hold epoch "
+                f"{number} and finite numbers, got {row!r:.120}"
+            )
+
+
+def _check_like(what, saved, fresh):
+    """`saved` (from JSON) must have `fresh`'s structure: the same keys, list lengths and
+    kinds of value, finite numbers where `fresh` has numbers. ValueError if not."""
+    if isinstance(fresh, dict):
+        if not isinstance(saved, dict) or set(saved) != set(fresh):
+            raise ValueError(f"{what} must have the keys {sorted(fresh)}, got {saved!r:.80}")
+        for key in fresh:
+            _check_like(f"{what}.{key}", saved[key], fresh[key])
+    elif isinstance(fresh, (list, tuple)):
+        if not isinstance(saved, (list, tuple)) or len(saved) != len(fresh):
+            raise ValueError(f"{what} must be a list of {len(fresh)}, got {saved!r:.80}")
+        for index, (item, fresh_item) in enumerate(zip(saved, fresh, strict=True)):
+            _check_like(f"{what}[{index}]", item, fresh_item)
+    elif _is_finite(fresh):
+        if not _is_finite(saved) or (checks.is_int(fresh) and not checks.is_int(saved)):
+            kind = "an int" if checks.is_int(fresh) else "a finite number"
+            raise ValueError(f"{what} must be {kind}, got {saved!r:.80}")
+    elif type(saved) is not type(fresh):
+        raise ValueError(f"{what} must be a {type(fresh).__name__}, got {saved!r:.80}")
+
+
+def _is_finite(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
