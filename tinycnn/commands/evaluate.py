@@ -9,12 +9,13 @@ the image size it was trained at.
 
 import sys
 
+from tinycnn.commands.errors import one_line_error
 from tinycnn.data import DataLoader
 from tinycnn.training import checkpoint, datasets
 from tinycnn.training.confusion import format_confusion
 from tinycnn.training.errors import TrainingError
 from tinycnn.training.loop import evaluate
-from tinycnn.training.recipe import build_model
+from tinycnn.training.recipe import build_model, model_arguments
 from tinycnn.training.trainer import saved_recipe
 
 
@@ -41,9 +42,35 @@ def run(args):
     try:
         report(args.checkpoint, args.dataset, args.data_dir, args.batch_size, sys.stdout)
     except TrainingError as error:
-        print(f"tinycnn evaluate: {error}", file=sys.stderr)
+        print(one_line_error("evaluate", error), file=sys.stderr)
         return 1
     return 0
+
+
+def saved_model_arguments(saved, trained):
+    """The model arguments a checkpoint holds, checked before anything is built.
+
+    They must be what `tinycnn train` gives the builder for the checkpoint's recipe and
+    class list: an edited file (num_classes 0 or 1e9, a weights path) would otherwise
+    fail inside the builder, or allocate gigabytes, instead of in one line.
+
+    Raises:
+        TrainingError: naming the file, what it holds and what was expected.
+    """
+    name, arguments = saved.get("model", str), saved.get("model_arguments", dict)
+    classes = saved.get("classes", list)
+    if name != trained.model or not all(isinstance(item, str) for item in classes):
+        raise TrainingError(
+            f"checkpoint: {saved.path} must hold the model of its recipe ({trained.model}) and "
+            f"a list of class names, got {name!r} and {classes!r:.80}"
+        )
+    expected = model_arguments(trained, len(classes))
+    if arguments != expected:
+        raise TrainingError(
+            f"checkpoint: {saved.path} holds the model arguments {arguments!r:.100}, but its "
+            f"recipe and its {len(classes)} classes give {expected}"
+        )
+    return arguments
 
 
 def report(path, dataset=None, data_dir=None, batch_size=100, stream=sys.stdout):
@@ -59,13 +86,8 @@ def report(path, dataset=None, data_dir=None, batch_size=100, stream=sys.stdout)
         raise TrainingError(f"--batch-size must be an int >= 1, got {batch_size!r}")
     saved = checkpoint.load(path)
     trained = saved_recipe(saved)
-    name, arguments = saved.get("model", str), saved.get("model_arguments", dict)
-    try:
-        model = build_model(name, arguments)
-    except TypeError as error:  # arguments the builder does not take
-        raise TrainingError(
-            f"checkpoint: {saved.path} holds bad model arguments: {error}"
-        ) from error
+    name, arguments = saved.get("model", str), saved_model_arguments(saved, trained)
+    model = build_model(name, arguments)
     saved.load_model_state(model)
 
     if dataset is None:
@@ -78,10 +100,10 @@ def report(path, dataset=None, data_dir=None, batch_size=100, stream=sys.stdout)
             f"{name} in {saved.path} takes {trained.model_channels}-channel images"
         )
     test = datasets.open_split(dataset, data_dir, trained.image_size, train=False)
-    if len(test.classes) != arguments.get("num_classes"):
+    if len(test.classes) != arguments["num_classes"]:
         raise TrainingError(
             f"--dataset {dataset} has {len(test.classes)} classes but the {name} in "
-            f"{saved.path} was trained for {arguments.get('num_classes')}"
+            f"{saved.path} was trained for {arguments['num_classes']}"
         )
     images = datasets.Transformed(test, datasets.RepeatChannels(trained.model_channels))
     meter = evaluate(model, DataLoader(images, batch_size=batch_size), len(test.classes))

@@ -8,10 +8,12 @@ See `tinycnn.training` for what a run does and writes.
 """
 
 import argparse
+import math
 import sys
 import time
 
 from tinycnn import models
+from tinycnn.commands.errors import one_line_error
 from tinycnn.training import datasets, recipe, trainer
 from tinycnn.training.errors import RunInterruptedError, TrainingError
 from tinycnn.training.recipe import Recipe
@@ -40,7 +42,11 @@ def add_parser(subparsers):
         "imagefolder: the one holding train/ and val/)",
     )
     option("--epochs", type=int, help=f"default {defaults.epochs}")
-    option("--batch-size", type=int, help=f"default {defaults.batch_size}")
+    option(
+        "--batch-size",
+        type=int,
+        help=f"default {recipe.DEFAULT_BATCH_SIZE}, or all the training images if fewer",
+    )
     option(
         "--optimizer",
         help=f"one of {', '.join(recipe.OPTIMIZERS)} (default {defaults.optimizer}, "
@@ -48,12 +54,14 @@ def add_parser(subparsers):
     )
     option(
         "--lr",
-        type=float,
+        type=finite_float,
         help=f"learning rate (default: {_per_optimizer(recipe.DEFAULT_LR)}; sgd's is tuned "
         "for small_cnn on digits)",
     )
     option(
-        "--weight-decay", type=float, help=f"default: {_per_optimizer(recipe.DEFAULT_WEIGHT_DECAY)}"
+        "--weight-decay",
+        type=finite_float,
+        help=f"default: {_per_optimizer(recipe.DEFAULT_WEIGHT_DECAY)}",
     )
     option(
         "--scheduler",
@@ -72,7 +80,7 @@ def add_parser(subparsers):
     )
     option(
         "--val-fraction",
-        type=float,
+        type=finite_float,
         help=f"share of the training split held out for validation "
         f"(default {defaults.val_fraction})",
     )
@@ -95,6 +103,22 @@ def add_parser(subparsers):
     return parser
 
 
+def finite_float(text):
+    """argparse's type for a real-number option: refuses inf and nan as it parses.
+
+    Example:
+        >>> finite_float("0.1")
+        0.1
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return value
+
+
 def _per_optimizer(values):
     return ", ".join(f"{name} {value:g}" for name, value in values.items())
 
@@ -114,10 +138,10 @@ def run(args):
             settings = Recipe(**given)
             trainer.train(settings, args.out or _default_out(settings))
     except TrainingError as error:
-        print(f"tinycnn train: {error}", file=sys.stderr)
+        print(one_line_error("train", error), file=sys.stderr)
         return 1
     except RunInterruptedError as error:
-        print(f"tinycnn train: {error}", file=sys.stderr)
+        print(one_line_error("train", error), file=sys.stderr)
         return INTERRUPTED_STATUS
     except KeyboardInterrupt:  # while the data was loading, before the first epoch
         print("tinycnn train: interrupted before training started; nothing saved", file=sys.stderr)

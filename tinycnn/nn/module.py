@@ -21,6 +21,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from tinycnn.nn.load_errors import load_failure_message
 from tinycnn.nn.parameter import Parameter
 from tinycnn.tensor import Tensor
 
@@ -419,10 +420,6 @@ class Module:
         missing = [key for key in targets if key not in state_dict]
         unexpected = [key for key in state_dict if key not in targets]
         problems = []
-        if strict and missing:
-            problems.append("Missing key(s): " + ", ".join(missing))
-        if strict and unexpected:
-            problems.append("Unexpected key(s): " + ", ".join(unexpected))
         converted = {}
         for key, target in targets.items():
             if key not in state_dict:
@@ -443,8 +440,20 @@ class Module:
                 )
                 continue
             converted[key] = array.astype(target.dtype, copy=False)
-        if problems:
-            raise RuntimeError("load_state_dict: " + "; ".join(problems))
+        if problems or strict and (missing or unexpected):
+            raise RuntimeError(
+                load_failure_message(
+                    missing if strict else [],
+                    unexpected if strict else [],
+                    problems,
+                    {
+                        key: value.shape
+                        for key, value in state_dict.items()
+                        if hasattr(value, "shape")
+                    },
+                    {key: target.shape for key, target in targets.items()},
+                )
+            )
         # Nothing below can fail: shapes and dtypes already match.
         for key, array in converted.items():
             np.copyto(targets[key].data, array)

@@ -39,9 +39,9 @@ class LayerSummary:
     im2col_bytes: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Summary:
-    """What `summary` returns; `str(summary)` is the printed table.
+    """What `summary` returns; `str(summary)` and `repr(summary)` are the printed table.
 
     Attributes:
         layers: a `LayerSummary` per layer call, in the order the calls finished.
@@ -65,6 +65,10 @@ class Summary:
     not_run_params: int
 
     def __str__(self):
+        return format_table(self)
+
+    def __repr__(self):
+        """The table, so that a REPL shows `summary(model, ...)` as `print` does."""
         return format_table(self)
 
 

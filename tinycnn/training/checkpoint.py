@@ -75,13 +75,10 @@ class Checkpoint:
         """
         try:
             model.load_state_dict(self.model_state)
-        except RuntimeError as error:
-            problems = str(error)
-            if len(problems) > 300:  # a whole network's keys: the start says enough
-                problems = problems[:300] + " ..."
+        except RuntimeError as error:  # its message lists at most a few keys per kind
             raise TrainingError(
                 f"checkpoint: {self.path} does not hold {self.metadata.get('model')!r} "
-                f"weights: {problems}"
+                f"weights: {error}"
             ) from error
 
 
