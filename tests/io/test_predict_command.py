@@ -1,7 +1,18 @@
 """`tinycnn predict`: ImageNet preprocessing, the top-k classes, and its errors."""
 
+import os
+import signal
+
 import numpy as np
 import pytest
+from hostile_files import (
+    GIB,
+    broadcast_pth,
+    huge_shape_safetensors,
+    npy_header,
+    npz_claiming,
+    png_claiming,
+)
 from PIL import Image
 
 import tinycnn
@@ -137,3 +148,96 @@ def test_user_errors_are_one_line_and_a_nonzero_status(capsys, weights, images, 
         assert status == 1 and out == "", arguments
         assert err.startswith("tinycnn predict: ") and err.count("\n") == 1, err
         assert message in err, (message, err)
+
+
+def test_an_error_of_predict_itself_is_not_prefixed_twice(capsys, weights, images):
+    status, _, err = predict(
+        capsys, images[1], "--model", "squeezenet1_1", "--weights", weights, "--topk", "0"
+    )
+    assert status == 1
+    assert err == "tinycnn predict: --topk must be in [1, 1000], got 0\n"
+
+
+@pytest.fixture(scope="module")
+def ten_class_weights(tmp_path_factory):
+    """squeezenet1_1 for 10 classes, random but for a large bias on class 3."""
+    tinycnn.manual_seed(0)
+    model = models.squeezenet1_1(num_classes=10)
+    model.state_dict()["classifier.1.bias"][3] = 30.0
+    path = tmp_path_factory.mktemp("ten") / "ten.npz"
+    tinycnn.save(model, path)
+    return path
+
+
+def test_num_classes_and_a_class_file_name_the_classes_of_another_model(
+    capsys, ten_class_weights, images, tmp_path
+):
+    names = tmp_path / "names.txt"
+    names.write_text("".join(f"animal {index}\n" for index in range(10)))
+    common = ["--model", "squeezenet1_1", "--weights", ten_class_weights, "--num-classes", "10"]
+    status, out, err = predict(capsys, images[1], *common, "--classes", names)
+    assert status == 0, err
+    probability, index, name = printed_classes(out)[str(images[1])][0]
+    assert (index, name) == (3, "animal 3") and probability > 0.99
+    # without a file, the classes are numbered
+    status, out, err = predict(capsys, images[1], *common, "--topk", "10")
+    assert status == 0, err
+    assert [name for _, _, name in printed_classes(out)[str(images[1])]][0] == "3"
+    # a file of another length
+    names.write_text("cat\ndog\n")
+    status, _, err = predict(capsys, images[1], *common, "--classes", names)
+    assert status == 1
+    assert err == (
+        f"tinycnn predict: --classes {names} must name the 10 classes of --num-classes, one a "
+        "line, got 2 lines\n"
+    )
+
+
+def test_weights_with_a_head_of_another_size_say_which_num_classes_fits(
+    capsys, ten_class_weights, images
+):
+    status, _, err = predict(
+        capsys, images[1], "--model", "squeezenet1_1", "--weights", ten_class_weights
+    )
+    assert status == 1 and err.count("\n") == 1
+    assert (
+        "the state dict's classifier.1 has 10 outputs where the module's has 1000: build the "
+        "model with num_classes=10" in err
+    )
+
+
+def test_hostile_weight_files_and_images_are_one_line_errors(capsys, weights, images, tmp_path):
+    hostile_weights = {
+        broadcast_pth(tmp_path / "broadcast.pth", (2**14, 2**14)): "claims 2,147,483,648 bytes",
+        npz_claiming(tmp_path / "claims.npz", (GIB,)): "claims an array of shape (1073741824,)",
+        huge_shape_safetensors(tmp_path / "huge.safetensors"): "more than NumPy can address",
+        png_claiming(tmp_path / "not_weights.pth", 2, 2): "is not a readable .pth file",
+    }
+    for path, message in hostile_weights.items():
+        status, out, err = predict(capsys, images[1], "--model", "squeezenet1_1", "--weights", path)
+        assert status == 1 and out == "" and err.count("\n") == 1, err
+        assert err.startswith(f"tinycnn predict: load: {path}") and message in err, err
+    claims = tmp_path / "claims.npy"
+    claims.write_bytes(npy_header((GIB,)) + bytes(8))  # 8 GB claimed, 8 bytes held
+    hostile_images = {
+        png_claiming(tmp_path / "giga.png", 10**5, 10**5): "is refused as a decompression bomb",
+        claims: "claims an array of shape (1073741824,) (8,589,934,592 bytes)",
+    }
+    for path, message in hostile_images.items():
+        status, out, err = predict(capsys, path, "--model", "squeezenet1_1", "--weights", weights)
+        assert status == 1 and out == "" and err.count("\n") == 1, err
+        assert err.startswith(f"tinycnn predict: {path}") and message in err, err
+
+
+def test_a_fifo_is_refused_without_opening_it(capsys, weights, tmp_path):
+    fifo = tmp_path / "fifo.png"
+    os.mkfifo(fifo)
+    # opening a FIFO blocks until a writer comes: the alarm ends the test instead of a hang
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("predict opened the FIFO and hung"))
+    signal.alarm(20)
+    try:
+        status, out, err = predict(capsys, fifo, "--model", "squeezenet1_1", "--weights", weights)
+    finally:
+        signal.alarm(0)
+    assert status == 1 and out == ""
+    assert err == f"tinycnn predict: {fifo} must be a regular file, got a FIFO (named pipe)\n"

@@ -12,6 +12,7 @@ from tinycnn import models
 from tinycnn.io.pth_reader import MAGIC_NUMBER, PROTOCOL_VERSION
 from tinycnn.models.densenet import DenseNet
 from tinycnn.models.pretrained import load_weights
+from tinycnn.training import checkpoint
 
 SMALL_DENSENET = {"growth_rate": 4, "block_config": (2, 2), "num_init_features": 8, "bn_size": 2}
 
@@ -130,3 +131,57 @@ def test_a_file_holding_something_other_than_a_state_dict_is_a_clear_error(tmp_p
     path.write_bytes(stream.getvalue())
     with pytest.raises(TypeError, match=f"weights: {path} must hold a state dict .* got list"):
         load_weights(tinycnn.nn.Linear(1, 1), path)
+
+
+def test_a_tinycnn_train_checkpoint_loads_as_its_models_weights(tmp_path):
+    # issue 15: get_model('small_cnn', in_channels=1, weights='RUN/checkpoint.npz')
+    source = models.small_cnn(in_channels=1, num_classes=10)
+    source.load_state_dict(trained_like(source, seed=3))
+    optimizer = tinycnn.optim.SGD(source.parameters(), lr=0.1, momentum=0.9)
+    for parameter in source.parameters():
+        parameter.grad = np.ones_like(parameter.data)
+    optimizer.step()  # the optimizer's state holds momentum buffers, saved beside the model
+    path = tmp_path / "checkpoint.npz"
+    checkpoint.save(path, source.state_dict(), optimizer.state_dict(), {"epoch": 1})
+
+    loaded = tinycnn.load(path)
+    assert list(loaded) == list(source.state_dict())  # no metadata.json, no optimizer/...
+    assert all(type(array) is np.ndarray for array in loaded.values())  # arrays, as documented
+    model = models.get_model("small_cnn", in_channels=1, num_classes=10, weights=path)
+    for key, array in source.state_dict().items():
+        assert np.array_equal(model.state_dict()[key], array), key
+
+
+def test_a_prefixed_state_dict_with_another_head_is_explained_in_a_few_lines(tmp_path):
+    # a third-party ResNet-18: every key under "backbone.", a 10-class head
+    source = trained_like(models.resnet18(num_classes=10), seed=4)
+    path = tmp_path / "third_party.pth"
+    tinycnn.save({f"backbone.{key}": array for key, array in source.items()}, path)
+    with pytest.raises(RuntimeError) as error:
+        models.resnet18(weights=path)
+    message = str(error.value)
+    assert len(message) < 1000 and "\n" not in message, len(message)
+    assert "Missing key(s): conv1.weight, bn1.weight, bn1.bias, bn1.running_mean, " in message
+    assert "and 117 more (122 in all)" in message
+    assert (
+        "the state dict's keys start with 'backbone.', which the module's keys lack: "
+        "strip it, e.g. tinycnn.load(path, strip_prefix='backbone.')" in message
+    )
+    assert (
+        "the state dict's fc has 10 outputs where the module's has 1000: build the model "
+        "with num_classes=10" in message
+    )
+    # and the advice works
+    model = models.resnet18(num_classes=10, weights=tinycnn.load(path, strip_prefix="backbone."))
+    assert np.array_equal(model.state_dict()["fc.weight"], source["fc.weight"])
+
+
+def test_a_shape_mismatch_elsewhere_than_the_head_gets_no_num_classes_advice():
+    model = models.small_cnn(in_channels=1, num_classes=10)
+    state = model.state_dict()
+    first = next(iter(state))
+    state[first] = np.zeros((1, *state[first].shape[1:]), state[first].dtype)
+    with pytest.raises(RuntimeError) as error:
+        model.load_state_dict(state)
+    assert f"size mismatch for {first}" in str(error.value)
+    assert "num_classes" not in str(error.value) and "strip" not in str(error.value)

@@ -58,10 +58,14 @@ def _reasons(given_shapes, target_shapes):
     prefix = _extra_prefix(given_shapes, target_shapes)
     if prefix:
         reasons.append(
-            f"every key of the state dict starts with {prefix!r}, which the module's keys "
-            f"lack: strip it, e.g. tinycnn.load(path, strip_prefix={prefix!r})"
+            f"the state dict's keys start with {prefix!r}, which the module's keys lack: "
+            f"strip it, e.g. tinycnn.load(path, strip_prefix={prefix!r})"
         )
-        given_shapes = {key.removeprefix(prefix): shape for key, shape in given_shapes.items()}
+        given_shapes = {
+            key.removeprefix(prefix): shape
+            for key, shape in given_shapes.items()
+            if key not in target_shapes
+        }
     head = _head_of_another_size(given_shapes, target_shapes)
     if head:
         name, given_outputs, target_outputs = head
@@ -73,10 +77,14 @@ def _reasons(given_shapes, target_shapes):
 
 
 def _extra_prefix(given_shapes, target_shapes):
-    """The prefix ending in '.' that every given key has and removing which matches a
-    module key, or None. The shortest such prefix, so 'a.' before 'a.b.'."""
-    keys = list(given_shapes)
-    if not keys or any(key in target_shapes for key in keys):
+    """The prefix ending in '.' that every given key the module lacks has, and removing
+    which matches a module key; else None. The shortest such prefix: 'a.' before 'a.b.'.
+
+    Only the keys the module lacks are looked at: a loader may have added keys of its own
+    (BatchNorm's num_batches_tracked, see models/pretrained.py) without the prefix.
+    """
+    keys = [key for key in given_shapes if key not in target_shapes]
+    if not keys:
         return None
     first = keys[0]
     for end in range(len(first)):
