@@ -1,12 +1,15 @@
 """ImageFolder over PNG and JPEG files that each test writes with Pillow."""
 
+import os
 import re
+import signal
 import sys
 
 import numpy as np
 import pytest
 
 from tinycnn.data import DataLoader, ImageFolder
+from tinycnn.data.errors import DatasetError
 from tinycnn.data.transforms import Resize
 
 Image = pytest.importorskip("PIL.Image")
@@ -98,3 +101,55 @@ def test_without_pillow_the_error_says_how_to_install_it(tree, monkeypatch):
     monkeypatch.setitem(sys.modules, "PIL", None)  # makes `from PIL import Image` fail
     with pytest.raises(ModuleNotFoundError, match=re.escape("pip install 'tinycnn[image]'")):
         ImageFolder(root)
+
+
+def test_a_symlink_loop_is_refused_instead_of_counting_images_again(tree):
+    # cat/sub/back -> cat: followed as torchvision follows links, it would reach cat/b.png
+    # through cat/sub/back/b.png, cat/sub/back/sub/back/b.png, ... (issue 16: 3 files
+    # became 82 samples)
+    root, _ = tree
+    (root / "cat" / "sub" / "back").symlink_to(root / "cat", target_is_directory=True)
+    with pytest.raises(DatasetError) as error:
+        ImageFolder(root)
+    assert str(error.value) == (
+        f"image_folder: {root / 'cat' / 'sub' / 'back'} is {root / 'cat'} again (a symbolic "
+        "link loop, or two links to one folder); each folder may be reached once"
+    )
+
+
+def test_a_link_to_a_folder_outside_the_tree_is_followed(tree, tmp_path_factory):
+    root, _ = tree
+    elsewhere = tmp_path_factory.mktemp("elsewhere")
+    Image.fromarray(_pixels(4, 4, 3)).save(elsewhere / "d.png")
+    (root / "dog" / "more").symlink_to(elsewhere, target_is_directory=True)
+    assert (str(root / "dog" / "more" / "d.png"), 1) in ImageFolder(root).samples
+
+
+def test_a_fifo_among_the_images_is_refused_when_read_without_blocking(tree):
+    root, _ = tree
+    fifo = root / "dog" / "pipe.png"
+    os.mkfifo(fifo)
+    folder = ImageFolder(root)
+    index = folder.samples.index((str(fifo), 1))
+    # opening a FIFO blocks until a writer comes: the alarm ends the test instead of a hang
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("ImageFolder opened the FIFO and hung"))
+    signal.alarm(20)
+    try:
+        with pytest.raises(DatasetError) as error:
+            folder[index]
+    finally:
+        signal.alarm(0)
+    assert (
+        str(error.value) == f"image_folder: {fifo} must be a regular file, got a FIFO (named pipe)"
+    )
+
+
+def test_an_image_of_too_many_pixels_is_refused_before_decoding(tree):
+    root, _ = tree
+    # a real 8001 x 8000 PNG of one colour: 64,008,000 pixels, 8,000 more than MAX_PIXELS,
+    # below Pillow's own warning (89 megapixels); it compresses to a few kilobytes
+    Image.new("L", (8001, 8000)).save(root / "dog" / "big.png")
+    folder = ImageFolder(root)
+    index = folder.samples.index((str(root / "dog" / "big.png"), 1))
+    with pytest.raises(DatasetError, match=r"claims 8001 x 8000 = 64,008,000 pixels, more than"):
+        folder[index]

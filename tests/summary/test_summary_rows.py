@@ -181,3 +181,11 @@ def test_bad_arguments_get_clear_errors():
             summary(conv, (3, 8, 8))
     with pytest.raises(ValueError, match="conv2d: the .* kernel"):  # the model's own error
         summary(conv, (3, 2, 2))
+
+
+def test_a_repl_shows_the_summary_as_its_table():
+    # issue 15: the REPL echoes repr(), which was the dataclass's 3,000-character repr
+    info = summary(models.small_cnn(in_channels=1, num_classes=10), (1, 8, 8))
+    assert repr(info) == str(info)
+    assert repr(info).startswith("Input 1 x 1 x 8 x 8 (float32)")
+    assert "features.0   Conv2d" in repr(info) and "Summary(" not in repr(info)

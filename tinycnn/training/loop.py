@@ -10,6 +10,7 @@ images per second of the pass.
 """
 
 import math
+import warnings
 
 import tinycnn.nn.functional as F
 from tinycnn.tensor import no_grad
@@ -36,17 +37,24 @@ def train_one_epoch(model, loader, optimizer, num_classes, on_batch=None):
     """
     model.train()
     meter = Meter(num_classes)
-    for batch, (images, labels) in enumerate(loader, 1):  # (N, C, H, W) float32, (N,) int64
-        optimizer.zero_grad()
-        logits = model(images)  # (N, K)
-        loss = F.cross_entropy(logits, labels)
-        if not math.isfinite(loss.item()):  # an update from it would make every weight NaN
-            raise DivergedError(batch, loss.item())
-        loss.backward()
-        optimizer.step()
-        meter.add(loss.item(), logits.data, labels.data)
-        if on_batch is not None:
-            on_batch(meter)
+    # A diverging run overflows inside the kernels before its loss is checked: NumPy's
+    # overflow warnings would only repeat what DivergedError says in one line. (Not
+    # np.errstate: it holds for this thread only, and the kernels' threads warn too.)
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", r"(overflow|invalid value) encountered", category=RuntimeWarning
+        )
+        for batch, (images, labels) in enumerate(loader, 1):  # (N, C, H, W), (N,) int64
+            optimizer.zero_grad()
+            logits = model(images)  # (N, K)
+            loss = F.cross_entropy(logits, labels)
+            if not math.isfinite(loss.item()):  # its update would make every weight NaN
+                raise DivergedError(batch, loss.item())
+            loss.backward()
+            optimizer.step()
+            meter.add(loss.item(), logits.data, labels.data)
+            if on_batch is not None:
+                on_batch(meter)
     meter.stop()
     return meter
 

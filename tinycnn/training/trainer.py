@@ -103,7 +103,9 @@ def train(recipe, out, on_batch=None, stream=None):
     """
     out = Path(out)
     recipe = recipe.completed()
-    _refuse_a_checkpoint(out)
+    if out.is_dir():
+        with run_lock.locked(out):  # first: a run still going, then a finished one
+            _refuse_a_checkpoint(out)
     session = _build(recipe)
     _make_directory(out)
     with run_lock.locked(out):
@@ -176,6 +178,7 @@ def _recipe_to_resume(saved, options):
 
 def _build(recipe):
     """Seed the generator, then open the data and build the model, optimizer and schedule."""
+    _check_memory(recipe)  # before the data: digits resizes every image when it opens
     rng.manual_seed(recipe.seed)
     splits = datasets.load_splits(
         recipe.dataset,
@@ -196,7 +199,6 @@ def _build(recipe):
         )
     arguments = model_arguments(recipe, len(splits.classes))
     model = build_model(recipe.model, arguments)
-    _check_memory(model, recipe)
     _check_input_fits(model, recipe)
     optimizer = build_optimizer(recipe, model.parameters())
     scheduler = build_scheduler(recipe, optimizer)
@@ -218,30 +220,34 @@ def _check_input_fits(model, recipe):
         ) from error
 
 
-def _check_memory(model, recipe):
+def _check_memory(recipe):
     """Refuse an image size whose activations could never fit in this machine's memory.
 
     One batch keeps every layer's output for the backward pass. Their size is read from
     `tinycnn.summary` at PROBE_SIZE (one image, cheap) and scaled by the pixel count,
     (S / PROBE_SIZE)**2, which the convolutional layers, nearly all of it, follow. Only
-    sizes above PROBE_SIZE are checked: below, one batch is small.
+    sizes above PROBE_SIZE are checked: below, one batch is small. The probe model is
+    built before the generator is seeded (its draws change nothing) and for two classes
+    (the data, which says how many, is not open yet; the head's outputs are a few numbers).
     """
     C, S = recipe.model_channels, recipe.image_size
     if S <= PROBE_SIZE:
         return
+    model = build_model(recipe.model, model_arguments(recipe, 2))
     try:
         probe = summary(model, (C, PROBE_SIZE, PROBE_SIZE))
     except ValueError:  # the network cannot take the probe: _check_input_fits says why
         return
     per_image = sum(layer.activation_bytes for layer in probe.layers) * (S / PROBE_SIZE) ** 2
-    needed = recipe.batch_size * per_image
+    batch_size = recipe.batch_size or DEFAULT_BATCH_SIZE
+    needed = batch_size * per_image
     available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if needed > available:
         raise TrainingError(
             f"--image-size {S} would need about {_bytes(needed)} for the activations of one "
-            f"batch of {recipe.batch_size} {C} x {S} x {S} images ({_bytes(per_image)} an "
-            f"image), more than the {_bytes(available)} of memory this machine has; choose "
-            "a smaller --image-size or --batch-size"
+            f"batch of {batch_size} {C} x {S} x {S} images ({_bytes(per_image)} an image), "
+            f"more than the {_bytes(available)} of memory this machine has; choose a "
+            "smaller --image-size or --batch-size"
         )
 
 

@@ -1,0 +1,182 @@
+"""A run is never lost to, nor ended by a traceback from, a diverging loss, a full disk,
+an image size too large for memory, or an edited checkpoint (issue 16, section 3); and
+the command-line snags of issue 15: --subset with the default batch size, --resume
+--epochs N extending a finished run."""
+
+import errno
+import io
+import json
+import math
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from tinycnn import cli, models
+from tinycnn.commands import evaluate
+from tinycnn.summary import summary
+from tinycnn.training import Recipe, TrainingError, checkpoint, resume, train, trainer
+from tinycnn.training import checkpoint as checkpoint_module
+from tinycnn.training import recipe as recipe_module
+
+TINY = Recipe(subset=40, image_size=8, epochs=3, batch_size=8, seed=5)
+
+
+def quiet():
+    return io.StringIO()
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished TINY run's directory (3 epochs, cosine schedule, lr 0.1)."""
+    out = tmp_path_factory.mktemp("finished") / "run"
+    train(TINY, out, stream=quiet())
+    return out
+
+
+def edited_copy(path, destination, edit):
+    """A copy of the checkpoint at `path` whose metadata dict went through `edit`."""
+    with np.load(path) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    header = json.loads(arrays["metadata.json"].tobytes())
+    edit(header["metadata"])
+    arrays["metadata.json"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    np.savez(destination, **arrays)
+    return destination
+
+
+def test_a_loss_gone_nan_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path, monkeypatch):
+    built = []
+
+    def recording_build_model(name, arguments):
+        built.append(recipe_module.build_model(name, arguments))
+        return built[-1]
+
+    monkeypatch.setattr(trainer, "build_model", recording_build_model)
+
+    def poison(epoch, meter):  # in epoch 2, after batch 1: a weight becomes NaN
+        if epoch == 2 and meter.images == 8:
+            next(iter(built[0].parameters())).data[...] = np.nan
+
+    out = tmp_path / "run"
+    with pytest.raises(TrainingError) as error:
+        train(TINY, out, on_batch=poison, stream=quiet())
+    assert str(error.value) == (
+        "epoch 2/3, batch 2/4: the loss is nan, so the run diverged and stopped (try a "
+        f"smaller --lr); epoch 1 is kept in {out / 'checkpoint.npz'}"
+    )
+    assert checkpoint.load(out / "checkpoint.npz").metadata["epoch"] == 1
+
+
+def test_a_full_disk_is_one_line_and_the_previous_checkpoint_survives(
+    tmp_path, capsys, monkeypatch
+):
+    saves = []
+    real_atomic_write = checkpoint_module.atomic_write
+
+    def disk_full_on_the_second_save(path, write):
+        saves.append(path)
+        if len(saves) == 2:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real_atomic_write(path, write)
+
+    monkeypatch.setattr(checkpoint_module, "atomic_write", disk_full_on_the_second_save)
+    out = tmp_path / "run"
+    status = cli.main(["train", *TINY_ARGUMENTS, "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert err == (
+        f"tinycnn train: cannot save epoch 2 in {out / 'checkpoint.npz'}: No space left on "
+        "device; the previous checkpoint is kept\n"
+    )
+    assert checkpoint.load(out / "checkpoint.npz").metadata["epoch"] == 1
+
+
+TINY_ARGUMENTS = ["--subset", "40", "--image-size", "8", "--epochs", "3", "--batch-size", "8"]
+
+
+def test_an_image_size_beyond_memory_is_refused_with_what_it_would_need(tmp_path, capsys):
+    out = tmp_path / "run"
+    status = cli.main(["train", "--image-size", "20000", "--subset", "40", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert status == 1 and err.count("\n") == 1
+    # small_cnn's activations at 256 x 256, from summary, times (20000 / 256)**2 and the
+    # default batch of 64 (checked before the data opens: digits resizes all its images)
+    model = models.small_cnn(in_channels=1, num_classes=2)
+    per_image = sum(layer.activation_bytes for layer in summary(model, (1, 256, 256)).layers)
+    needed_tb = 64 * per_image * (20000 / 256) ** 2 / 1e12
+    assert err.startswith(
+        f"tinycnn train: --image-size 20000 would need about {needed_tb:.1f} TB for the "
+        "activations of one batch of 64 1 x 20000 x 20000 images ("
+    ), err
+    assert "of memory this machine has; choose a smaller --image-size or --batch-size" in err
+    assert not out.exists()
+
+
+def test_subset_64_runs_with_the_default_batch_size(tmp_path, capsys):
+    out = tmp_path / "run"
+    status = cli.main(["train", "--subset", "64", "--image-size", "8", "--epochs", "1",
+                       "--out", str(out)])  # fmt: skip
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    # 64 images less the validation tenth: 58 to train on, fewer than the default 64
+    assert "1 epochs of 1 batches of 58" in captured.out
+    assert checkpoint.load(out / "checkpoint.npz").metadata["recipe"]["batch_size"] == 58
+
+
+def test_resume_with_more_epochs_extends_a_finished_run(finished, tmp_path):
+    out = tmp_path / "run"
+    shutil.copytree(finished, out)
+    result = resume(out, {"epochs": 5}, stream=quiet())
+    history = result.session.history
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4, 5]
+    # epochs 4 and 5 follow the cosine schedule of a 5-epoch run from lr 0.1:
+    # lr(t) = 0.1 * (1 + cos(pi * t / 5)) / 2 for epoch t + 1
+    for row in history[3:]:
+        t = row["epoch"] - 1
+        assert row["lr"] == pytest.approx(0.1 * (1 + math.cos(math.pi * t / 5)) / 2, rel=1e-12)
+    assert checkpoint.load(out / "checkpoint.npz").metadata["recipe"]["epochs"] == 5
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda saved: saved["history"][1].update(train_loss="x"), "row 2 must hold epoch 2"),
+        (lambda saved: saved["history"][0].pop("lr"), "row 1 must have the columns epoch, lr,"),
+        (lambda saved: saved["scheduler"].update(last_epoch="x"), "scheduler.last_epoch must"),
+        (lambda saved: saved["scheduler"].update(T_max=1e400), "scheduler.T_max must be an int"),
+        (lambda saved: saved["scheduler"].update(last_epoch=1), "last_epoch must be the 3"),
+    ],
+)
+def test_an_edited_history_or_schedule_fails_before_any_epoch_trains(
+    finished, tmp_path, edit, message
+):
+    out = tmp_path / "run"
+    out.mkdir()
+    edited_copy(finished / "checkpoint.npz", out / "checkpoint.npz", edit)
+    batches = []
+    with pytest.raises(TrainingError, match=message):
+        resume(out, {"epochs": 3}, on_batch=lambda *_: batches.append(1), stream=quiet())
+    assert batches == []
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [{"num_classes": 0}, {"num_classes": 10**9}, {"num_classes": 10, "weights": "/no/such"}],
+)
+def test_evaluate_refuses_edited_model_arguments_in_one_line(finished, tmp_path, arguments):
+    def edit(saved):
+        saved["model_arguments"] = {"in_channels": 1, **arguments}
+
+    path = edited_copy(finished / "checkpoint.npz", tmp_path / "edited.npz", edit)
+    with pytest.raises(TrainingError) as error:
+        evaluate.report(path, stream=quiet())
+    assert str(error.value).startswith(
+        f"checkpoint: {path} holds the model arguments {saved_arguments(arguments)}, but its "
+        "recipe and its 10 classes give {'num_classes': 10, 'in_channels': 1}"
+    )
+
+
+def saved_arguments(arguments):
+    return repr({"in_channels": 1, **arguments})
