@@ -139,7 +139,7 @@ BUDGET = f"at most {RATIO} x the file's"
         (
             "safetensors shape [2**40, 2**40, 0]",
             "WeightFileError",
-            ["tensor 'w' has shape (1099511627776, 1099511627776, 0)", "more than NumPy"],
+            ["tensor 'w' has the shape (1099511627776, 1099511627776, 0)", "more than NumPy"],
         ),
         (
             "MNIST .gz inflating to 1 GiB",
@@ -206,3 +206,16 @@ def test_a_safetensors_header_python_cannot_parse_is_a_weight_file_error(tmp_pat
     with pytest.raises(WeightFileError) as error:
         tinycnn.load(path)
     assert message in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "shape, message",
+    [
+        ((2**40, 2**40, 0), "entry w.npy has the shape (1099511627776, 1099511627776, 0), whose"),
+        ((-1, 3), "entry w.npy has the shape (-1, 3), with a negative extent"),
+    ],
+)
+def test_a_npy_shape_numpy_cannot_make_is_a_weight_file_error(tmp_path, shape, message):
+    with pytest.raises(WeightFileError) as error:
+        tinycnn.load(npz_claiming(tmp_path / "w.npz", shape))
+    assert message in str(error.value)

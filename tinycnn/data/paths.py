@@ -26,11 +26,9 @@ def directory(op, root):
 
 
 def file(op, path):
-    """`path` as a Path; FileNotFoundError unless it is a file."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{op}: missing file {path}")
-    return path
+    """`path` as a Path; FileNotFoundError unless it exists, DatasetError unless it is a
+    regular file (see `regular_file`)."""
+    return regular_file(op, path)
 
 
 def regular_file(op, path):

@@ -15,12 +15,14 @@ broadcast (stride 0) view, or a mostly-zero compressed array.
 """
 
 import io
+import math
 
 import numpy as np
 
 RATIO = 16
 FLOOR = 64 * 2**20
 CHUNK = 2**20  # bytes read (and inflated, for a compressed stream) at a time
+MAX_ARRAY_BYTES = np.iinfo(np.intp).max  # NumPy's limit on an array's extents x itemsize
 
 
 class AllocationBudget:
@@ -80,3 +82,16 @@ def read_into(file, array):
             break
         filled += count
     return filled
+
+
+def check_shape(shape, itemsize, what, error):
+    """Raise `error` unless NumPy can make an array of `shape`: extents >= 0 whose product,
+    zeros left out, times `itemsize` fits in an intp (NumPy multiplies every extent, so
+    (2**40, 2**40, 0) is "too big" although it holds nothing)."""
+    if any(extent < 0 for extent in shape):
+        raise error(f"{what} has the shape {shape}, with a negative extent")
+    if math.prod(extent for extent in shape if extent) * itemsize > MAX_ARRAY_BYTES:
+        raise error(
+            f"{what} has the shape {shape!r:.100}, whose extents multiply to more than NumPy "
+            f"can address ({MAX_ARRAY_BYTES:,} bytes)"
+        )

@@ -5,7 +5,7 @@ import zipfile
 
 import numpy as np
 
-from tinycnn.io.budget import AllocationBudget, read_into
+from tinycnn.io.budget import AllocationBudget, check_shape, read_into
 from tinycnn.io.errors import CORRUPT_ZIP_ERRORS, WeightFileError
 
 # What a .npz file can hold here: every number type NumPy has (no strings, no objects).
@@ -127,6 +127,7 @@ def _empty_array(file, what, size, budget):
             f"{what} holds {dtype} values; tinycnn reads numbers only, never Python objects "
             "(unpickling them could run code)"
         )
+    check_shape(shape, dtype.itemsize, what, WeightFileError)
     nbytes = math.prod(shape) * dtype.itemsize
     header_size = file.tell() - start
     if nbytes > size - header_size:

@@ -21,7 +21,7 @@ import struct
 import numpy as np
 
 from tinycnn.io.bfloat16 import bfloat16_to_float32
-from tinycnn.io.budget import AllocationBudget
+from tinycnn.io.budget import AllocationBudget, check_shape
 from tinycnn.io.errors import WeightFileError
 
 # safetensors dtype name -> NumPy dtype of the stored elements (little-endian).
@@ -46,7 +46,6 @@ DTYPE_NAMES = {
 }
 DTYPES = frozenset(DTYPE_NAMES)  # what a .safetensors file can hold
 HEADER_ALIGNMENT = 8  # the header is padded so the data starts 8-byte aligned
-MAX_ARRAY_BYTES = np.iinfo(np.intp).max  # NumPy's limit on an array's extents times itemsize
 
 
 def read(file):
@@ -134,12 +133,7 @@ def _check_layout(header, data_size):
             )
         begin, end = offsets
         itemsize = STORED_DTYPES[code].itemsize
-        if math.prod(extent for extent in shape if extent) * itemsize > MAX_ARRAY_BYTES:
-            # NumPy multiplies out every extent, even beside a 0: [2**40, 2**40, 0] is too big
-            raise WeightFileError(
-                f"tensor {name!r} has shape {tuple(shape)!r:.100}, whose extents multiply to "
-                f"more than NumPy can address ({MAX_ARRAY_BYTES:,} bytes)"
-            )
+        check_shape(tuple(shape), itemsize, f"tensor {name!r}", WeightFileError)
         needed = math.prod(shape) * itemsize
         if end - begin != needed:
             raise WeightFileError(
