@@ -6,12 +6,17 @@ also records its process id, for the message the second run prints) for as long 
 trains. The operating system releases the lock when the process ends, however it ends
 (`kill -9` included): a lock file left behind by a dead run never blocks the next one.
 
-NOTE: fcntl is POSIX (Linux, macOS); tinycnn's training runs there.
+NOTE: flock is POSIX (Linux, macOS). Windows has no fcntl module; there the run
+directory is not locked (and `tinycnn train` still works), as before this lock existed.
 """
 
-import fcntl
 import os
 from contextlib import contextmanager
+
+try:
+    import fcntl
+except ImportError:  # Windows: see the NOTE above
+    fcntl = None
 
 from tinycnn.training.errors import TrainingError
 
@@ -29,6 +34,9 @@ def locked(out):
         >>> with locked(Path("runs/first")):
         ...     train_the_epochs()
     """
+    if fcntl is None:
+        yield
+        return
     path = out / LOCK_FILE
     try:
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
