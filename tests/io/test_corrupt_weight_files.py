@@ -1,5 +1,6 @@
 """Truncated, corrupt and wrong-format weight files give one line naming the file."""
 
+import os
 import shutil
 import zipfile
 from pathlib import Path
@@ -145,3 +146,10 @@ def test_an_encrypted_entry_is_a_clear_error(tmp_path):
         data[flags] |= 0x01  # bit 0: encrypted
     path.write_bytes(bytes(data))
     fails_with_one_line(path, "encrypted")
+
+
+def test_a_fifo_is_refused_without_being_opened(tmp_path):
+    fifo = tmp_path / "weights.pth"
+    os.mkfifo(fifo)  # opening it would block until some program writes to it
+    with pytest.raises(FileNotFoundError, match="a regular one: never a FIFO"):
+        tinycnn.load(fifo)

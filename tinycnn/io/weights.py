@@ -80,7 +80,8 @@ def load(path, strip_prefix=None):
         raise TypeError(f"load: strip_prefix must be a str or None, got {strip_prefix!r:.60}")
     if not os.path.isfile(path):
         raise FileNotFoundError(
-            f"load: path must be an existing regular file, got {os.fspath(path)}"
+            f"load: path must be an existing file (a regular one: never a FIFO, which would "
+            f"block), got {os.fspath(path)}"
         )
     try:
         with open(path, "rb") as file:
