@@ -11,7 +11,9 @@ Datasets hand out (C, H, W) float32 ndarrays in [0, 1]; transforms act on those;
 DataLoader stacks them into Tensors. Nothing is downloaded: `Digits` ships with tinycnn,
 and `MNIST`, `CIFAR10` and `ImageFolder` read files you already have. Every random draw
 (shuffling, random crops and flips, colour jitter, `random_split`) comes from
-`tinycnn.rng.generator()`, so `tinycnn.manual_seed` makes a run reproducible.
+`tinycnn.rng.generator()`, so `tinycnn.manual_seed` makes a run reproducible. A file
+that is corrupt, not a regular file, or claims more memory than a stated multiple of its
+size (`tinycnn.io.budget`; images: `image_file.MAX_PIXELS`) raises `DatasetError`.
 """
 
 from tinycnn.data import transforms
@@ -19,6 +21,7 @@ from tinycnn.data.cifar import CIFAR10
 from tinycnn.data.dataloader import DataLoader
 from tinycnn.data.dataset import Dataset, Subset, TensorDataset, random_split
 from tinycnn.data.digits import Digits
+from tinycnn.data.errors import DatasetError
 from tinycnn.data.image_folder import ImageFolder
 from tinycnn.data.mnist import MNIST
 
@@ -26,6 +29,7 @@ __all__ = [
     "CIFAR10",
     "DataLoader",
     "Dataset",
+    "DatasetError",
     "Digits",
     "ImageFolder",
     "MNIST",

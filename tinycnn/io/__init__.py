@@ -10,6 +10,8 @@ npz.py            NumPy's .npz
 safetensors.py    the safetensors format
 bfloat16.py       bfloat16 (which NumPy lacks) read as float32
 errors.py         WeightFileError (a file that cannot be read), RefusedPickleError
+budget.py         how much a load may allocate: 16 x the file's size (or 64 MiB), checked
+                  before allocating
 atomic.py         atomic_write: a failed save never breaks an existing file
 imagenet_classes.py   the names of the 1,000 ImageNet classes (imagenet_classes.txt)
 """

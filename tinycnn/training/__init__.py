@@ -14,7 +14,9 @@ checkpoint.py  the checkpoint file: `.npz` arrays plus JSON, no pickle, written 
 progress.py    the progress bar
 log.py         log.csv, one row per epoch
 confusion.py   the confusion matrix and its table
-errors.py      `TrainingError` (a one-line problem with the input) and `RunInterruptedError`
+run_lock.py    one run at a time in a run directory (a lock file holding the owner's PID)
+errors.py      `TrainingError` (a one-line problem with the input), `DivergedError`, and
+               `RunInterruptedError`
 """
 
 from tinycnn.training.errors import RunInterruptedError, TrainingError

@@ -16,6 +16,12 @@ resumed ends with the same weights, bit for bit, as one that was never interrupt
 Ctrl-C (KeyboardInterrupt) during an epoch discards that partial epoch and keeps the
 checkpoint of the last completed one (saving it first if the interrupt came while it was
 being written), then raises `RunInterruptedError` with a one-line message.
+
+Nothing else ends a run with a traceback or loses it: a run holds a lock on its directory
+(`run_lock`), so a second run there is refused; it removes what a killed save left
+(`.checkpoint.npz.*.tmp`); a loss that turns NaN or infinite, or a full disk, stops it
+with one line naming the epoch, keeping the checkpoint of the last good epoch; and an
+edited checkpoint is checked whole before any epoch trains.
 """
 
 import math
