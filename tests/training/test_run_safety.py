@@ -178,5 +178,15 @@ def test_evaluate_refuses_edited_model_arguments_in_one_line(finished, tmp_path,
     )
 
 
+def test_evaluate_refuses_an_edited_image_size_beyond_memory(finished, tmp_path):
+    def edit(saved):
+        saved["recipe"]["image_size"] = 20000
+
+    path = edited_copy(finished / "checkpoint.npz", tmp_path / "edited.npz", edit)
+    with pytest.raises(TrainingError, match="--image-size 20000 would need about .* TB for the "
+                       "activations of one batch of 100 "):  # fmt: skip
+        evaluate.report(path, stream=quiet())
+
+
 def saved_arguments(arguments):
     return repr({"in_channels": 1, **arguments})

@@ -16,7 +16,7 @@ from tinycnn.training.confusion import format_confusion
 from tinycnn.training.errors import TrainingError
 from tinycnn.training.loop import evaluate
 from tinycnn.training.recipe import build_model, model_arguments
-from tinycnn.training.trainer import saved_recipe
+from tinycnn.training.trainer import check_memory, saved_recipe
 
 
 def add_parser(subparsers):
@@ -87,6 +87,7 @@ def report(path, dataset=None, data_dir=None, batch_size=100, stream=sys.stdout)
     saved = checkpoint.load(path)
     trained = saved_recipe(saved)
     name, arguments = saved.get("model", str), saved_model_arguments(saved, trained)
+    check_memory(trained, batch_size)  # an edited image size, before the data opens
     model = build_model(name, arguments)
     saved.load_model_state(model)
 

@@ -53,7 +53,7 @@ from tinycnn.training.recipe import (
 
 CHECKPOINT_FILE = "checkpoint.npz"
 LOG_FILE = "log.csv"
-PROBE_SIZE = 256  # the image size at which _check_memory measures a network
+PROBE_SIZE = 256  # the image size at which check_memory measures a network
 
 
 @dataclass
@@ -184,7 +184,8 @@ def _recipe_to_resume(saved, options):
 
 def _build(recipe):
     """Seed the generator, then open the data and build the model, optimizer and schedule."""
-    _check_memory(recipe)  # before the data: digits resizes every image when it opens
+    # before the data opens: digits resizes every image as it opens
+    check_memory(recipe, recipe.batch_size or DEFAULT_BATCH_SIZE)
     rng.manual_seed(recipe.seed)
     splits = datasets.load_splits(
         recipe.dataset,
@@ -226,10 +227,11 @@ def _check_input_fits(model, recipe):
         ) from error
 
 
-def _check_memory(recipe):
+def check_memory(recipe, batch_size):
     """Refuse an image size whose activations could never fit in this machine's memory.
 
-    One batch keeps every layer's output for the backward pass. Their size is read from
+    One batch of `batch_size` keeps every layer's output for the backward pass (and an
+    evaluation pass makes them all, one after another). Their size is read from
     `tinycnn.summary` at PROBE_SIZE (one image, cheap) and scaled by the pixel count,
     (S / PROBE_SIZE)**2, which the convolutional layers, nearly all of it, follow. Only
     sizes above PROBE_SIZE are checked: below, one batch is small. The probe model is
@@ -245,7 +247,6 @@ def _check_memory(recipe):
     except ValueError:  # the network cannot take the probe: _check_input_fits says why
         return
     per_image = sum(layer.activation_bytes for layer in probe.layers) * (S / PROBE_SIZE) ** 2
-    batch_size = recipe.batch_size or DEFAULT_BATCH_SIZE
     needed = batch_size * per_image
     available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if needed > available:
