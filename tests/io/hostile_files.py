@@ -27,7 +27,10 @@ def _string(text):
 
 
 def _int(value):
-    return pickle.BININT + struct.pack("<i", value)
+    if -(2**31) <= value < 2**31:
+        return pickle.BININT + struct.pack("<i", value)
+    encoded = value.to_bytes(value.bit_length() // 8 + 1, "little", signed=True)
+    return pickle.LONG1 + bytes([len(encoded)]) + encoded  # any int, in two's complement
 
 
 def _ints(values):
@@ -68,18 +71,23 @@ def zip_pth(path, data_pkl, storages):
     return path
 
 
-def broadcast_pth(path, size):
-    """{"w": a float64 tensor of `size`, every stride 0, on a one-element storage}."""
+def tensor_pth(path, size, stride):
+    """{"w": a float64 tensor of `size` and `stride` on a one-element storage, 2.5}."""
     data = (
         pickle.PROTO
         + b"\x02"
         + pickle.EMPTY_DICT
         + _string("w")
-        + tensor_opcodes(1, size, (0,) * len(size))
+        + tensor_opcodes(1, size, stride)
         + pickle.SETITEM
         + pickle.STOP
     )
     return zip_pth(path, data, {"0": np.array([2.5]).tobytes()})
+
+
+def broadcast_pth(path, size):
+    """{"w": a float64 tensor of `size`, every stride 0, on a one-element storage}."""
+    return tensor_pth(path, size, (0,) * len(size))
 
 
 def repeated_tensor_pth(path, numel, repeats):

@@ -22,6 +22,7 @@ from hostile_files import (
     png_claiming,
     repeated_tensor_pth,
     safetensors_with_header,
+    tensor_pth,
 )
 
 import tinycnn
@@ -218,4 +219,19 @@ def test_a_safetensors_header_python_cannot_parse_is_a_weight_file_error(tmp_pat
 def test_a_npy_shape_numpy_cannot_make_is_a_weight_file_error(tmp_path, shape, message):
     with pytest.raises(WeightFileError) as error:
         tinycnn.load(npz_claiming(tmp_path / "w.npz", shape))
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "size, stride, message",
+    [
+        ((1,), (2**70,), "a tensor's stride (1180591620717411303424,) steps further than NumPy"),
+        ((2**70, 0), (0, 0), "a tensor has the shape (1180591620717411303424, 0), whose extents"),
+    ],
+)
+def test_a_tensor_numpy_cannot_address_is_a_weight_file_error(tmp_path, size, stride, message):
+    # each addresses only the storage's one element, so no bounds check refused it: NumPy
+    # raised OverflowError
+    with pytest.raises(WeightFileError) as error:
+        tinycnn.load(tensor_pth(tmp_path / "w.pth", size, stride))
     assert message in str(error.value)

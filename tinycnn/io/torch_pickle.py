@@ -33,6 +33,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from tinycnn.io.budget import MAX_ARRAY_BYTES, check_shape
 from tinycnn.io.errors import RefusedPickleError, WeightFileError
 from tinycnn.io.pickle_memo import check_memo_indices
 from tinycnn.io.torch_dtypes import STORAGE_DTYPES
@@ -140,6 +141,13 @@ def _tensor_record(storage, storage_offset, size, stride):
             )
     if len(size) != len(stride):
         raise WeightFileError(f"a tensor's size {size} and stride {stride} differ in length")
+    itemsize = storage.type.dtype.itemsize
+    check_shape(size, itemsize, "a tensor", WeightFileError)
+    if any(step * itemsize > MAX_ARRAY_BYTES for step in stride):
+        raise WeightFileError(
+            f"a tensor's stride {stride!r:.100} steps further than NumPy can address "
+            f"({MAX_ARRAY_BYTES:,} bytes)"
+        )
     if all(size):  # not empty: its last element must lie inside the storage
         last = storage_offset + sum(
             (extent - 1) * step for extent, step in zip(size, stride, strict=True)
