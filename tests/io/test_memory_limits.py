@@ -9,6 +9,7 @@ clear error named below, or load correctly, and the child's peak memory stays bo
 import json
 import subprocess
 import sys
+import zipfile
 
 import pytest
 from hostile_files import (
@@ -17,6 +18,7 @@ from hostile_files import (
     doubling_lists_pth,
     huge_shape_safetensors,
     mnist_gz_bomb,
+    npy_header,
     npz_bomb,
     npz_claiming,
     png_claiming,
@@ -235,3 +237,14 @@ def test_a_tensor_numpy_cannot_address_is_a_weight_file_error(tmp_path, size, st
     with pytest.raises(WeightFileError) as error:
         tinycnn.load(tensor_pth(tmp_path / "w.pth", size, stride))
     assert message in str(error.value)
+
+
+def test_a_npy_header_numpys_tokenizer_gives_up_on_is_a_weight_file_error(tmp_path):
+    # found by mutating bytes of saved headers: NumPy raised tokenize.TokenError
+    header = bytearray(npy_header((3,)))
+    header[header.index(b"(3,)") + 3] = ord(" ")  # "(3, " : the tuple is never closed
+    path = tmp_path / "w.npz"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("w.npy", bytes(header) + bytes(24))
+    with pytest.raises(WeightFileError, match="entry w.npy is not a .npy array"):
+        tinycnn.load(path)

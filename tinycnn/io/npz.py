@@ -1,6 +1,7 @@
 """Read and write NumPy's .npz: a zip archive of one .npy file per array."""
 
 import math
+import tokenize
 import zipfile
 
 import numpy as np
@@ -118,7 +119,9 @@ def _empty_array(file, what, size, budget):
         header_reader = _HEADER_READERS.get(version)
         if header_reader is not None:
             shape, fortran_order, dtype = header_reader(file)
-    except ValueError as error:  # a bad magic string, a header that is not a dict, ...
+    # a bad magic string, a header that is not a dict (ValueError); a header NumPy's
+    # tokenizer gives up on, e.g. an unclosed bracket (TokenError)
+    except (ValueError, tokenize.TokenError) as error:
         raise WeightFileError(f"{what} is not a .npy array ({error})") from None
     if header_reader is None:
         raise WeightFileError(f"{what} has .npy format version {version}, not 1.0 or 2.0")
