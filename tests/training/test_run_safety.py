@@ -178,13 +178,14 @@ def test_evaluate_refuses_edited_model_arguments_in_one_line(finished, tmp_path,
     )
 
 
-def test_evaluate_refuses_an_edited_image_size_beyond_memory(finished, tmp_path):
+@pytest.mark.parametrize("image_size", [20000, 10**400])  # the second: beyond a float
+def test_evaluate_refuses_an_edited_image_size_beyond_memory(finished, tmp_path, image_size):
     def edit(saved):
-        saved["recipe"]["image_size"] = 20000
+        saved["recipe"]["image_size"] = image_size
 
     path = edited_copy(finished / "checkpoint.npz", tmp_path / "edited.npz", edit)
-    with pytest.raises(TrainingError, match="--image-size 20000 would need about .* TB for the "
-                       "activations of one batch of 100 "):  # fmt: skip
+    with pytest.raises(TrainingError, match=f"--image-size {image_size} would need about .* TB "
+                       "for the activations of one batch of 100 "):  # fmt: skip
         evaluate.report(path, stream=quiet())
 
 

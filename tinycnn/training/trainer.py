@@ -246,7 +246,8 @@ def check_memory(recipe, batch_size):
         probe = summary(model, (C, PROBE_SIZE, PROBE_SIZE))
     except ValueError:  # the network cannot take the probe: _check_input_fits says why
         return
-    per_image = sum(layer.activation_bytes for layer in probe.layers) * (S / PROBE_SIZE) ** 2
+    # in ints: an edited checkpoint's image size may be too large for a float
+    per_image = sum(layer.activation_bytes for layer in probe.layers) * S * S // PROBE_SIZE**2
     needed = batch_size * per_image
     available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if needed > available:
@@ -259,11 +260,13 @@ def check_memory(recipe, batch_size):
 
 
 def _bytes(count):
-    """A byte count for people: '2.3 TB', '512.0 MB'."""
-    for unit in ("B", "kB", "MB", "GB", "TB"):
-        if count < 1000 or unit == "TB":
-            return f"{count:.1f} {unit}"
-        count /= 1000
+    """A byte count (an int) for people: '512.0 MB', '2.3 TB'."""
+    for power, unit in enumerate(("B", "kB", "MB", "GB")):
+        if count < 1000 ** (power + 1):
+            return f"{count / 1000**power:.1f} {unit}"
+    if count < 1000**6:
+        return f"{count / 1000**4:,.1f} TB"
+    return f"{count // 1000**4:,} TB"  # beyond a float's range, for an absurd image size
 
 
 def _refuse_a_checkpoint(out):
