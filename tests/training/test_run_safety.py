@@ -147,6 +147,9 @@ def test_resume_with_more_epochs_extends_a_finished_run(finished, tmp_path):
         (lambda saved: saved["scheduler"].update(last_epoch="x"), "scheduler.last_epoch must"),
         (lambda saved: saved["scheduler"].update(T_max=1e400), "scheduler.T_max must be an int"),
         (lambda saved: saved["scheduler"].update(last_epoch=1), "last_epoch must be the 3"),
+        # an int beyond a float's range, which JSON holds (found by editing values at random)
+        (lambda saved: saved["history"][0].update(lr=10**400), "row 1 must hold epoch 1"),
+        (lambda saved: saved["recipe"].update(lr=10**400), "--lr must be a finite number"),
     ],
 )
 def test_an_edited_history_or_schedule_fails_before_any_epoch_trains(

@@ -4,6 +4,7 @@ Each raises `TypeError` for a value of the wrong type and `ValueError` for a val
 range, worded "<op>: <what> must be <constraint>, got <value>".
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -11,6 +12,17 @@ import numpy as np
 
 def is_int(value):
     return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def is_finite_number(value):
+    """True for an int or float that is neither NaN nor infinite nor beyond a float's range
+    (an int of 400 digits, which JSON, and so an edited checkpoint, can hold)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def int_at_least(op, name, value, minimum):

@@ -6,7 +6,6 @@ stores the completed recipe, so that `--resume` continues with exactly the same 
 """
 
 import dataclasses
-import math
 from dataclasses import dataclass
 
 from tinycnn import models
@@ -129,12 +128,7 @@ def _one_of(option, value, choices):
 
 def _number(option, value, holds, constraint):
     """Raise unless `value` is a finite real number for which `holds(value)`."""
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or not holds(value)
-    ):
+    if not checks.is_finite_number(value) or not holds(value):
         raise TrainingError(f"{option} must be a finite number {constraint}, got {value!r}")
 
 

@@ -478,7 +478,7 @@ def _check_history(path, history):
                 f"checkpoint: {path} has a corrupt history: row {number} must have the "
                 f"columns {', '.join(COLUMNS)}, got {row!r:.80}"
             )
-        if row["epoch"] != number or not all(_is_finite(row[key]) for key in COLUMNS):
+        if row["epoch"] != number or not all(checks.is_finite_number(row[key]) for key in COLUMNS):
             raise TrainingError(
                 f"checkpoint: {path} has a corrupt history: row {number} must hold epoch "
                 f"{number} and finite numbers, got {row!r:.120}"
@@ -498,13 +498,11 @@ def _check_like(what, saved, fresh):
             raise ValueError(f"{what} must be a list of {len(fresh)}, got {saved!r:.80}")
         for index, (item, fresh_item) in enumerate(zip(saved, fresh, strict=True)):
             _check_like(f"{what}[{index}]", item, fresh_item)
-    elif _is_finite(fresh):
-        if not _is_finite(saved) or (checks.is_int(fresh) and not checks.is_int(saved)):
+    elif checks.is_finite_number(fresh):
+        if not checks.is_finite_number(saved) or (
+            checks.is_int(fresh) and not checks.is_int(saved)
+        ):
             kind = "an int" if checks.is_int(fresh) else "a finite number"
             raise ValueError(f"{what} must be {kind}, got {saved!r:.80}")
     elif type(saved) is not type(fresh):
         raise ValueError(f"{what} must be a {type(fresh).__name__}, got {saved!r:.80}")
-
-
-def _is_finite(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
