@@ -150,6 +150,7 @@ def test_resume_with_more_epochs_extends_a_finished_run(finished, tmp_path):
         # an int beyond a float's range, which JSON holds (found by editing values at random)
         (lambda saved: saved["history"][0].update(lr=10**400), "row 1 must hold epoch 1"),
         (lambda saved: saved["recipe"].update(lr=10**400), "--lr must be a finite number"),
+        (lambda saved: saved["rng"].update(has_uint32=2**63), "does not fit this run"),
     ],
 )
 def test_an_edited_history_or_schedule_fails_before_any_epoch_trains(

@@ -455,7 +455,9 @@ def _restore(session, saved):
                 )
             session.scheduler.load_state_dict(state)
         rng.generator().bit_generator.state = saved.get("rng", dict)
-    except (ValueError, TypeError, KeyError) as error:
+    # OverflowError: an int too large for the generator's state or a float, e.g. an edited
+    # "rng" entry (found by editing the values of a checkpoint at random)
+    except (ValueError, TypeError, KeyError, OverflowError) as error:
         raise TrainingError(f"checkpoint: {path} does not fit this run: {error}") from error
 
 
