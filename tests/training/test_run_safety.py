@@ -167,7 +167,12 @@ def test_an_edited_history_or_schedule_fails_before_any_epoch_trains(
 
 @pytest.mark.parametrize(
     "arguments",
-    [{"num_classes": 0}, {"num_classes": 10**9}, {"num_classes": 10, "weights": "/no/such"}],
+    [
+        {"num_classes": 0},
+        {"num_classes": 10**9},
+        {"num_classes": 10, "weights": "/no/such"},
+        {"num_classes": 10, "in_channels": True},  # True == 1: found by editing at random
+    ],
 )
 def test_evaluate_refuses_edited_model_arguments_in_one_line(finished, tmp_path, arguments):
     def edit(saved):

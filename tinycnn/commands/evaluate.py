@@ -65,7 +65,8 @@ def saved_model_arguments(saved, trained):
             f"a list of class names, got {name!r} and {classes!r:.80}"
         )
     expected = model_arguments(trained, len(classes))
-    if arguments != expected:
+    # types too: True == 1 in Python, but a builder refuses True as a channel count
+    if arguments != expected or any(type(arguments[k]) is not type(v) for k, v in expected.items()):
         raise TrainingError(
             f"checkpoint: {saved.path} holds the model arguments {arguments!r:.100}, but its "
             f"recipe and its {len(classes)} classes give {expected}"
