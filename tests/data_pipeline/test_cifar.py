@@ -1,12 +1,13 @@
 """CIFAR10 from batch pickles that each test writes in the real structure, and bad batches."""
 
+import os
 import pickle
 import re
 
 import numpy as np
 import pytest
 
-from tinycnn.data import CIFAR10, DataLoader
+from tinycnn.data import CIFAR10, DataLoader, DatasetError
 
 _NAMES = [f"data_batch_{i}" for i in range(1, 6)]
 
@@ -72,7 +73,15 @@ def test_a_truncated_batch_is_named(tmp_path):
     _write_cifar(tmp_path)
     path = tmp_path / "data_batch_2"
     path.write_bytes(path.read_bytes()[:3000])
-    with pytest.raises(ValueError, match=re.escape(f"cifar10: {path} is not a readable CIFAR-10")):
+    with pytest.raises(DatasetError, match=re.escape(f"cifar10: {path} is not a readable CIFAR")):
+        CIFAR10(tmp_path)
+
+
+def test_a_fifo_in_place_of_a_batch_is_refused_without_opening_it(tmp_path):
+    _write_cifar(tmp_path)
+    (tmp_path / "data_batch_3").unlink()
+    os.mkfifo(tmp_path / "data_batch_3")  # opening it would block until a writer comes
+    with pytest.raises(DatasetError, match="data_batch_3 must be a regular file, got a FIFO"):
         CIFAR10(tmp_path)
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from tinycnn.data import checks, paths, restricted_pickle
+from tinycnn.data.errors import DatasetError
 from tinycnn.data.image_arrays import ImageArrayDataset
 
 _TRAIN_BATCHES = tuple(f"data_batch_{i}" for i in range(1, 6))
@@ -37,7 +38,8 @@ class CIFAR10(ImageArrayDataset):
 
     Raises:
         FileNotFoundError: a missing directory or batch file, named.
-        ValueError: a corrupt batch, or one that names a forbidden global, named.
+        DatasetError (a ValueError): a corrupt batch, or one that names a forbidden global,
+            named.
 
     Example:
         >>> train = CIFAR10("/data/cifar-10-batches-py", train=True)
@@ -73,26 +75,26 @@ def read_batch(path):
         with open(path, "rb") as file:
             batch = restricted_pickle.load(file)
     except Exception as error:  # any failure to decode untrusted bytes: the file is bad
-        raise ValueError(
+        raise DatasetError(
             f"cifar10: {path} is not a readable CIFAR-10 batch: {type(error).__name__}: {error}"
         ) from error
     if not isinstance(batch, dict):
-        raise ValueError(f"cifar10: {path} must hold a dict, got {type(batch).__name__}")
+        raise DatasetError(f"cifar10: {path} must hold a dict, got {type(batch).__name__}")
     fields = {
         key.decode() if isinstance(key, bytes) else key: value for key, value in batch.items()
     }
     if "data" not in fields or "labels" not in fields:
-        raise ValueError(
+        raise DatasetError(
             f"cifar10: {path} must hold the keys b'data' and b'labels', "
             f"got {sorted(batch, key=str)}"
         )
     pixels, labels = fields["data"], _labels(path, fields["labels"])
     if not (isinstance(pixels, np.ndarray) and pixels.dtype == np.uint8 and pixels.ndim == 2):
-        raise ValueError(
+        raise DatasetError(
             f"cifar10: data in {path} must be a uint8 (N, 3072) array, got {_describe(pixels)}"
         )
     if pixels.shape[1] != _PIXELS or len(labels) != len(pixels):
-        raise ValueError(
+        raise DatasetError(
             f"cifar10: {path} must hold data (N, 3072) and N labels, got data {pixels.shape} "
             f"and {len(labels)} labels"
         )
@@ -104,10 +106,10 @@ def _labels(path, value):
     if isinstance(value, np.ndarray) and value.ndim == 1 and np.issubdtype(value.dtype, np.integer):
         value = value.tolist()
     if not isinstance(value, list):
-        raise ValueError(f"cifar10: labels in {path} must be a list, got {_describe(value)}")
+        raise DatasetError(f"cifar10: labels in {path} must be a list, got {_describe(value)}")
     wrong = [x for x in value if not (checks.is_int(x) and 0 <= x <= 9)]
     if wrong:
-        raise ValueError(f"cifar10: labels in {path} must be ints in 0..9, got {wrong[0]!r:.40}")
+        raise DatasetError(f"cifar10: labels in {path} must be ints in 0..9, got {wrong[0]!r:.40}")
     return np.array(value, dtype=np.int64)
 
 
