@@ -200,3 +200,24 @@ def test_evaluate_refuses_an_edited_image_size_beyond_memory(finished, tmp_path,
 
 def saved_arguments(arguments):
     return repr({"in_channels": 1, **arguments})
+
+
+def test_running_out_of_memory_is_one_line_and_keeps_the_last_epoch(tmp_path, capsys, monkeypatch):
+    calls = []
+    real_train_one_epoch = trainer.train_one_epoch
+
+    def out_of_memory_in_epoch_2(*arguments, **options):
+        calls.append(1)
+        if len(calls) == 2:  # what NumPy raises when an allocation fails
+            raise MemoryError("Unable to allocate 2.00 GiB for an array")
+        return real_train_one_epoch(*arguments, **options)
+
+    monkeypatch.setattr(trainer, "train_one_epoch", out_of_memory_in_epoch_2)
+    out = tmp_path / "run"
+    status = cli.main(["train", *TINY_ARGUMENTS, "--out", str(out)])
+    assert status == 1
+    assert capsys.readouterr().err == (
+        "tinycnn train: out of memory (Unable to allocate 2.00 GiB for an array); try a "
+        "smaller --batch-size or --image-size\n"
+    )
+    assert checkpoint.load(out / "checkpoint.npz").metadata["epoch"] == 1

@@ -44,6 +44,10 @@ def run(args):
     except TrainingError as error:
         print(one_line_error("evaluate", error), file=sys.stderr)
         return 1
+    except MemoryError as error:
+        message = f"out of memory ({error}); try a smaller --batch-size"
+        print(one_line_error("evaluate", message), file=sys.stderr)
+        return 1
     return 0
 
 

@@ -76,7 +76,8 @@ def add_parser(subparsers):
         "--weights",
         required=True,
         metavar="FILE",
-        help="its weights: .pth/.pt (as torchvision publishes them), .npz or .safetensors",
+        help="its weights: .pth/.pt (as torchvision publishes them), .npz (a tinycnn train "
+        "checkpoint too) or .safetensors",
     )
     parser.add_argument("--topk", type=int, default=5, help="classes to show (default 5)")
     parser.add_argument(
@@ -104,8 +105,9 @@ def run(args):
         model = models.get_model(
             args.model, num_classes=args.num_classes, weights=args.weights
         ).eval()
-    except (OSError, ImportError, ValueError, TypeError, RuntimeError) as error:
-        # the user's doing: a missing or unreadable file, weights that do not fit the model
+    # the user's doing: a missing or unreadable file, weights that do not fit the model, an
+    # image or model too large for this machine's memory
+    except (OSError, ImportError, ValueError, TypeError, RuntimeError, MemoryError) as error:
         print(one_line_error("predict", error), file=sys.stderr)
         return 1
     for path, image in zip(args.images, inputs, strict=True):

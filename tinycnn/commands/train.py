@@ -140,6 +140,14 @@ def run(args):
     except TrainingError as error:
         print(one_line_error("train", error), file=sys.stderr)
         return 1
+    except MemoryError as error:  # the checkpoint of the last completed epoch is intact
+        print(
+            one_line_error(
+                "train", f"out of memory ({error}); try a smaller --batch-size or --image-size"
+            ),
+            file=sys.stderr,
+        )
+        return 1
     except RunInterruptedError as error:
         print(one_line_error("train", error), file=sys.stderr)
         return INTERRUPTED_STATUS
