@@ -15,8 +15,9 @@ from tinycnn.training import checkpoint, datasets
 from tinycnn.training.confusion import format_confusion
 from tinycnn.training.errors import TrainingError
 from tinycnn.training.loop import evaluate
+from tinycnn.training.memory import check_memory
 from tinycnn.training.recipe import build_model, model_arguments
-from tinycnn.training.trainer import check_memory, saved_recipe
+from tinycnn.training.trainer import saved_recipe
 
 
 def add_parser(subparsers):

@@ -15,6 +15,8 @@ progress.py    the progress bar
 log.py         log.csv, one row per epoch
 confusion.py   the confusion matrix and its table
 run_lock.py    one run at a time in a run directory (a lock file holding the owner's PID)
+memory.py      refuses an image size whose activations cannot fit in memory
+saved_state.py checks of a checkpoint's edited JSON entries, before a resumed run trains
 errors.py      `TrainingError` (a one-line problem with the input), `DivergedError`, and
                `RunInterruptedError`
 """

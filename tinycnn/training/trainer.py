@@ -25,7 +25,6 @@ edited checkpoint is checked whole before any epoch trains.
 """
 
 import math
-import os
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -35,12 +34,12 @@ import numpy as np
 
 from tinycnn import rng
 from tinycnn.data import DataLoader, checks
-from tinycnn.summary import summary
 from tinycnn.tensor import Tensor, no_grad
 from tinycnn.training import checkpoint, datasets, run_lock
 from tinycnn.training.errors import DivergedError, RunInterruptedError, TrainingError
-from tinycnn.training.log import COLUMNS, epoch_row, write_log
+from tinycnn.training.log import epoch_row, write_log
 from tinycnn.training.loop import evaluate, train_one_epoch
+from tinycnn.training.memory import check_memory
 from tinycnn.training.progress import ProgressBar, epoch_summary
 from tinycnn.training.recipe import (
     DEFAULT_BATCH_SIZE,
@@ -50,10 +49,10 @@ from tinycnn.training.recipe import (
     build_scheduler,
     model_arguments,
 )
+from tinycnn.training.saved_state import check_history, check_like
 
 CHECKPOINT_FILE = "checkpoint.npz"
 LOG_FILE = "log.csv"
-PROBE_SIZE = 256  # the image size at which check_memory measures a network
 
 
 @dataclass
@@ -227,48 +226,6 @@ def _check_input_fits(model, recipe):
         ) from error
 
 
-def check_memory(recipe, batch_size):
-    """Refuse an image size whose activations could never fit in this machine's memory.
-
-    One batch of `batch_size` keeps every layer's output for the backward pass (and an
-    evaluation pass makes them all, one after another). Their size is read from
-    `tinycnn.summary` at PROBE_SIZE (one image, cheap) and scaled by the pixel count,
-    (S / PROBE_SIZE)**2, which the convolutional layers, nearly all of it, follow. Only
-    sizes above PROBE_SIZE are checked: below, one batch is small. The probe model is
-    built before the generator is seeded (its draws change nothing) and for two classes
-    (the data, which says how many, is not open yet; the head's outputs are a few numbers).
-    """
-    C, S = recipe.model_channels, recipe.image_size
-    if S <= PROBE_SIZE:
-        return
-    model = build_model(recipe.model, model_arguments(recipe, 2))
-    try:
-        probe = summary(model, (C, PROBE_SIZE, PROBE_SIZE))
-    except ValueError:  # the network cannot take the probe: _check_input_fits says why
-        return
-    # in ints: an edited checkpoint's image size may be too large for a float
-    per_image = sum(layer.activation_bytes for layer in probe.layers) * S * S // PROBE_SIZE**2
-    needed = batch_size * per_image
-    available = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    if needed > available:
-        raise TrainingError(
-            f"--image-size {S} would need about {_bytes(needed)} for the activations of one "
-            f"batch of {batch_size} {C} x {S} x {S} images ({_bytes(per_image)} an image), "
-            f"more than the {_bytes(available)} of memory this machine has; choose a "
-            "smaller --image-size or --batch-size"
-        )
-
-
-def _bytes(count):
-    """A byte count (an int) for people: '512.0 MB', '2.3 TB'."""
-    for power, unit in enumerate(("B", "kB", "MB", "GB")):
-        if count < 1000 ** (power + 1):
-            return f"{count / 1000**power:.1f} {unit}"
-    if count < 1000**6:
-        return f"{count / 1000**4:,.1f} TB"
-    return f"{count // 1000**4:,} TB"  # beyond a float's range, for an absurd image size
-
-
 def _refuse_a_checkpoint(out):
     path = out / CHECKPOINT_FILE
     if path.exists():
@@ -438,7 +395,7 @@ def _restore(session, saved):
     session.history = saved.get("history", list)
     if not 0 <= session.epoch <= session.recipe.epochs or len(session.history) != session.epoch:
         raise TrainingError(f"checkpoint: {path} has a corrupt epoch count {session.epoch}")
-    _check_history(path, session.history)
+    check_history(path, session.history)
     saved.load_model_state(session.model)
     extended = session.recipe.epochs != saved_recipe(saved).epochs
     try:
@@ -447,7 +404,7 @@ def _restore(session, saved):
             _replay_schedule(session)
         elif session.scheduler is not None:
             state = saved.get("scheduler", dict)
-            _check_like("scheduler", state, session.scheduler.state_dict())
+            check_like("scheduler", state, session.scheduler.state_dict())
             if state["last_epoch"] != session.epoch:
                 raise ValueError(
                     f"its last_epoch must be the {session.epoch} epochs trained, "
@@ -470,41 +427,3 @@ def _replay_schedule(session):
     session.scheduler = build_scheduler(session.recipe, session.optimizer)
     for _ in range(session.epoch):
         session.scheduler.step()
-
-
-def _check_history(path, history):
-    """Each row of a saved history must be the log row of its epoch: finite numbers."""
-    for number, row in enumerate(history, 1):
-        if not isinstance(row, dict) or set(row) != set(COLUMNS):
-            raise TrainingError(
-                f"checkpoint: {path} has a corrupt history: row {number} must have the "
-                f"columns {', '.join(COLUMNS)}, got {row!r:.80}"
-            )
-        if row["epoch"] != number or not all(checks.is_finite_number(row[key]) for key in COLUMNS):
-            raise TrainingError(
-                f"checkpoint: {path} has a corrupt history: row {number} must hold epoch "
-                f"{number} and finite numbers, got {row!r:.120}"
-            )
-
-
-def _check_like(what, saved, fresh):
-    """`saved` (from JSON) must have `fresh`'s structure: the same keys, list lengths and
-    kinds of value, finite numbers where `fresh` has numbers. ValueError if not."""
-    if isinstance(fresh, dict):
-        if not isinstance(saved, dict) or set(saved) != set(fresh):
-            raise ValueError(f"{what} must have the keys {sorted(fresh)}, got {saved!r:.80}")
-        for key in fresh:
-            _check_like(f"{what}.{key}", saved[key], fresh[key])
-    elif isinstance(fresh, (list, tuple)):
-        if not isinstance(saved, (list, tuple)) or len(saved) != len(fresh):
-            raise ValueError(f"{what} must be a list of {len(fresh)}, got {saved!r:.80}")
-        for index, (item, fresh_item) in enumerate(zip(saved, fresh, strict=True)):
-            _check_like(f"{what}[{index}]", item, fresh_item)
-    elif checks.is_finite_number(fresh):
-        if not checks.is_finite_number(saved) or (
-            checks.is_int(fresh) and not checks.is_int(saved)
-        ):
-            kind = "an int" if checks.is_int(fresh) else "a finite number"
-            raise ValueError(f"{what} must be {kind}, got {saved!r:.80}")
-    elif type(saved) is not type(fresh):
-        raise ValueError(f"{what} must be a {type(fresh).__name__}, got {saved!r:.80}")
