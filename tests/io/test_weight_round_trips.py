@@ -147,3 +147,21 @@ def test_a_file_written_by_the_safetensors_package_reads_as_it_saved():
             assert loaded[name].dtype == expected[name].dtype, name  # BF16 -> float32
             assert loaded[name].shape == expected[name].shape, name
             assert loaded[name].tobytes() == expected[name].tobytes(), name
+
+
+def test_a_compressed_fortran_order_npz_from_numpy_reads_as_saved(tmp_path):
+    # np.savez_compressed deflates each entry: read in chunks, within the budget (12 MiB of
+    # zeros from a 13 KB file is far below the 64 MiB floor)
+    arrays = {
+        "w": np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        "scalar": np.float32(2.5),
+        "empty": np.zeros((0, 3)),
+        "zeros": np.zeros(3 * 2**20, np.float32),
+    }
+    np.savez_compressed(tmp_path / "c.npz", **arrays)
+    loaded = tinycnn.load(tmp_path / "c.npz")
+    assert list(loaded) == list(arrays)
+    for name, array in arrays.items():
+        assert loaded[name].dtype == np.asarray(array).dtype, name
+        assert np.array_equal(loaded[name], array), name
+    assert loaded["w"].flags.f_contiguous
