@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 
+from tinycnn.kernels.conv import tuning
 from tinycnn.training import Recipe, RunInterruptedError, TrainingError, checkpoint, resume, train
 from tinycnn.training.log import COLUMNS
 
@@ -117,6 +118,43 @@ def test_a_new_run_refuses_a_directory_that_holds_a_checkpoint(tmp_path):
     with pytest.raises(TrainingError, match="already holds a checkpoint .* pass --resume"):
         train(TINY, out, stream=quiet())
     assert (out / "checkpoint.npz").read_bytes() == before
+
+
+def test_a_resumed_run_uses_the_convolution_algorithms_its_first_part_timed(tmp_path, monkeypatch):
+    # Algorithms timed afresh could differ (a loaded machine, another cache): this timer
+    # makes `winner` the fastest. The whole run and the first part of the cut run time with
+    # winner 0, the resumed part would with winner 1; the checkpoint carries the first
+    # part's choices, so the resumed run computes bit for bit what the whole run did.
+    monkeypatch.setenv("TINYCNN_CONV_TUNING", "1")
+    winner = [0]
+
+    def timer(candidates, make_problem, run_pass):
+        fastest = list(candidates)[winner[0] % len(candidates)]
+        return {p: {name: 1.0 if name == fastest else 2.0 for name in candidates}
+                for p in tuning.PASSES}  # fmt: skip
+
+    def new_process(cache):
+        """Nothing remembered, and a cache directory of its own (as on another machine)."""
+        monkeypatch.setattr(tuning, "_CHOICES", {})
+        monkeypatch.setattr(tuning, "_TIMINGS", {})
+        monkeypatch.setattr(tuning._load_file, "done", False, raising=False)
+        monkeypatch.setenv("TINYCNN_CACHE_DIR", str(tmp_path / cache))
+
+    monkeypatch.setattr(tuning, "_time_candidates", timer)
+    recipe = Recipe(**{**TINY.to_dict(), "epochs": 2})
+    new_process("whole")
+    whole = train(recipe, tmp_path / "whole", stream=quiet())
+    new_process("cut")
+    with pytest.raises(RunInterruptedError):
+        train(recipe, tmp_path / "cut", on_batch=interrupt_at(2, 1), stream=quiet())
+    chosen_first = tuning.snapshot()
+    assert len({name for by_pass in chosen_first.values() for name in by_pass.values()}) == 1
+    new_process("resumed")
+    winner[0] = 1
+    resumed = resume(tmp_path / "cut", stream=quiet())
+    for key, by_pass in chosen_first.items():
+        assert tuning.snapshot()[key] == by_pass
+    assert_same_state(whole.session.model.state_dict(), resumed.session.model.state_dict())
 
 
 def test_resume_refuses_settings_that_differ_from_the_saved_ones(tmp_path):

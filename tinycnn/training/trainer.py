@@ -34,6 +34,7 @@ import numpy as np
 
 from tinycnn import rng
 from tinycnn.data import DataLoader, checks
+from tinycnn.kernels.conv import tuning
 from tinycnn.tensor import Tensor, no_grad
 from tinycnn.training import checkpoint, datasets, run_lock
 from tinycnn.training.errors import DivergedError, RunInterruptedError, TrainingError
@@ -364,6 +365,9 @@ def _save(session, checkpoint_path, log_path):
         "epoch": session.epoch,
         "scheduler": None if session.scheduler is None else session.scheduler.state_dict(),
         "rng": rng.generator().bit_generator.state,
+        # The convolution algorithms timed on this machine: a resumed run uses the same
+        # ones, so that it computes bit for bit what an uninterrupted run would.
+        "conv_algorithms": tuning.snapshot(),
         "history": session.history,
     }
     try:
@@ -412,6 +416,8 @@ def _restore(session, saved):
                 )
             session.scheduler.load_state_dict(state)
         rng.generator().bit_generator.state = saved.get("rng", dict)
+        if "conv_algorithms" in saved.metadata:  # checkpoints before 2026-12 lack it
+            tuning.preset(saved.get("conv_algorithms", dict))
     # OverflowError: an int too large for the generator's state or a float, e.g. an edited
     # "rng" entry (found by editing the values of a checkpoint at random)
     except (ValueError, TypeError, KeyError, OverflowError) as error:

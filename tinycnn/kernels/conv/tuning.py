@@ -30,6 +30,7 @@ import time
 
 import numpy as np
 
+from tinycnn.kernels.conv.choice import ALGORITHMS
 from tinycnn.kernels.runtime import threads
 
 PASSES = ("forward", "backward_input", "backward_weight")
@@ -80,7 +81,25 @@ def snapshot():
 
 
 def preset(choices):
-    """Use these choices (from `snapshot`) instead of timing, e.g. when a run resumes."""
+    """Use these choices (from `snapshot`) instead of timing, e.g. when a run resumes.
+
+    Raises:
+        ValueError: ``choices`` is not {key: {pass: algorithm name}} for every pass.
+    """
+    if not isinstance(choices, dict):
+        raise ValueError(f"preset: choices must be a dict, got {type(choices).__name__}")
+    for key, by_pass in choices.items():
+        names = by_pass.values() if isinstance(by_pass, dict) else ()
+        if not (
+            isinstance(key, str)
+            and isinstance(by_pass, dict)
+            and set(by_pass) == set(PASSES)
+            and all(isinstance(name, str) and name in ALGORITHMS for name in names)
+        ):
+            raise ValueError(
+                f"preset: choices[{key!r}] must map {list(PASSES)} to algorithms of "
+                f"{sorted(ALGORITHMS)}, got {by_pass!r}"
+            )
     with _LOCK:
         for key, by_pass in choices.items():
             _CHOICES[key] = dict(by_pass)
