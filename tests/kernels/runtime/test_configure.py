@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 import pytest
-from test_memory import IS_GLIBC, fresh_pages
+from test_freed_memory import IS_GLIBC, fresh_pages
 
 PRINT_SETTINGS = (
     "import os, tinycnn\n"
