@@ -111,22 +111,27 @@ CASES = [
     (
         lambda: F.cross_entropy(t(4, 10), np.zeros(3, np.int64)),
         ValueError,
-        r"target must have shape \(N,\) = \(4,\), got \(3,\)",
+        r"target must have shape \(4,\) \(the input without its class axis\), got \(3,\)",
     ),
     (
         lambda: F.cross_entropy(t(4, 10), np.array([0, 1, 10, 2])),
         ValueError,
-        r"target class indices must be in \[0, 9\], got 10",
+        r"target class indices must be in \[0, 9\] \(or ignore_index=-100\), got 10",
     ),
     (
         lambda: F.cross_entropy(t(4, 10), np.array([0, -1, 1, 2])),
         ValueError,
-        r"target class indices must be in \[0, 9\], got -1",
+        r"target class indices must be in \[0, 9\] \(or ignore_index=-100\), got -1",
     ),
     (
         lambda: F.cross_entropy(t(4, 10), np.zeros(4)),
+        ValueError,
+        r"probability targets must have the input's shape \(4, 10\), got \(4,\)",
+    ),
+    (
+        lambda: F.cross_entropy(t(4, 10), np.array(["a"] * 4)),
         TypeError,
-        r"target must hold integer class indices, got dtype float64",
+        r"target must hold integer class indices or float probabilities, got dtype <U1",
     ),
     (
         lambda: F.cross_entropy(t(4, 10), np.zeros(4, np.int64), label_smoothing=2.0),
@@ -139,9 +144,9 @@ CASES = [
         r"reduction must be 'mean', 'sum' or 'none', got 'avg'",
     ),
     (
-        lambda: F.cross_entropy(t(4, 10), np.zeros(4, np.int64), weight=t(10)),
-        NotImplementedError,
-        r"per-class weight is not supported",
+        lambda: F.cross_entropy(t(4, 10), np.zeros(4, np.int64), weight=t(9)),
+        ValueError,
+        r"weight must be a \(C,\) = \(10,\) array of numbers, got shape \(9,\)",
     ),
     (
         lambda: F.linear(t(4, 5), t(3, 6)),

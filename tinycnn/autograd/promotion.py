@@ -1,0 +1,49 @@
+"""torch's type promotion: the dtype of `a + b` when a and b differ in kind.
+
+NumPy and torch agree on two arrays of the same kind (float32 + float64 -> float64), but
+not across kinds, nor on Python numbers. torch's rule ranks the kinds bool < integer <
+floating point and lets the highest kind decide:
+
+- if an array (or Tensor) of that kind takes part, the result is the widest dtype among
+  such arrays: int64 array + float32 array -> float32 (NumPy would say float64);
+- if only a Python number has that kind, the result is that kind's default dtype:
+  int array * 0.5 -> float32, bool array + 1 -> int64 (NumPy would keep int, or fail);
+- a Python number of a lower kind never widens an array: float32 array * 2 -> float32.
+"""
+
+import numpy as np
+
+_DEFAULT_DTYPE = {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: np.dtype(np.float32)}
+
+
+def _kind(dtype):
+    """0 for bool, 1 for integers, 2 for floating point."""
+    if dtype == np.bool_:
+        return 0
+    return 2 if np.issubdtype(dtype, np.floating) else 1
+
+
+def _python_kind(number):
+    if isinstance(number, bool):
+        return 0
+    return 1 if isinstance(number, int) else 2
+
+
+def result_dtype(*operands):
+    """The dtype torch gives an elementwise op on `operands` (ndarrays or Python numbers).
+
+    Example:
+        >>> result_dtype(np.array([1, 2]), 0.5)
+        dtype('float32')
+    """
+    array_dtypes = [op.dtype for op in operands if isinstance(op, np.ndarray)]
+    number_kinds = [_python_kind(op) for op in operands if not isinstance(op, np.ndarray)]
+    top = max([_kind(d) for d in array_dtypes] + number_kinds)
+    widest = [d for d in array_dtypes if _kind(d) == top]
+    return np.result_type(*widest) if widest else _DEFAULT_DTYPE[top]
+
+
+def true_division_dtype(*operands):
+    """`/` always gives floating point, as in torch: int / int -> float32."""
+    dtype = result_dtype(*operands)
+    return dtype if _kind(dtype) == 2 else _DEFAULT_DTYPE[2]
