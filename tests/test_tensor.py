@@ -189,6 +189,16 @@ def test_ndarray_on_the_left_dispatches_to_tensor():
         ("reshape_flatten", lambda a, b: a.reshape(2, 6).flatten() + b.flatten()),
         ("transpose", lambda a, b: a.transpose(0, 1) @ b),
         ("index", lambda a, b: (a[1:, ::2] * b[0, :2]).sum() + a[np.array([0, 0, 2])]),
+        ("var_std", lambda a, b: a.var(1) + b.std(0, keepdim=True).sum() + a.var(unbiased=False)),
+        ("max_min_dim", lambda a, b: a.max(1).values * b.min(dim=-1)[0]),
+        ("max_min_all", lambda a, b: a.max() - b.min()),
+        ("sqrt_abs", lambda a, b: (a * a + 1.0).sqrt() + b.abs()),
+        ("clamp_pow", lambda a, b: a.clamp(-0.5, 0.5) + b.clamp(min=0.0).pow(2)),
+        ("sigmoid_tanh", lambda a, b: a.sigmoid() * b.tanh()),
+        ("softmax", lambda a, b: a.softmax(1) * b.log_softmax(0)),
+        ("permute_T", lambda a, b: a.reshape(3, 2, 2).permute(2, 0, 1).reshape(4, 3) @ b.T.T),
+        ("squeeze_view", lambda a, b: a.unsqueeze(1).squeeze() * b.view(12).view(3, 4)),
+        ("clone", lambda a, b: a.clone() * b),
     ],
 )
 def test_elementary_ops_pass_gradcheck(name, fn):

@@ -28,11 +28,10 @@ def _float_format(data):
     return "{:.4f}".format
 
 
-def _widest_candidates(data):
-    """The values whose printed form can be the longest: the extremes and any nan/inf."""
+def _finite_extremes(data):
+    """The values whose printed form is the longest; nan and inf do not set the width."""
     finite = data[np.isfinite(data)]
-    extremes = [finite.max(), finite.min()] if finite.size else []
-    return [*extremes, *np.unique(data[~np.isfinite(data)])]
+    return [finite.max(), finite.min()] if finite.size else []
 
 
 def format_tensor(data, extras):
@@ -45,7 +44,7 @@ def format_tensor(data, extras):
             extras = [f"size={data.shape}", *extras]
     elif np.issubdtype(data.dtype, np.floating):
         format_one = _float_format(data)
-        width = max(len(format_one(v)) for v in _widest_candidates(data))
+        width = max((len(format_one(v)) for v in _finite_extremes(data)), default=0)
         body = np.array2string(
             data,
             separator=", ",
