@@ -42,6 +42,9 @@ class GradArray(np.ndarray):
         self[...] = 0
         return self
 
+    def __repr__(self):  # print as the plain ndarray it is
+        return repr(self.view(np.ndarray))
+
 
 class Node:
     """How a non-leaf tensor was made: `function` applied to `inputs`, with its `ctx`.

@@ -10,6 +10,8 @@ wrong shape could read out of bounds and crash the interpreter, so nothing reach
 unchecked. Messages follow "<op>: <what> must be <constraint>, got <value>".
 """
 
+from math import prod
+
 import numpy as np
 
 from tinycnn import rng
@@ -457,7 +459,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         _number(op, name, v) for name, v in (("alpha", alpha), ("beta", beta), ("k", k))
     )
     # The window runs over channels only, so any trailing axes can be merged into one.
-    as_4d = input.reshape(x.shape[0], x.shape[1], -1, 1) if x.ndim != 4 else input
+    as_4d = input.reshape(x.shape[0], x.shape[1], prod(x.shape[2:]), 1) if x.ndim != 4 else input
     output = apply(normalization.LocalResponseNorm, as_4d, size=size, alpha=alpha, beta=beta, k=k)
     return output.reshape(x.shape) if x.ndim != 4 else output
 
@@ -486,37 +488,21 @@ def batch_norm(
     x = _check_tensor(op, "input", input)
     _check_rank(op, input, (2, 3, 4), "(N, C), (N, C, L) or (N, C, H, W)")
     C = x.shape[1]
-    stats = (running_mean, running_var)
-    for name, stat in zip(("running_mean", "running_var"), stats, strict=True):
-        if stat is not None:
-            array = stat.data if isinstance(stat, Tensor) else stat
-            if not isinstance(array, np.ndarray) or array.dtype not in _FLOAT_DTYPES:
-                kind = getattr(array, "dtype", type(array).__name__)
-                raise TypeError(f"{op}: {name} must be a float32 or float64 array, got {kind}")
-            if array.shape != (C,):
-                raise ValueError(f"{op}: {name} must have shape (C,) = ({C},), got {array.shape}")
-    if (running_mean is None) != (running_var is None):
-        raise ValueError(f"{op}: running_mean and running_var must both be given or both None")
-    if not training and running_mean is None:
-        raise ValueError(f"{op}: running_mean and running_var are needed when training=False")
-    for name, param in (("weight", weight), ("bias", bias)):
-        if param is not None:
-            data = _check_tensor(op, name, param)
-            _check_same_dtype(op, name, param, input)
-            if data.shape != (C,):
-                raise ValueError(f"{op}: {name} must have shape (C,) = ({C},), got {data.shape}")
+    mean_data, var_data = _running_stats(op, running_mean, running_var, C, training)
+    _check_affine(op, weight, bias, input, C)
     eps = _number(op, "eps", eps)
     if eps <= 0:
         raise ValueError(f"{op}: eps must be > 0, got {eps}")
+    if x.size == 0:  # as torch: an empty output, and running statistics left alone
+        return _scaled_and_shifted(input, weight, bias)
     if training and x.size // C < 2:
         raise ValueError(
             f"{op}: training needs more than 1 value per channel, got input shape {x.shape}"
         )
     # The kernels take (N, C, H, W); lower ranks become H*W = L*1 or 1*1.
-    as_4d = input.reshape(x.shape[0], C, -1, 1) if x.ndim != 4 else input
+    as_4d = input.reshape(x.shape[0], C, prod(x.shape[2:]), 1) if x.ndim != 4 else input
     weight = weight if weight is not None else np.ones(C, dtype=x.dtype)
     bias = bias if bias is not None else np.zeros(C, dtype=x.dtype)
-    mean_data, var_data = (s.data if isinstance(s, Tensor) else s for s in stats)
     if training:
         output = apply(
             normalization.BatchNormTraining, as_4d, weight, bias,
@@ -530,6 +516,48 @@ def batch_norm(
             eps=eps,
         )  # fmt: skip
     return output.reshape(x.shape) if x.ndim != 4 else output
+
+
+def _running_stats(op, running_mean, running_var, C, training):
+    """The running statistics' arrays (or None), checked: (C,) floats, both or neither,
+    and present unless training."""
+    arrays = []
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        array = stat.data if isinstance(stat, Tensor) else stat
+        if array is not None:
+            if not isinstance(array, np.ndarray) or array.dtype not in _FLOAT_DTYPES:
+                kind = getattr(array, "dtype", type(array).__name__)
+                raise TypeError(f"{op}: {name} must be a float32 or float64 array, got {kind}")
+            if array.shape != (C,):
+                raise ValueError(f"{op}: {name} must have shape (C,) = ({C},), got {array.shape}")
+        arrays.append(array)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: running_mean and running_var must both be given or both None")
+    if not training and running_mean is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when training=False")
+    return arrays
+
+
+def _check_affine(op, weight, bias, input, C):
+    """weight and bias, each a (C,) Tensor of the input's dtype or None."""
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is not None:
+            data = _check_tensor(op, name, param)
+            _check_same_dtype(op, name, param, input)
+            if data.shape != (C,):
+                raise ValueError(f"{op}: {name} must have shape (C,) = ({C},), got {data.shape}")
+
+
+def _scaled_and_shifted(input, weight, bias):
+    """input * weight + bias along axis 1: batch norm's graph for an input with no elements
+    (so weight and bias still get gradients, zeros, as in torch)."""
+    channels = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    output = input.clone()
+    if weight is not None:
+        output = output * weight.reshape(channels)
+    if bias is not None:
+        output = output + bias.reshape(channels)
+    return output
 
 
 # ===================================================================== activations, dropout
@@ -739,7 +767,8 @@ def _classes_last(input):
         return input.reshape(1, -1), ()
     C = input.shape[1]
     moved = input if input.ndim == 2 else input.permute(0, *range(2, input.ndim), 1)
-    return moved.reshape(-1, C), (input.shape[0], *input.shape[2:])
+    per_element = (input.shape[0], *input.shape[2:])
+    return moved.reshape(prod(per_element), C), per_element
 
 
 def _class_weights(op, weight, C, dtype):
