@@ -374,19 +374,12 @@ class Tensor:
         for tensor in order:
             g = pending.pop(tensor)
             node = tensor._node
-            if node is None:
+            if node is None:  # a leaf
                 if g is not None:
                     tensor._accumulate_grad(g)
                 continue
             if g is not None:
-                # Kernels are compiled per memory layout; a contiguous gradient (not, say,
-                # the zero-stride broadcast of a sum's gradient) reuses the compiled one.
-                # (np.require, not np.ascontiguousarray, which turns a 0-d array 1-d.)
-                input_grads = node.function.backward(node.ctx, np.require(g, requirements="C"))
-                for parent, parent_grad in zip(node.inputs, input_grads, strict=True):
-                    if parent_grad is not None and isinstance(parent, Tensor):
-                        if parent.requires_grad:
-                            pending.add(parent, np.asarray(parent_grad, dtype=parent.dtype))
+                _backpropagate(node, g, pending)
             node.release()
 
     def _initial_gradient(self, grad):
@@ -695,6 +688,17 @@ def _check_node_usable(node):
             "backward(); run the forward pass again"
         )
     node.check_saved_versions()
+
+
+def _backpropagate(node, grad, pending):
+    """Run `node`'s backward on `grad` and add each input's gradient to `pending`."""
+    # Kernels are compiled per memory layout; a contiguous gradient (not, say, the
+    # zero-stride broadcast of a sum's gradient) reuses the compiled one.
+    # (np.require, not np.ascontiguousarray, which turns a 0-d array 1-d.)
+    input_grads = node.function.backward(node.ctx, np.require(grad, requirements="C"))
+    for parent, parent_grad in zip(node.inputs, input_grads, strict=True):
+        if parent_grad is not None and isinstance(parent, Tensor) and parent.requires_grad:
+            pending.add(parent, np.asarray(parent_grad, dtype=parent.dtype))
 
 
 def _promotion_operand(value):
