@@ -589,6 +589,8 @@ class Tensor:
             return apply(reduction.ExtremeOfAll, self, largest=largest)
         indices = self._arg_extreme(op, np.argmax if largest else np.argmin, dim, keepdim=True)
         axis = _dim(op, dim, self.ndim)
+        if self.ndim == 0:  # torch treats a 0-d tensor as one element along dim 0
+            return MaxMinResult(self.clone(), indices)
         values = apply(shape_ops.Gather, self, indices.data, axis=axis)
         if not keepdim and self.ndim > 0:
             values, indices = values.squeeze(axis), indices.squeeze(axis)
@@ -678,6 +680,9 @@ class MaxMinResult(tuple):
     @property
     def indices(self):
         return self[1]
+
+    def __repr__(self):
+        return f"return_types(\nvalues={self[0]!r},\nindices={self[1]!r})"
 
 
 def _check_node_usable(node):

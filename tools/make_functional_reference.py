@@ -215,6 +215,14 @@ CASES = {
             },
             {"training": True, "momentum": 0.5, "eps": 1e-2},
         ),
+        Case(  # weight without bias (BatchNorm2d(bias=False))
+            {"input": (3, 2, 3, 3), "running_mean": (2,), "running_var": (2,), "weight": (2,)},
+            {"training": True},
+        ),
+        Case(
+            {"input": (4, 3), "running_mean": (3,), "running_var": (3,), "weight": (3,)},
+            {"training": False},
+        ),
     ],
     "relu": [
         Case({"input": (2, 3, 3, 4)}, {}),
