@@ -1,12 +1,16 @@
 """Tensor: construction, the graph, backward's accumulation and freeing, no_grad."""
 
 import gc
+import threading
 import weakref
 
 import numpy as np
 import pytest
 
 import tinycnn
+import tinycnn.nn as nn
+import tinycnn.nn.functional as F
+import tinycnn.optim as optim
 from tinycnn.tensor import Tensor
 
 
@@ -336,8 +340,6 @@ def test_promotion_across_float_dtypes_keeps_each_gradient_in_its_own_dtype():
 
 
 def test_the_gradient_of_a_0d_input_keeps_shape_0d():
-    import tinycnn.nn.functional as F
-
     for fn in (
         F.relu,
         lambda t: F.log_softmax(t, 0),
@@ -364,8 +366,6 @@ def test_dims_out_of_range_are_refused():
 
 
 def test_no_grad_is_per_thread():
-    import threading
-
     # Two threads sit inside no_grad blocks at once while a third thread looks at its mode.
     inside, leave = threading.Barrier(3), threading.Barrier(3)
     seen = {}
@@ -413,8 +413,6 @@ def test_no_grad_decorates_a_generator():
 
 def test_backward_refuses_arrays_changed_in_place_after_the_forward():
     # The example of issue 16: two losses built, then a step between their backwards.
-    import tinycnn.optim as optim
-
     w = tinycnn.tensor([1.0, 2.0], requires_grad=True)
     x = tinycnn.tensor([1.0, 1.0], requires_grad=True)
     loss1, loss2 = (w * x).sum(), (w * x).sum()
@@ -437,8 +435,6 @@ def test_a_graph_that_did_not_save_the_changed_array_still_runs_backward():
 
 
 def test_init_and_load_state_dict_bump_the_version():
-    import tinycnn.nn as nn
-
     layer = nn.Linear(2, 1)
     x = tinycnn.tensor([[1.0, 2.0]], requires_grad=True)
     for change in (

@@ -10,6 +10,7 @@ import pytest
 import tinycnn
 import tinycnn.nn as nn
 import tinycnn.nn.functional as F
+from tinycnn.kernels import reference
 
 
 def random_input(*shape, seed=0):
@@ -109,3 +110,20 @@ def test_import_tinycnn_brings_the_subpackages():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("count_include_pad", [True, False])
+def test_avg_pool2d_divisor_override_matches_the_loop_oracle(count_include_pad):
+    x = tinycnn.tensor(np.random.default_rng(2).standard_normal((2, 3, 7, 6)), requires_grad=True)
+    geometry = dict(kernel_size=3, stride=2, padding=1, ceil_mode=True)
+    y = nn.AvgPool2d(**geometry, count_include_pad=count_include_pad, divisor_override=4)(x)
+    pairs = {k: (v, v) if k != "ceil_mode" else v for k, v in geometry.items()}
+    expected = reference.avg_pool2d_forward(x.data, **pairs, count_include_pad=count_include_pad,
+                                            divisor_override=4)  # fmt: skip
+    np.testing.assert_allclose(y.data, expected, rtol=1e-12)
+    dy = np.random.default_rng(3).standard_normal(y.shape)
+    y.backward(dy)
+    expected_dx = reference.avg_pool2d_backward(
+        dy, x.shape, **pairs, count_include_pad=count_include_pad, divisor_override=4
+    )
+    np.testing.assert_allclose(x.grad, expected_dx, rtol=1e-12)
