@@ -45,7 +45,9 @@ def test_loss_modules_pass_their_options():
         nn.NLLLoss(ignore_index=1, reduction="none")(
             log_p, tinycnn.tensor([0, 1, 2, 3, 0, 1])
         ).data,
-        F.nll_loss(log_p, tinycnn.tensor([0, 1, 2, 3, 0, 1]), None, 1, "none").data,
+        F.nll_loss(
+            log_p, tinycnn.tensor([0, 1, 2, 3, 0, 1]), ignore_index=1, reduction="none"
+        ).data,
     )
     target = random_input(6, 4, seed=1)
     np.testing.assert_array_equal(nn.MSELoss()(x, target).data, F.mse_loss(x, target).data)

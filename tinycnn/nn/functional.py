@@ -753,7 +753,14 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 # ===================================================================== losses
 
 
-def _check_reduction(op, reduction):
+def _check_reduction(op, reduction, size_average=None, reduce=None):
+    """reduction must be 'mean', 'sum' or 'none'; torch's deprecated size_average and
+    reduce (which it maps onto reduction) must be left None."""
+    if size_average is not None or reduce is not None:
+        raise NotImplementedError(
+            f"{op}: size_average and reduce are deprecated in torch; use reduction=, got "
+            f"size_average={size_average!r}, reduce={reduce!r}"
+        )
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
@@ -816,7 +823,10 @@ def _weighted_nll(log_p, q, per_element, reduction, divisor):
     return total if reduction == "sum" else total / np.asarray(divisor, dtype=q.dtype)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+    reduction="mean",
+):  # fmt: skip
     """Negative log-likelihood: -weight[t] * input[t] for each target class t.
 
     `input` holds log-probabilities (log_softmax's output), so that
@@ -826,6 +836,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
         input: (N, C), (N, C, d1, ...) or (C,) log-probabilities.
         target: class indices (N,), (N, d1, ...) or a scalar, integers in [0, C).
         weight: per-class weights (C,), or None for all ones.
+        size_average, reduce: torch's deprecated arguments; must be None.
         ignore_index: target value that contributes nothing (and is not counted).
         reduction: 'mean' (weighted: divided by the sum of weight[t] over the targets),
             'sum' or 'none'.
@@ -835,7 +846,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     """
     op = "nll_loss"
     x = _check_tensor(op, "input", input)
-    _check_reduction(op, reduction)
+    _check_reduction(op, reduction, size_average, reduce)
     if x.ndim < 1:
         raise ValueError(f"{op}: input must be at least 1-D (C,) or (N, C, ...), got shape ()")
     log_p, per_element = _classes_last(input)
@@ -879,12 +890,7 @@ def cross_entropy(
     """
     op = "cross_entropy"
     x = _check_tensor(op, "input", input)
-    if size_average is not None or reduce is not None:
-        raise NotImplementedError(
-            f"{op}: size_average and reduce are deprecated in torch; use reduction=, got "
-            f"size_average={size_average!r}, reduce={reduce!r}"
-        )
-    _check_reduction(op, reduction)
+    _check_reduction(op, reduction, size_average, reduce)
     if x.ndim < 1:
         raise ValueError(f"{op}: input must be logits (C,) or (N, C, ...), got shape ()")
     eps = _number(op, "label_smoothing", label_smoothing)
@@ -922,10 +928,11 @@ def _probability_targets(op, target, x, w, eps):
     return (w * ((1 - eps) * p.data + eps / C)).astype(x.dtype), M
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Mean squared error: (input - target)^2, averaged (or summed, or per element).
 
-    Both input and target may require grad.
+    Both input and target may require grad. size_average and reduce are torch's deprecated
+    arguments and must be None.
 
     NOTE: torch broadcasts targets of another shape (with a warning that the result is
     probably wrong); here the shapes must be equal.
@@ -935,7 +942,7 @@ def mse_loss(input, target, reduction="mean"):
     """
     op = "mse_loss"
     _check_tensor(op, "input", input)
-    _check_reduction(op, reduction)
+    _check_reduction(op, reduction, size_average, reduce)
     if not isinstance(target, Tensor):
         target = Tensor(np.asarray(target, dtype=input.dtype))
     _check_tensor(op, "target", target)

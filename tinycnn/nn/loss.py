@@ -12,11 +12,11 @@ from tinycnn.nn.module import Module
 
 
 class _Loss(Module):
-    """Stores `reduction` and shows it in the repr only when it is not the default."""
+    """Stores `reduction` (torch's deprecated size_average and reduce must be None)."""
 
-    def __init__(self, reduction="mean"):
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        F._check_reduction(type(self).__name__, reduction)
+        F._check_reduction(type(self).__name__, reduction, size_average, reduce)
         self.reduction = reduction
 
 
@@ -46,12 +46,7 @@ class CrossEntropyLoss(_Loss):
         self, weight=None, size_average=None, ignore_index=-100, reduce=None,
         reduction="mean", label_smoothing=0.0,
     ):  # fmt: skip
-        super().__init__(reduction)
-        if size_average is not None or reduce is not None:
-            raise NotImplementedError(
-                "CrossEntropyLoss: size_average and reduce are deprecated in torch; use "
-                f"reduction=, got size_average={size_average!r}, reduce={reduce!r}"
-            )
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
         self.label_smoothing = label_smoothing
@@ -70,6 +65,7 @@ class NLLLoss(_Loss):
 
     Args:
         weight: per-class weights (C,), or None. Stored as a buffer, as in torch.
+        size_average, reduce: torch's deprecated arguments; must be None.
         ignore_index: a target value that contributes nothing. Default: -100.
         reduction: 'mean', 'sum' or 'none'. Default: 'mean'.
 
@@ -79,19 +75,24 @@ class NLLLoss(_Loss):
         - Output: a scalar, or the target's shape with reduction='none'.
     """
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(reduction)
+    def __init__(
+        self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"
+    ):
+        super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return F.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
 
 
 class MSELoss(_Loss):
     """Mean squared error between input and target.
 
     Args:
+        size_average, reduce: torch's deprecated arguments; must be None.
         reduction: 'mean', 'sum' or 'none'. Default: 'mean'.
 
     Shape:
@@ -100,4 +101,4 @@ class MSELoss(_Loss):
     """
 
     def forward(self, input, target):
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
