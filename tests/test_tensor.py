@@ -445,3 +445,51 @@ def test_init_and_load_state_dict_bump_the_version():
         change()
         with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             loss.backward()
+
+
+def test_in_place_updates_change_the_tensor_that_others_hold():
+    # A hand-written SGD step over a model's parameters: `p -= ...` must update the model.
+    layer = nn.Linear(2, 1, bias=False)
+    layer.weight.data[...] = [[1.0, -1.0]]
+    x = tinycnn.tensor([[2.0, 3.0]])
+    layer(x).sum().backward()  # d(w . x)/dw = x = [2, 3]
+    version = layer.weight._version
+    with tinycnn.no_grad():
+        for p in layer.parameters():
+            p -= 0.5 * p.grad
+    np.testing.assert_array_equal(layer.weight.data, [[0.0, -2.5]])  # [1, -1] - 0.5 * [2, 3]
+    assert layer.weight._version == version + 1
+
+
+def test_in_place_methods_and_item_assignment():
+    y = tinycnn.tensor([1.0, 2.0])
+    y /= 2  # [0.5, 1]
+    y *= tinycnn.tensor([2.0, 4.0])  # [1, 4]
+    y.add_(1.0, alpha=2)  # [3, 6]
+    y.sub_(tinycnn.tensor([1.0, 1.0]))  # [2, 5]
+    np.testing.assert_array_equal(y.data, [2.0, 5.0])
+    y[0] = 10.0
+    np.testing.assert_array_equal(y.data, [10.0, 5.0])
+    np.testing.assert_array_equal(y.fill_(3.0).data, [3.0, 3.0])
+    np.testing.assert_array_equal(y.copy_(np.array([5.0, 6.0])).data, [5.0, 6.0])
+    assert y._version == 7  # one per in-place update above
+    counts = tinycnn.tensor([1, 2])
+    with pytest.raises(TypeError, match="\\+=: the result type must be castable to the tensor's "
+                       "dtype int64, got float32"):  # fmt: skip
+        counts += 0.5
+    counts += 1
+    np.testing.assert_array_equal(counts.data, [2, 3])
+
+
+def test_in_place_while_recording_as_torch():
+    w = tinycnn.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="a leaf tensor that requires grad cannot be changed"):
+        w += 1.0
+    out = w * 2.0
+    out += w * 3.0  # a ResNet block's `out += identity`: recorded, as in torch
+    out.sum().backward()
+    np.testing.assert_array_equal(w.grad, [5.0, 5.0])
+    with pytest.raises(NotImplementedError, match="setitem: an in-place change of a tensor in the"):
+        (w * 1.0)[0] = 3.0
+    with pytest.raises(NotImplementedError, match="mul_: an in-place change"):
+        tinycnn.tensor([1.0, 1.0]).mul_(w)

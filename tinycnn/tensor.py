@@ -31,6 +31,12 @@ int64 = np.dtype(np.int64)
 uint8 = np.dtype(np.uint8)
 
 
+_NOT_RECORDED = (
+    "{op}: an in-place change of a tensor in the graph is not recorded for backward; "
+    "compute a new tensor (x = x * y, cat), or change it under tinycnn.no_grad()"
+)
+
+
 class GradArray(np.ndarray):
     """The ndarray type of `Tensor.grad`: a plain ndarray plus torch's `zero_()`.
 
@@ -346,16 +352,90 @@ class Tensor:
         """Record that `.data` was changed in place (see Node.check_saved_versions)."""
         self._version += 1
 
-    def zero_(self):
-        """Fill with zeros in place; returns self."""
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                "zero_: a tensor that requires grad cannot be changed in place while "
-                "recording; use `with tinycnn.no_grad():`"
+    # In-place updates change .data itself, so every other holder of this tensor (a model
+    # holding a parameter, an optimizer) sees the change: `p -= lr * p.grad` in a
+    # hand-written SGD loop under no_grad must update the model's parameter, not rebind
+    # the name p. While recording, as torch, a leaf that requires grad refuses them; a
+    # tensor computed in the graph (`out += identity` in a ResNet block) gets the result
+    # recorded out of place instead, which is what the code that follows reads.
+    def _update_in_place(self, op, ufunc, other, out_of_place=None):
+        if self._check_in_place(op, other):
+            if out_of_place is None:
+                raise NotImplementedError(_NOT_RECORDED.format(op=op))
+            return out_of_place(self, other)
+        value = other.data if isinstance(other, Tensor) else np.asarray(other)
+        rule = true_division_dtype if ufunc is np.true_divide else result_dtype
+        dtype = rule(self.data, _promotion_operand(other))
+        if not np.can_cast(dtype, self.dtype, casting="same_kind"):
+            raise TypeError(
+                f"{op}: the result type must be castable to the tensor's dtype {self.dtype}, "
+                f"got {dtype}"
             )
-        self.data[...] = 0
+        ufunc(self.data, value, out=self.data, casting="same_kind")
         self._bump_version()
         return self
+
+    def _check_in_place(self, op, other=None):
+        """Whether the update involves the graph while recording; refuse it on a leaf that
+        requires grad, as torch does."""
+        recording = is_grad_enabled() and (
+            self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)
+        )
+        if recording and self.requires_grad and self.is_leaf:
+            raise RuntimeError(
+                f"{op}: a leaf tensor that requires grad cannot be changed in place while "
+                "recording (torch: 'a leaf Variable that requires grad is being used in an "
+                "in-place operation'); wrap the update in `with tinycnn.no_grad():`"
+            )
+        return recording
+
+    def __iadd__(self, other):
+        return self._update_in_place("+=", np.add, other, Tensor.__add__)
+
+    def __isub__(self, other):
+        return self._update_in_place("-=", np.subtract, other, Tensor.__sub__)
+
+    def __imul__(self, other):
+        return self._update_in_place("*=", np.multiply, other, Tensor.__mul__)
+
+    def __itruediv__(self, other):
+        return self._update_in_place("/=", np.true_divide, other, Tensor.__truediv__)
+
+    def add_(self, other, alpha=1):
+        """self += alpha * other, in place; returns self."""
+        return self._update_in_place("add_", np.add, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        """self -= alpha * other, in place; returns self."""
+        return self._update_in_place("sub_", np.subtract, other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return self._update_in_place("mul_", np.multiply, other)
+
+    def div_(self, other):
+        return self._update_in_place("div_", np.true_divide, other)
+
+    def zero_(self):
+        """Fill with zeros in place; returns self."""
+        return self.fill_(0)
+
+    def fill_(self, value):
+        """Set every element to `value`, in place; returns self."""
+        return self._update_in_place("fill_", _assign, value)
+
+    def copy_(self, src):
+        """Copy src's values (broadcast to this shape) into this tensor; returns self."""
+        return self._update_in_place("copy_", _assign, src)
+
+    def __setitem__(self, key, value):
+        if self._check_in_place("setitem", value):
+            raise NotImplementedError(_NOT_RECORDED.format(op="setitem"))
+        if isinstance(key, Tensor):
+            key = key.data
+        elif isinstance(key, tuple):
+            key = tuple(k.data if isinstance(k, Tensor) else k for k in key)
+        self.data[key] = value.data if isinstance(value, Tensor) else value
+        self._bump_version()
 
     # ----------------------------------------------------------------- backward
     def backward(self, grad=None):
@@ -519,7 +599,8 @@ class Tensor:
         return apply(elementwise.Tanh, self._as_float())
 
     def relu(self):
-        return apply(elementwise.Clamp, self, low=0, high=None)
+        # LeakyReLU with slope 0, not clamp(min=0): at x = 0 the gradient is 0, as torch's.
+        return apply(elementwise.LeakyReLU, self, negative_slope=0.0)
 
     def softmax(self, dim):
         return apply(softmax_ops.Softmax, self._as_float(), dim=_dim("softmax", dim, self.ndim))
@@ -693,6 +774,11 @@ def _check_node_usable(node):
             "backward(); run the forward pass again"
         )
     node.check_saved_versions()
+
+
+def _assign(target, value, out, casting):
+    """A ufunc-like `out[...] = value` (fill_, copy_), so _update_in_place covers it too."""
+    np.copyto(out, np.broadcast_to(value, target.shape), casting=casting)
 
 
 def _backpropagate(node, grad, pending):
