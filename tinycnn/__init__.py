@@ -15,7 +15,7 @@ configure()
 from tinycnn import data, models, nn, optim
 from tinycnn.gradcheck import gradcheck
 from tinycnn.io.weights import load, save
-from tinycnn.nn.functional import cat
+from tinycnn.nn.functional import cat, flatten
 from tinycnn.rng import manual_seed
 from tinycnn.summary import summary
 from tinycnn.tensor import (
@@ -28,6 +28,7 @@ __all__ = [
     "data",
     "float32",
     "float64",
+    "flatten",
     "gradcheck",
     "int32",
     "int64",
