@@ -241,11 +241,17 @@ def linear(input, weight, bias=None):
 # ===================================================================== pooling
 
 
+def _pool_stride(op, stride, kernel):
+    """A pooling stride as a pair; None, () and [] mean the kernel size (torch's default)."""
+    if stride is None or (isinstance(stride, (tuple, list)) and not stride):
+        return kernel
+    return _pair(op, "stride", stride, 1)
+
+
 def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
     """Check a pooling window and return (kernel, stride, padding, dilation) pairs."""
     kernel = _pair(op, "kernel_size", kernel_size, 1)
-    stride_given = stride is not None and not (isinstance(stride, (tuple, list)) and not stride)
-    stride = _pair(op, "stride", stride, 1) if stride_given else kernel  # None, () or []
+    stride = _pool_stride(op, stride, kernel)
     padding = _pair(op, "padding", padding, 0)
     dilation = _pair(op, "dilation", dilation, 1)
     if not isinstance(ceil_mode, bool):
@@ -341,8 +347,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
         )
     input, unbatched = _batched(input, op, "(N, C, OH, OW)")
     kernel = _pair(op, "kernel_size", kernel_size, 1)
-    stride_given = stride is not None and not (isinstance(stride, (tuple, list)) and not stride)
-    stride = _pair(op, "stride", stride, 1) if stride_given else kernel
+    stride = _pool_stride(op, stride, kernel)
     padding = _pair(op, "padding", padding, 0)
     N, C, OH, OW = input.shape
     default = ((OH - 1) * stride[0] - 2 * padding[0] + kernel[0],
