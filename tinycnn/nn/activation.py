@@ -86,7 +86,18 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-class Softmax(Module):
+class _AlongDim(Module):
+    """An activation that works along one axis, `dim`, shown in its repr."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
     """Rescales each slice along `dim` into probabilities: exp(x) / sum(exp(x)).
 
     Args:
@@ -98,18 +109,11 @@ class Softmax(Module):
         - Output: same shape as the input.
     """
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
     def forward(self, input):
         return F.softmax(input, self.dim)
 
-    def extra_repr(self):
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """Applies log(softmax(x)) along `dim`, computed stably.
 
     Args:
@@ -120,12 +124,5 @@ class LogSoftmax(Module):
         - Output: same shape as the input.
     """
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
     def forward(self, input):
         return F.log_softmax(input, self.dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"

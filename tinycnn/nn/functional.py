@@ -709,26 +709,26 @@ def cat(tensors, dim=0):
     return apply(shape_ops.Cat, *tensors, dim=dim)
 
 
-# ===================================================================== losses
+# ===================================================================== softmax
 
 
-def _softmax_dim(op, x, dim):
-    """torch's default for dim=None (0 for 0-, 1- and 3-D inputs, else 1), checked."""
+def _normalized_along_dim(op, function, input, dim, dtype):
+    """Apply softmax or log-softmax `function` along `dim`, after torch's checks.
+
+    dim=None picks torch's legacy default: 0 for 0-, 1- and 3-D inputs, else 1. dtype
+    (float32 or float64) casts the input first, as torch's dtype= argument does.
+    """
+    x = _check_tensor(op, "input", input)
     ndim = max(x.ndim, 1)
     if dim is None:
         dim = 0 if x.ndim in (0, 1, 3) else 1
     if not _is_int(dim) or not -ndim <= dim < ndim:
         raise ValueError(f"{op}: dim must be an int in [{-ndim}, {ndim - 1}], got {dim!r}")
-    return dim % ndim
-
-
-def _in_float_dtype(op, input, dtype):
-    """The input cast to `dtype` (float32 or float64) first, as torch's dtype= argument."""
-    if dtype is None:
-        return input
-    if np.dtype(dtype) not in _FLOAT_DTYPES:
-        raise TypeError(f"{op}: dtype must be float32 or float64, got {dtype!r}")
-    return input.to(dtype)
+    if dtype is not None:
+        if np.dtype(dtype) not in _FLOAT_DTYPES:
+            raise TypeError(f"{op}: dtype must be float32 or float64, got {dtype!r}")
+        input = input.to(dtype)
+    return apply(function, input, dim=dim % ndim)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -737,10 +737,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     NOTE: as torch, dim=None picks dim 0 for 0-, 1- and 3-D inputs and dim 1 otherwise;
     pass dim explicitly. `dtype` casts the input first (float32 or float64).
     """
-    op = "softmax"
-    x = _check_tensor(op, "input", input)
-    dim = _softmax_dim(op, x, dim)
-    return apply(loss.Softmax, _in_float_dtype(op, input, dtype), dim=dim)
+    return _normalized_along_dim("softmax", loss.Softmax, input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -749,10 +746,7 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     NOTE: as torch, dim=None picks dim 0 for 0-, 1- and 3-D inputs and dim 1 otherwise;
     pass dim explicitly. `dtype` casts the input first (float32 or float64).
     """
-    op = "log_softmax"
-    x = _check_tensor(op, "input", input)
-    dim = _softmax_dim(op, x, dim)
-    return apply(loss.LogSoftmax, _in_float_dtype(op, input, dtype), dim=dim)
+    return _normalized_along_dim("log_softmax", loss.LogSoftmax, input, dim, dtype)
 
 
 # ===================================================================== losses
