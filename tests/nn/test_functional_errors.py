@@ -244,6 +244,11 @@ CASES = [
         r"log_softmax: dtype must be float32 or float64",
     ),
     (lambda: F.leaky_relu(t(2), "a"), TypeError, r"negative_slope must be a number, got 'a'"),
+    (
+        lambda: F.nll_loss(t(4, 3), np.zeros(4)),
+        TypeError,
+        r"nll_loss: target must hold integer class indices, got dtype float64",
+    ),
 ]
 
 

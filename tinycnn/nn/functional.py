@@ -790,15 +790,37 @@ def _class_weights(op, weight, C, dtype):
     return w.astype(dtype)
 
 
-def _index_targets(op, target, per_element, C, ignore_index):
-    """Class indices flattened to (M,), checked; also the mask of those not ignored."""
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+def _scores_by_class(op, input, weight, reduction, size_average, reduce):
+    """A loss's common checks; returns the input as (M, C) rows, the per-element shape
+    (see `_classes_last`) and the class weights as a (C,) array."""
+    x = _check_tensor(op, "input", input)
+    _check_reduction(op, reduction, size_average, reduce)
+    if x.ndim < 1:
+        raise ValueError(f"{op}: input must be (C,) or (N, C, ...) scores, got shape ()")
+    rows, per_element = _classes_last(input)
+    return rows, per_element, _class_weights(op, weight, rows.shape[1], x.dtype)
+
+
+def _index_targets(op, labels, per_element, w, ignore_index, eps):
+    """The target distribution q (M, C) of class-index targets, and the mean's divisor.
+
+    q[m] = w[t] * (1 - eps) * onehot(t) + w * eps / C for target t (a zero row where t is
+    ignore_index); the divisor is the total weight w[t] of the targets not ignored.
+    """
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(
+            f"{op}: target must hold integer class indices"
+            f"{' or float probabilities' if op == 'cross_entropy' else ''}, "
+            f"got dtype {labels.dtype}"
+        )
     if labels.shape != per_element:
         raise ValueError(
             f"{op}: target must have shape {per_element} (the input without its class "
             f"axis), got {labels.shape}"
         )
+    ignore_index = _int(op, "ignore_index", ignore_index)
     labels = labels.reshape(-1).astype(np.int64)
+    C = w.shape[0]
     kept = labels != ignore_index
     bad = kept & ((labels < 0) | (labels >= C))
     if bad.any():
@@ -806,7 +828,10 @@ def _index_targets(op, target, per_element, C, ignore_index):
             f"{op}: target class indices must be in [0, {C - 1}] (or ignore_index="
             f"{ignore_index}), got {labels[bad][0]}"
         )
-    return labels, kept
+    q = np.zeros((labels.size, C), dtype=w.dtype)
+    q[kept, labels[kept]] = (1 - eps) * w[labels[kept]]
+    q[kept] += eps / C * w
+    return q, w[labels[kept]].sum()
 
 
 def _weighted_nll(log_p, q, per_element, reduction, divisor):
@@ -844,18 +869,10 @@ def nll_loss(
         output: a scalar, or the target's shape with reduction='none'.
     """
     op = "nll_loss"
-    x = _check_tensor(op, "input", input)
-    _check_reduction(op, reduction, size_average, reduce)
-    if x.ndim < 1:
-        raise ValueError(f"{op}: input must be at least 1-D (C,) or (N, C, ...), got shape ()")
-    log_p, per_element = _classes_last(input)
-    M, C = log_p.shape
-    w = _class_weights(op, weight, C, x.dtype)
-    ignore_index = _int(op, "ignore_index", ignore_index)
-    labels, kept = _index_targets(op, target, per_element, C, ignore_index)
-    q = np.zeros((M, C), dtype=x.dtype)
-    q[kept, labels[kept]] = w[labels[kept]]
-    return _weighted_nll(log_p, q, per_element, reduction, q.sum())
+    log_p, per_element, w = _scores_by_class(op, input, weight, reduction, size_average, reduce)
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    q, divisor = _index_targets(op, labels, per_element, w, ignore_index, 0.0)
+    return _weighted_nll(log_p, q, per_element, reduction, divisor)
 
 
 def cross_entropy(
@@ -888,43 +905,28 @@ def cross_entropy(
         output: a scalar, or the input's shape without C with reduction='none'.
     """
     op = "cross_entropy"
-    x = _check_tensor(op, "input", input)
-    _check_reduction(op, reduction, size_average, reduce)
-    if x.ndim < 1:
-        raise ValueError(f"{op}: input must be logits (C,) or (N, C, ...), got shape ()")
+    logits, per_element, w = _scores_by_class(op, input, weight, reduction, size_average, reduce)
     eps = _number(op, "label_smoothing", label_smoothing)
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {eps}")
-    logits, per_element = _classes_last(input)
-    M, C = logits.shape
-    w = _class_weights(op, weight, C, x.dtype)
     target_data = np.asarray(target.data if isinstance(target, Tensor) else target)
     if np.issubdtype(target_data.dtype, np.floating):
-        q, divisor = _probability_targets(op, target_data, x, w, eps)
-    elif np.issubdtype(target_data.dtype, np.integer):
-        ignore_index = _int(op, "ignore_index", ignore_index)
-        labels, kept = _index_targets(op, target_data, per_element, C, ignore_index)
-        q = np.zeros((M, C), dtype=x.dtype)
-        q[kept, labels[kept]] = (1 - eps) * w[labels[kept]]
-        q[kept] += eps / C * w
-        divisor = w[labels[kept]].sum()
+        q, divisor = _probability_targets(op, target_data, input, w, eps)
     else:
-        raise TypeError(
-            f"{op}: target must hold integer class indices or float probabilities, "
-            f"got dtype {target_data.dtype}"
-        )
+        q, divisor = _index_targets(op, target_data, per_element, w, ignore_index, eps)
     return _weighted_nll(log_softmax(logits, 1), q, per_element, reduction, divisor)
 
 
-def _probability_targets(op, target, x, w, eps):
+def _probability_targets(op, target, input, w, eps):
     """q = weight * ((1 - eps) * p + eps / C) as (M, C), and the element count M."""
-    if target.shape != x.shape:
+    if target.shape != input.shape:
         raise ValueError(
-            f"{op}: probability targets must have the input's shape {x.shape}, got {target.shape}"
+            f"{op}: probability targets must have the input's shape {input.shape}, "
+            f"got {target.shape}"
         )
-    p, _ = _classes_last(Tensor(target.astype(x.dtype)))
+    p, _ = _classes_last(Tensor(target.astype(input.dtype)))
     M, C = p.shape
-    return (w * ((1 - eps) * p.data + eps / C)).astype(x.dtype), M
+    return (w * ((1 - eps) * p.data + eps / C)).astype(input.dtype), M
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
