@@ -320,6 +320,15 @@ def test_one_element_tensors_convert_to_python_values():
         (lambda: tinycnn.tensor([1.0], dtype=np.float64) * 2.0, np.float64, [2.0]),
         (lambda: tinycnn.tensor([4, 9]) ** 0.5, np.float32, [2.0, 3.0]),
         (lambda: tinycnn.tensor([4, 9]).sqrt(), np.float32, [2.0, 3.0]),
+        # 0-d tensors rank below tensors with dimensions, above Python numbers (torch 2.13:
+        # float32 * float64 0-d -> float32; int32 * float64 0-d -> float64)
+        (lambda: tinycnn.tensor([1.5]) * tinycnn.tensor(np.array(2.0)), np.float32, [3.0]),
+        (
+            lambda: tinycnn.tensor([3], dtype=np.int32) * tinycnn.tensor(np.array(0.5)),
+            np.float64,
+            [1.5],
+        ),
+        (lambda: tinycnn.tensor(2, dtype=np.int64) * 2.5, np.float32, 5.0),
     ],
 )
 def test_int_and_bool_tensors_follow_torch_type_promotion(make, dtype, values):

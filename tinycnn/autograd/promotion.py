@@ -1,13 +1,18 @@
 """torch's type promotion: the dtype of `a + b` when a and b differ in kind.
 
 NumPy and torch agree on two arrays of the same kind (float32 + float64 -> float64), but
-not across kinds, nor on Python numbers. torch's rule ranks the kinds bool < integer <
-floating point and lets the highest kind decide:
+not across kinds, nor on Python numbers or 0-d arrays. torch's rule ranks the kinds
+bool < integer < floating point and lets the highest kind decide, and within that kind
+the operands in this order of priority: arrays with dimensions, then 0-d arrays, then
+Python numbers:
 
-- if an array (or Tensor) of that kind takes part, the result is the widest dtype among
-  such arrays: int64 array + float32 array -> float32 (NumPy would say float64);
-- if only a Python number has that kind, the result is that kind's default dtype:
-  int array * 0.5 -> float32, bool array + 1 -> int64 (NumPy would keep int, or fail);
+- an array with dimensions of that kind: the widest dtype among such arrays, whatever
+  else takes part: int64 array + float32 array -> float32 (NumPy would say float64),
+  float32 array * float64 0-d array -> float32;
+- else a 0-d array of that kind: the widest among those: int32 array * float64 0-d
+  array -> float64;
+- else only a Python number has that kind: that kind's default dtype, int array * 0.5
+  -> float32, bool array + 1 -> int64 (NumPy would keep int, or fail);
 - a Python number of a lower kind never widens an array: float32 array * 2 -> float32.
 """
 
@@ -36,11 +41,14 @@ def result_dtype(*operands):
         >>> result_dtype(np.array([1, 2]), 0.5)
         dtype('float32')
     """
-    array_dtypes = [op.dtype for op in operands if isinstance(op, np.ndarray)]
+    arrays = [op for op in operands if isinstance(op, np.ndarray)]
     number_kinds = [_python_kind(op) for op in operands if not isinstance(op, np.ndarray)]
-    top = max([_kind(d) for d in array_dtypes] + number_kinds)
-    widest = [d for d in array_dtypes if _kind(d) == top]
-    return np.result_type(*widest) if widest else _DEFAULT_DTYPE[top]
+    top = max([_kind(a.dtype) for a in arrays] + number_kinds)
+    for dimensioned in (True, False):
+        tier = [a.dtype for a in arrays if _kind(a.dtype) == top and (a.ndim > 0) == dimensioned]
+        if tier:
+            return np.result_type(*tier)
+    return _DEFAULT_DTYPE[top]
 
 
 def true_division_dtype(*operands):
