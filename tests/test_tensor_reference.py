@@ -7,29 +7,15 @@ every output and the input's gradient. torch itself is not needed here.
 """
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_data import load_arrays
 
 import tinycnn
 
-REFERENCE = Path(__file__).parent / "data" / "tensor_reference.npz"
 RTOL = {"float32": 1e-5, "float64": 1e-12}
-
-
-def load_reference():
-    """Every stored array by key; a missing file is an error, never a skip."""
-    if not REFERENCE.exists():
-        raise FileNotFoundError(
-            f"{REFERENCE} is missing: regenerate it with "
-            "`python tools/make_tensor_reference.py` in an environment with torch"
-        )
-    with np.load(REFERENCE) as archive:
-        return {key: archive[key] for key in archive.files}
-
-
-REF = load_reference()
+REF = load_arrays("tensor_reference.npz", "make_tensor_reference.py")
 CASES = sorted(
     {key.rsplit("/", 1)[0] for key in REF if key.endswith("/input")},
     key=lambda c: (int(c.split("/")[0]), c),

@@ -5,16 +5,15 @@ Two spellings differ by design: the dtype is named `tinycnn.float64` where torch
 suffix (`MulBackward0`).
 """
 
-import json
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from reference_data import load_json
 
 import tinycnn
 
-ENTRIES = json.loads((Path(__file__).parent / "data" / "repr_reference.json").read_text())
+ENTRIES = load_json("repr_reference.json", "make_repr_reference.py")
 TENSOR_ENTRIES = [e for e in ENTRIES if not e[0].startswith("nn.")]
 NAMES = {"tensor": tinycnn.tensor, "float64": tinycnn.float64}
 

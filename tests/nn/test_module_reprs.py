@@ -1,13 +1,11 @@
 """Each module prints as torch prints it (reprs stored by tools/make_repr_reference.py)."""
 
-import json
-from pathlib import Path
-
 import pytest
+from reference_data import load_json
 
 import tinycnn.nn as nn
 
-ENTRIES = json.loads((Path(__file__).parent.parent / "data" / "repr_reference.json").read_text())
+ENTRIES = load_json("repr_reference.json", "make_repr_reference.py")
 MODULE_ENTRIES = [e for e in ENTRIES if e[0].startswith("nn.")]
 
 
