@@ -19,8 +19,16 @@ from tinycnn.nn.functional import cat, flatten
 from tinycnn.rng import manual_seed
 from tinycnn.summary import summary
 from tinycnn.tensor import (
-    Tensor, float32, float64, int32, int64, is_grad_enabled, no_grad, tensor, uint8,
-)  # fmt: skip
+    Tensor,
+    float32,
+    float64,
+    int32,
+    int64,
+    is_grad_enabled,
+    no_grad,
+    tensor,
+    uint8,
+)
 
 __all__ = [
     "Tensor",
