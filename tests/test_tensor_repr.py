@@ -1,4 +1,4 @@
-"""A Tensor prints as torch prints the same tensor (reprs stored by tools/make_repr_reference.py).
+"""A Tensor prints as torch prints it (reprs stored by tools/make_repr_reference.py).
 
 Two spellings differ by design: the dtype is named `tinycnn.float64` where torch says
 `torch.float64`, and grad_fn names the Function (`MulBackward`) without torch's version
