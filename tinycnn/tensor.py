@@ -784,9 +784,15 @@ def _check_node_usable(node):
     node.check_saved_versions()
 
 
-def _assign(target, value, out, casting):
-    """A ufunc-like `out[...] = value` (fill_, copy_), so _update_in_place covers it too."""
-    np.copyto(out, np.broadcast_to(value, target.shape), casting=casting)
+def _backpropagate(node, grad, pending):
+    """Run `node`'s backward on `grad` and add each input's gradient to `pending`."""
+    # Kernels are compiled per memory layout; a contiguous gradient (not, say, the
+    # zero-stride broadcast of a sum's gradient) reuses the compiled one.
+    # (np.require, not np.ascontiguousarray, which turns a 0-d array 1-d.)
+    input_grads = node.function.backward(node.ctx, np.require(grad, requirements="C"))
+    for parent, parent_grad in zip(node.inputs, input_grads, strict=True):
+        if parent_grad is not None and isinstance(parent, Tensor) and parent.requires_grad:
+            pending.add(parent, np.asarray(parent_grad, dtype=parent.dtype))
 
 
 # ------------------------------------------------------------------------ printing
@@ -836,15 +842,10 @@ def _format_tensor(data, extras):
     return "tensor(" + ", ".join([body, *extras]) + ")"
 
 
-def _backpropagate(node, grad, pending):
-    """Run `node`'s backward on `grad` and add each input's gradient to `pending`."""
-    # Kernels are compiled per memory layout; a contiguous gradient (not, say, the
-    # zero-stride broadcast of a sum's gradient) reuses the compiled one.
-    # (np.require, not np.ascontiguousarray, which turns a 0-d array 1-d.)
-    input_grads = node.function.backward(node.ctx, np.require(grad, requirements="C"))
-    for parent, parent_grad in zip(node.inputs, input_grads, strict=True):
-        if parent_grad is not None and isinstance(parent, Tensor) and parent.requires_grad:
-            pending.add(parent, np.asarray(parent_grad, dtype=parent.dtype))
+# ------------------------------------------------------------------------ arguments
+def _assign(target, value, out, casting):
+    """A ufunc-like `out[...] = value` (fill_, copy_), so _update_in_place covers it too."""
+    np.copyto(out, np.broadcast_to(value, target.shape), casting=casting)
 
 
 def _promotion_operand(value):
