@@ -54,29 +54,27 @@ class GradArray(np.ndarray):
 class Node:
     """How a non-leaf tensor was made: `function` applied to `inputs`, with its `ctx`.
 
-    `saved_versions` pairs each input tensor whose array the Function kept for backward
-    with that tensor's version at the time: if an in-place update (an optimizer step,
-    `load_state_dict`, `zero_`, `nn.init`) changes the array before backward runs, the
-    gradient would be computed from the new values, so backward refuses instead.
+    `input_versions` pairs each input tensor with its version at the time. If an in-place
+    update (an optimizer step, `load_state_dict`, `zero_`, `nn.init`) has since changed an
+    array that the Function kept for backward, the gradient would be computed from the
+    new values, so backward refuses instead.
 
     After backward has used a node, `release` drops the inputs and the saved arrays, so
     the activations of a training step are freed once its gradients are computed.
     """
 
-    __slots__ = ("function", "ctx", "inputs", "saved_versions", "released")
+    __slots__ = ("function", "ctx", "inputs", "input_versions", "released")
 
     def __init__(self, function, ctx, inputs):
         self.function = function
         self.ctx = ctx
         self.inputs = inputs
-        self.saved_versions = [
-            (t, t._version) for t in inputs if isinstance(t, Tensor) and _is_saved(t.data, ctx)
-        ]
+        self.input_versions = [(t, t._version) for t in inputs if isinstance(t, Tensor)]
         self.released = False
 
     def check_saved_versions(self):
-        for tensor, version in self.saved_versions:
-            if tensor._version != version:
+        for tensor, version in self.input_versions:
+            if tensor._version != version and _is_saved(tensor.data, self.ctx):
                 raise RuntimeError(
                     "backward: one of the variables needed for gradient computation has been "
                     f"modified by an inplace operation: a tensor of shape {tensor.shape} is at "
@@ -88,16 +86,18 @@ class Node:
     def release(self):
         self.ctx = None
         self.inputs = ()
-        self.saved_versions = ()
+        self.input_versions = ()
         self.released = True
 
 
 def _is_saved(array, ctx):
     """Whether `ctx` keeps `array` (or a view of it) for backward."""
-    kept = list(ctx.saved)
-    for value in vars(ctx).values():
+    kept = []
+    for value in vars(ctx).values():  # ctx.saved and any array kept as an attribute
         kept.extend(value if isinstance(value, tuple) else (value,))
-    return any(isinstance(k, np.ndarray) and np.may_share_memory(k, array) for k in kept)
+    return any(
+        k is array or (isinstance(k, np.ndarray) and np.may_share_memory(k, array)) for k in kept
+    )
 
 
 def apply(function, *inputs, **options):
@@ -501,6 +501,9 @@ class Tensor:
     # ----------------------------------------------------------------- arithmetic
     def _binary(self, function, a, b, dtype_rule=result_dtype):
         """Apply `function` to a and b (one of them self) in the dtype torch promotes to."""
+        if isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype:
+            if a.dtype.kind == "f":  # the common case: nothing to promote
+                return apply(function, a, b)
         dtype = dtype_rule(_promotion_operand(a), _promotion_operand(b))
         return apply(function, _in_dtype(a, dtype), _in_dtype(b, dtype))
 
@@ -860,7 +863,7 @@ def _promotion_operand(value):
 def _in_dtype(value, dtype):
     """`value` converted to `dtype`, as something `apply` takes (Tensors keep the graph)."""
     if isinstance(value, Tensor):
-        return value.to(dtype)
+        return value if value.dtype == dtype else value.to(dtype)
     return np.asarray(value, dtype=dtype)
 
 

@@ -21,11 +21,12 @@ import numpy as np
 _DEFAULT_DTYPE = {0: np.dtype(np.bool_), 1: np.dtype(np.int64), 2: np.dtype(np.float32)}
 
 
+_KINDS = {"b": 0, "f": 2}  # NumPy's dtype.kind letters; every other kind counts as integer
+
+
 def _kind(dtype):
     """0 for bool, 1 for integers, 2 for floating point."""
-    if dtype == np.bool_:
-        return 0
-    return 2 if np.issubdtype(dtype, np.floating) else 1
+    return _KINDS.get(dtype.kind, 1)
 
 
 def _python_kind(number):
@@ -41,6 +42,9 @@ def result_dtype(*operands):
         >>> result_dtype(np.array([1, 2]), 0.5)
         dtype('float32')
     """
+    first = operands[0]
+    if all(isinstance(op, np.ndarray) and op.dtype == first.dtype for op in operands):
+        return first.dtype  # the common case (float32 with float32), answered at once
     arrays = [op for op in operands if isinstance(op, np.ndarray)]
     number_kinds = [_python_kind(op) for op in operands if not isinstance(op, np.ndarray)]
     top = max([_kind(a.dtype) for a in arrays] + number_kinds)
