@@ -247,3 +247,13 @@ def test_max_unpool2d_and_max_pool2d_indices():
     assert tinycnn.gradcheck(lambda x: F.max_pool2d(x, 2, return_indices=True)[0], [x])
     (y,) = leaves(np.random.default_rng(4), indices.shape)
     assert tinycnn.gradcheck(lambda y: F.max_unpool2d(y, indices, 2, output_size=x.shape), [y])
+
+
+def test_dropout2d_with_a_fixed_seed():
+    (x,) = leaves(np.random.default_rng(1), (2, 5, 3, 2))
+
+    def fn(x):
+        tinycnn.manual_seed(3)  # the same channel mask on every call
+        return F.dropout2d(x, p=0.4)
+
+    assert tinycnn.gradcheck(fn, [x])
