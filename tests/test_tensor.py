@@ -1,11 +1,13 @@
 """Tensor: construction, the graph, backward's accumulation and freeing, no_grad."""
 
 import gc
+import re
 import threading
 import weakref
 
 import numpy as np
 import pytest
+from reference_data import load_json
 
 import tinycnn
 import tinycnn.nn as nn
@@ -502,3 +504,25 @@ def test_in_place_while_recording_as_torch():
         (w * 1.0)[0] = 3.0
     with pytest.raises(NotImplementedError, match="mul_: an in-place change"):
         tinycnn.tensor([1.0, 1.0]).mul_(w)
+
+
+# ---------------------------------------------------------------- printing
+# torch's reprs, stored by tools/make_repr_reference.py. Two spellings differ by design: the
+# dtype is named `tinycnn.float64` where torch says `torch.float64`, and grad_fn names the
+# Function (`MulBackward`) without torch's version suffix (`MulBackward0`).
+REPRS = [e for e in load_json("repr_reference.json", "make_repr_reference.py") if e[0][:3] != "nn."]
+
+
+def in_tinycnn_spelling(torch_repr):
+    return re.sub(r"Backward\d+>", "Backward>", torch_repr.replace("torch.", "tinycnn."))
+
+
+@pytest.mark.parametrize("expression, torch_repr", REPRS, ids=[e[0] for e in REPRS])
+def test_repr_matches_torch(expression, torch_repr):
+    names = {"tensor": tinycnn.tensor, "float64": tinycnn.float64}
+    assert repr(eval(expression, names)) == in_tinycnn_spelling(torch_repr)  # noqa: S307
+
+
+def test_a_large_tensor_is_summarized_quickly():
+    text = repr(tinycnn.tensor(np.arange(1_000_000, dtype=np.float32)))
+    assert "..." in text and len(text) < 200

@@ -2,10 +2,10 @@
 
 Each entry is a Python expression and the repr torch gives for it. The expressions use
 only names that tinycnn spells the same way (`nn.<Module>(...)`, `tensor(...)`, `float64`),
-so the tests (tests/nn/test_module_reprs.py, tests/test_tensor_repr.py) evaluate each with
+so the tests (tests/nn/test_module_reprs.py, tests/test_tensor.py) evaluate each with
 tinycnn's names and compare the reprs (in tinycnn's spelling of dtypes, see the test).
 
-    /work/venvs/torch/bin/python tools/make_repr_reference.py
+    python tools/make_repr_reference.py
 """
 
 import json

@@ -3,11 +3,11 @@
 For each case (a method name, its arguments, an input shape) and each of float32 and
 float64 the file holds the input, the output (or outputs, for max/min with dim), an
 upstream gradient and the gradient of the input, all computed by PyTorch.
-`tests/test_tensor_reference.py` replays each case through `tinycnn.Tensor`.
+`tests/autograd/test_tensor_methods_against_torch.py` replays each case through `tinycnn.Tensor`.
 
 Run it with torch installed (tinycnn and its tests never need torch):
 
-    /work/venvs/torch/bin/python tools/make_tensor_reference.py
+    python tools/make_tensor_reference.py
 
 Keys, for case number i:
 
