@@ -20,7 +20,12 @@ from tinycnn.autograd.function import Context
 from tinycnn.autograd.grad_mode import is_grad_enabled, no_grad
 from tinycnn.autograd.promotion import result_dtype, true_division_dtype
 
-__all__ = ["GradArray", "Tensor", "apply", "is_grad_enabled", "no_grad", "tensor"]
+# no_grad and is_grad_enabled live in autograd/grad_mode.py; they are part of this
+# module's interface, as in torch (`tinycnn.no_grad`).
+__all__ = [
+    "GradArray", "Tensor", "apply", "float32", "float64", "int32", "int64", "is_grad_enabled",
+    "no_grad", "tensor", "uint8",
+]  # fmt: skip
 
 # torch's dtype names, so that `x.to(tinycnn.float64)` reads like `x.to(torch.float64)`.
 float32 = np.dtype(np.float32)
