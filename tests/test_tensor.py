@@ -436,6 +436,23 @@ def test_backward_refuses_arrays_changed_in_place_after_the_forward():
     np.testing.assert_array_equal(x.grad, [1.0, 2.0])  # from loss1 only, not corrupted
 
 
+def test_an_update_through_a_view_or_of_the_base_of_a_saved_view_is_caught():
+    w = tinycnn.tensor([[1.0, 2.0]], requires_grad=True)
+    x = tinycnn.tensor([[3.0], [4.0]], requires_grad=True)
+    loss = (x @ w.T.T).sum()  # MatMul keeps a view of w's array
+    with tinycnn.no_grad():
+        w -= 1.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+    base = tinycnn.tensor([1.0, 2.0, 3.0, 4.0])
+    view = base.reshape(2, 2)
+    view[0, 0] = 9.0
+    assert base._version == view._version == 1
+    assert base.data[0] == 9.0
+    base.detach().zero_()  # detach shares the memory, and so the counter, as in torch
+    assert base._version == 2 and not base.data.any()
+
+
 def test_a_graph_that_did_not_save_the_changed_array_still_runs_backward():
     w = tinycnn.tensor([1.0, 2.0], requires_grad=True)
     y = (w + 1.0).sum()  # Add keeps no input for its backward

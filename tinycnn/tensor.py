@@ -121,6 +121,11 @@ def apply(function, *inputs, **options):
     record = is_grad_enabled() and any(needs_input_grad)
     ctx = Context(needs_input_grad if record else [False] * len(inputs))
     out = Tensor(function.forward(ctx, *arrays, **options))
+    if out.data.base is not None:  # a view (reshape, transpose, ...): share the version
+        for t in inputs:
+            if isinstance(t, Tensor) and np.may_share_memory(out.data, t.data):
+                out._versions = t._versions
+                break
     if record:
         out.requires_grad = True
         out._node = Node(function, ctx, inputs)
@@ -202,7 +207,10 @@ class Tensor:
         self.data = np.asarray(data)
         self.grad = None
         self._node = None
-        self._version = 0  # bumped by every in-place update of .data; see Node
+        # How many in-place updates .data has had (see Node). One counter in a list, so that
+        # a view (reshape, transpose, indexing) can share its base's, as in torch: an
+        # update through either one changes the memory that both read.
+        self._versions = [0]
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -297,8 +305,10 @@ class Tensor:
         return self.data.tolist()
 
     def detach(self):
-        """A new leaf tensor sharing this one's data, cut off from the graph."""
-        return Tensor(self.data)
+        """A new leaf tensor sharing this one's data (and version), cut off from the graph."""
+        detached = Tensor(self.data)
+        detached._versions = self._versions
+        return detached
 
     def clone(self):
         """A copy with its own memory; gradients flow back through it, as torch's clone."""
@@ -361,9 +371,13 @@ class Tensor:
         return self
 
     # ----------------------------------------------------------------- in place
+    @property
+    def _version(self):
+        return self._versions[0]
+
     def _bump_version(self):
         """Record that `.data` was changed in place (see Node.check_saved_versions)."""
-        self._version += 1
+        self._versions[0] += 1
 
     # In-place updates change .data itself, so every other holder of this tensor (a model
     # holding a parameter, an optimizer) sees the change: `p -= lr * p.grad` in a
