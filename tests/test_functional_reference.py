@@ -29,10 +29,16 @@ OPS = (
     "log_softmax",
     "cross_entropy",
     "cat",
+    "softmax",
+    "sigmoid",
+    "tanh",
+    "leaky_relu",
+    "mse_loss",
+    "nll_loss",
+    "max_unpool2d",
 )
 DTYPES = ("float32", "float64")
-# Passed as plain ndarrays: batch_norm updates running stats in place; target holds class indices.
-NOT_TENSORS = ("running_mean", "running_var", "target")
+LOSSES_WITH_CLASS_WEIGHT = ("cross_entropy", "nll_loss")
 RTOL = {"float32": 1e-4, "float64": 1e-10}
 
 
@@ -50,8 +56,20 @@ def as_tuples(value):
     return tuple(value) if isinstance(value, list) else value
 
 
-def make_argument(name, array):
-    if name in NOT_TENSORS:
+def is_constant(op, name):
+    """As in the script: batch_norm updates running stats in place; targets, indices and
+    the losses' class weights carry no gradient (mse_loss's target does)."""
+    if name in ("running_mean", "running_var"):
+        return True
+    if name == "target":
+        return op != "mse_loss"
+    return name == "weight" and op in LOSSES_WITH_CLASS_WEIGHT
+
+
+def make_argument(op, name, array):
+    if name == "indices":
+        return tinycnn.tensor(array.copy())
+    if is_constant(op, name):
         return array.copy()
     return tinycnn.tensor(array.copy(), requires_grad=True)
 
@@ -75,9 +93,13 @@ def test_matches_torch(case):
     op, index, _ = case.split("/")
     names = json.loads(str(REF[f"{op}/{index}/args"]))
     kwargs = {k: as_tuples(v) for k, v in json.loads(str(REF[f"{op}/{index}/kwargs"])).items()}
-    args = [make_argument(name, REF[f"{case}/arg/{name}"]) for name in names]
+    args = [make_argument(op, name, REF[f"{case}/arg/{name}"]) for name in names]
 
     output = tinycnn.cat(args, **kwargs) if op == "cat" else getattr(F, op)(*args, **kwargs)
+    if f"{case}/indices" in REF:  # max_pool2d(..., return_indices=True)
+        output, indices = output
+        np.testing.assert_array_equal(indices.data, REF[f"{case}/indices"])
+        assert indices.dtype == np.int64
     output.backward(REF[f"{case}/grad_output"].copy())
 
     assert_close(output.data, REF[f"{case}/output"], "output")

@@ -12,22 +12,43 @@ from tinycnn.kernels.runtime.configure import configure  # noqa: I001
 configure()
 
 
+from tinycnn import data, models, nn, optim
 from tinycnn.gradcheck import gradcheck
 from tinycnn.io.weights import load, save
-from tinycnn.nn.functional import cat
+from tinycnn.nn.functional import cat, flatten
 from tinycnn.rng import manual_seed
 from tinycnn.summary import summary
-from tinycnn.tensor import Tensor, is_grad_enabled, no_grad, tensor
+from tinycnn.tensor import (
+    Tensor,
+    float32,
+    float64,
+    int32,
+    int64,
+    is_grad_enabled,
+    no_grad,
+    tensor,
+    uint8,
+)
 
 __all__ = [
     "Tensor",
     "cat",
+    "data",
+    "float32",
+    "float64",
+    "flatten",
     "gradcheck",
+    "int32",
+    "int64",
     "is_grad_enabled",
     "load",
     "manual_seed",
+    "models",
+    "nn",
     "no_grad",
+    "optim",
     "save",
     "summary",
     "tensor",
+    "uint8",
 ]

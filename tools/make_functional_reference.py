@@ -24,8 +24,10 @@ Keys, for case number i of op (a torch.nn.functional name, or "flatten" / "cat" 
     <op>/<i>/<dtype>/grad/<name>  the gradient of each differentiable argument
     <op>/<i>/<dtype>/after/<name> batch_norm with training=True: running stats after the call
 
-running_mean, running_var and target are plain arrays (not differentiable); every other
-argument is a float tensor that requires grad.
+Constants (plain arrays, not differentiable; see `is_constant`): running_mean, running_var,
+indices, target (except mse_loss's) and the losses' per-class weight. Every other argument is
+a float tensor that requires grad. An op that returns (output, indices) (max_pool2d with
+return_indices) also stores <op>/<i>/<dtype>/indices.
 """
 
 import io
@@ -43,7 +45,16 @@ import torch.nn.functional as TF
 OUTPUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "functional_reference.npz"
 SEED = 20240601
 DTYPES = ("float32", "float64")
-NOT_DIFFERENTIABLE = ("running_mean", "running_var", "target")
+LOSSES_WITH_CLASS_WEIGHT = ("cross_entropy", "nll_loss")
+
+
+def is_constant(op, name):
+    """Whether argument `name` of `op` is passed as a plain array (no gradient)."""
+    if name in ("running_mean", "running_var", "indices"):
+        return True
+    if name == "target":
+        return op != "mse_loss"
+    return name == "weight" and op in LOSSES_WITH_CLASS_WEIGHT
 
 
 class Case(NamedTuple):
@@ -53,6 +64,7 @@ class Case(NamedTuple):
     kwargs: dict
     scale: float = 1.0
     shift: float = 0.0
+    target: str = "classes"  # or "probabilities", or "some ignored" (every third ignored)
 
 
 CASES = {
@@ -98,6 +110,18 @@ CASES = {
             {"kernel_size": 2, "stride": 3, "dilation": 2, "ceil_mode": True},
         ),
         Case({"input": (2, 1, 8, 7)}, {"kernel_size": (2, 1), "stride": (3, 2)}),
+        Case({"input": (2, 2, 7, 9)}, {"kernel_size": 2, "return_indices": True}),
+        Case(
+            {"input": (1, 2, 9, 8)},
+            {
+                "kernel_size": 3,
+                "stride": 2,
+                "padding": 1,
+                "ceil_mode": True,
+                "return_indices": True,
+            },
+        ),
+        Case({"input": (1, 2, 6, 6)}, {"kernel_size": (2,), "stride": (), "padding": (1,)}),
     ],
     "avg_pool2d": [
         Case({"input": (2, 2, 7, 9)}, {"kernel_size": 2}),
@@ -122,6 +146,19 @@ CASES = {
             {"kernel_size": 3, "stride": 2, "padding": 1, "ceil_mode": True},
         ),
         Case({"input": (2, 2, 5, 9)}, {"kernel_size": (2, 3), "stride": (1, 2)}),
+        Case({"input": (1, 2, 7, 8)}, {"kernel_size": 3, "stride": 2, "divisor_override": 5}),
+        Case(
+            {"input": (1, 2, 7, 8)},
+            {
+                "kernel_size": 3,
+                "stride": 2,
+                "padding": 1,
+                "ceil_mode": True,
+                "count_include_pad": False,
+                "divisor_override": 2,
+            },
+        ),
+        Case({"input": (1, 2, 6, 7)}, {"kernel_size": (3,), "stride": (), "padding": (1,)}),
     ],
     "adaptive_avg_pool2d": [
         Case({"input": (2, 3, 7, 5)}, {"output_size": 1}),
@@ -178,6 +215,14 @@ CASES = {
             },
             {"training": True, "momentum": 0.5, "eps": 1e-2},
         ),
+        Case(  # weight without bias (BatchNorm2d(bias=False))
+            {"input": (3, 2, 3, 3), "running_mean": (2,), "running_var": (2,), "weight": (2,)},
+            {"training": True},
+        ),
+        Case(
+            {"input": (4, 3), "running_mean": (3,), "running_var": (3,), "weight": (3,)},
+            {"training": False},
+        ),
     ],
     "relu": [
         Case({"input": (2, 3, 3, 4)}, {}),
@@ -199,6 +244,47 @@ CASES = {
         Case({"input": (2, 4, 3, 3)}, {"dim": 1}),
         Case({"input": (3, 6)}, {"dim": 1}, scale=1e4),
         Case({"input": (3, 6)}, {"dim": 1}, shift=1e4),
+        Case({"input": (5,)}, {"dim": 0}),
+    ],
+    "softmax": [
+        Case({"input": (4, 7)}, {"dim": 1}),
+        Case({"input": (2, 3, 5)}, {"dim": 0}),
+        Case({"input": (3, 6)}, {"dim": -1}, scale=1e4),
+    ],
+    "sigmoid": [Case({"input": (3, 11)}, {}), Case({"input": (2, 5)}, {}, scale=1e4)],
+    "tanh": [Case({"input": (3, 11)}, {}), Case({"input": (2, 5)}, {}, scale=30.0)],
+    "leaky_relu": [
+        Case({"input": (3, 11)}, {}),
+        Case({"input": (2, 3, 4)}, {"negative_slope": 0.2}),
+    ],
+    "mse_loss": [
+        Case({"input": (4, 5), "target": (4, 5)}, {}),
+        Case({"input": (2, 3, 4), "target": (2, 3, 4)}, {"reduction": "sum"}),
+        Case({"input": (4, 5), "target": (4, 5)}, {"reduction": "none"}),
+    ],
+    "nll_loss": [
+        Case({"input": (5, 7), "target": (5,)}, {}),
+        Case({"input": (5, 7), "target": (5,), "weight": (7,)}, {}),
+        Case(
+            {"input": (6, 4), "target": (6,), "weight": (4,)},
+            {"reduction": "sum"},
+            target="some ignored",
+        ),
+        Case(
+            {"input": (2, 4, 3, 2), "target": (2, 3, 2)}, {"reduction": "none", "ignore_index": 1}
+        ),
+        Case({"input": (4,), "target": ()}, {}),
+    ],
+    "max_unpool2d": [
+        Case({"input": (2, 2, 3, 4), "indices": (2, 2, 3, 4)}, {"kernel_size": 2}),
+        Case(
+            {"input": (1, 3, 3, 3), "indices": (1, 3, 3, 3)},
+            {"kernel_size": 3, "stride": 2, "padding": 1},
+        ),
+        Case(
+            {"input": (1, 2, 2, 3), "indices": (1, 2, 2, 3)},
+            {"kernel_size": 2, "output_size": (5, 7)},
+        ),
     ],
     "cross_entropy": [
         Case({"input": (5, 7), "target": (5,)}, {}),
@@ -207,6 +293,28 @@ CASES = {
         Case({"input": (4, 6), "target": (4,)}, {"label_smoothing": 0.2}, scale=1e4),
         Case({"input": (4, 6), "target": (4,)}, {"label_smoothing": 0.05}, shift=-1e4),
         Case({"input": (1, 3), "target": (1,)}, {}),
+        Case({"input": (5, 7), "target": (5,), "weight": (7,)}, {}),
+        Case({"input": (5, 7), "target": (5,), "weight": (7,)}, {"label_smoothing": 0.2}),
+        Case({"input": (6, 4), "target": (6,)}, {}, target="some ignored"),
+        Case(
+            {"input": (6, 4), "target": (6,), "weight": (4,)},
+            {"label_smoothing": 0.1},
+            target="some ignored",
+        ),
+        Case({"input": (6, 4), "target": (6,)}, {"reduction": "none"}, target="some ignored"),
+        Case({"input": (5, 7), "target": (5,)}, {"ignore_index": 3, "reduction": "sum"}),
+        Case({"input": (4, 5), "target": (4, 5)}, {}, target="probabilities"),
+        Case(
+            {"input": (4, 5), "target": (4, 5), "weight": (5,)},
+            {"label_smoothing": 0.3},
+            target="probabilities",
+        ),
+        Case({"input": (2, 4, 3, 2), "target": (2, 3, 2)}, {}),
+        Case({"input": (2, 4, 3, 2), "target": (2, 3, 2)}, {"reduction": "none"}),
+        Case(
+            {"input": (2, 3, 5), "target": (2, 3, 5)}, {"reduction": "sum"}, target="probabilities"
+        ),
+        Case({"input": (6,), "target": ()}, {"label_smoothing": 0.1}),
     ],
     "cat": [
         Case({"tensors.0": (2, 3), "tensors.1": (4, 3)}, {"dim": 0}),
@@ -230,15 +338,26 @@ TORCH_OPS = {
     "flatten": torch.flatten,
     "log_softmax": TF.log_softmax,
     "cross_entropy": TF.cross_entropy,
+    "softmax": TF.softmax,
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "leaky_relu": TF.leaky_relu,
+    "mse_loss": TF.mse_loss,
+    "nll_loss": TF.nll_loss,
+    "max_unpool2d": TF.max_unpool2d,
 }
 
 
-def draw_arguments(rng, case):
-    """Float64 arrays (int64 for target) for the case's array arguments."""
+def draw_arguments(rng, op, case):
+    """Float64 arrays (int64 for class indices) for the case's array arguments."""
     arrays = {}
     for name, shape in case.args.items():
-        if name == "target":
-            arrays[name] = rng.integers(0, case.args["input"][1], size=shape)
+        if name == "target" and op != "mse_loss":
+            arrays[name] = draw_target(rng, case)
+        elif name == "indices":
+            arrays[name] = draw_unpool_indices(rng, case)
+        elif name == "weight" and op in LOSSES_WITH_CLASS_WEIGHT:
+            arrays[name] = rng.uniform(0.5, 2.0, size=shape)
         elif name == "running_var":
             arrays[name] = rng.uniform(0.5, 2.0, size=shape)
         else:
@@ -248,21 +367,57 @@ def draw_arguments(rng, case):
     return arrays
 
 
+def draw_target(rng, case):
+    """Class indices (some set to ignore_index if asked), or rows of probabilities."""
+    input_shape = case.args["input"]
+    class_axis = 1 if len(input_shape) > 1 else 0
+    if case.target == "probabilities":
+        logits = rng.standard_normal(input_shape)
+        e = np.exp(logits - logits.max(axis=class_axis, keepdims=True))
+        return e / e.sum(axis=class_axis, keepdims=True)
+    target = rng.integers(0, input_shape[class_axis], size=case.args["target"])
+    if case.target == "some ignored":
+        target.reshape(-1)[::3] = case.kwargs.get("ignore_index", -100)
+    return target
+
+
+def draw_unpool_indices(rng, case):
+    """For each (n, c) plane, distinct flat positions in the unpooled (H, W) plane."""
+    N, C, OH, OW = case.args["input"]
+    if "output_size" in case.kwargs:
+        H, W = case.kwargs["output_size"]
+    else:
+        K, P = case.kwargs["kernel_size"], case.kwargs.get("padding", 0)
+        S = case.kwargs.get("stride", K)
+        H, W = (OH - 1) * S - 2 * P + K, (OW - 1) * S - 2 * P + K
+    planes = [rng.permutation(H * W)[: OH * OW] for _ in range(N * C)]
+    return np.array(planes, dtype=np.int64).reshape(N, C, OH, OW)
+
+
 def call_torch(op, arrays, kwargs):
     """Return the torch op's output and the argument tensors, made from copies of `arrays`."""
     tensors = {name: torch.from_numpy(array.copy()) for name, array in arrays.items()}
     for name, tensor in tensors.items():
-        tensor.requires_grad_(name not in NOT_DIFFERENTIABLE)
+        tensor.requires_grad_(not is_constant(op, name))
     args = list(tensors.values())
     output = torch.cat(args, **kwargs) if op == "cat" else TORCH_OPS[op](*args, **kwargs)
     return output, tensors
 
 
+def first_output(output):
+    """The differentiable output of an op that may also return indices."""
+    return output[0] if isinstance(output, tuple) else output
+
+
 def run_torch(op, arrays, kwargs, grad_output):
     """Call the torch op, backpropagate `grad_output`; return the arrays to store."""
     output, tensors = call_torch(op, arrays, kwargs)
+    results = {}
+    if isinstance(output, tuple):
+        output, indices = output
+        results["indices"] = indices.numpy()
     output.backward(torch.from_numpy(grad_output))
-    results = {"output": output.detach().numpy(), "grad_output": grad_output}
+    results.update(output=output.detach().numpy(), grad_output=grad_output)
     for name, tensor in tensors.items():
         if tensor.requires_grad:
             results[f"grad/{name}"] = tensor.grad.numpy()
@@ -278,10 +433,11 @@ def reference_values():
     for op, cases in CASES.items():
         for index, case in enumerate(cases):
             rng = np.random.default_rng([SEED, zlib.crc32(op.encode()), index])
-            arrays = draw_arguments(rng, case)
+            arrays = draw_arguments(rng, op, case)
             values[f"{op}/{index}/args"] = np.array(json.dumps(list(case.args)))
             values[f"{op}/{index}/kwargs"] = np.array(json.dumps(case.kwargs))
-            grad_output = rng.standard_normal(tuple(call_torch(op, arrays, case.kwargs)[0].shape))
+            output = first_output(call_torch(op, arrays, case.kwargs)[0])
+            grad_output = rng.standard_normal(tuple(output.shape))
             for dtype in DTYPES:
                 typed = {
                     name: array.astype(dtype) if array.dtype.kind == "f" else array
@@ -310,7 +466,10 @@ def save_npz(path, values):
 
 def main():
     torch.set_num_threads(1)
-    torch.use_deterministic_algorithms(True)
+    # warn_only for max_unpool2d, which torch calls nondeterministic because repeated indices
+    # race; the drawn indices are distinct within each plane, so its result is determined.
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    warnings.filterwarnings("ignore", message="max_unpooling2d_forward_out does not have")
     # conv2d/6 uses padding="same" with an even kernel on purpose; torch warns that it pads a copy.
     warnings.filterwarnings("ignore", message="Using padding='same' with even kernel")
     values = reference_values()

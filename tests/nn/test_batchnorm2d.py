@@ -139,7 +139,7 @@ def test_reset_parameters_restores_the_initial_state_in_place():
 
 def test_repr_and_constructor_errors():
     assert repr(BatchNorm2d(64)) == (
-        "BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"
+        "BatchNorm2d(64, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"
     )
     with pytest.raises(ValueError, match="BatchNorm2d: num_features must be >= 1, got -3"):
         BatchNorm2d(-3)

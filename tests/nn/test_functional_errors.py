@@ -111,22 +111,27 @@ CASES = [
     (
         lambda: F.cross_entropy(t(4, 10), np.zeros(3, np.int64)),
         ValueError,
-        r"target must have shape \(N,\) = \(4,\), got \(3,\)",
+        r"target must have shape \(4,\) \(the input without its class axis\), got \(3,\)",
     ),
     (
         lambda: F.cross_entropy(t(4, 10), np.array([0, 1, 10, 2])),
         ValueError,
-        r"target class indices must be in \[0, 9\], got 10",
+        r"target class indices must be in \[0, 9\] \(or ignore_index=-100\), got 10",
     ),
     (
         lambda: F.cross_entropy(t(4, 10), np.array([0, -1, 1, 2])),
         ValueError,
-        r"target class indices must be in \[0, 9\], got -1",
+        r"target class indices must be in \[0, 9\] \(or ignore_index=-100\), got -1",
     ),
     (
         lambda: F.cross_entropy(t(4, 10), np.zeros(4)),
+        ValueError,
+        r"probability targets must have the input's shape \(4, 10\), got \(4,\)",
+    ),
+    (
+        lambda: F.cross_entropy(t(4, 10), np.array(["a"] * 4)),
         TypeError,
-        r"target must hold integer class indices, got dtype float64",
+        r"target must hold integer class indices or float probabilities, got dtype <U1",
     ),
     (
         lambda: F.cross_entropy(t(4, 10), np.zeros(4, np.int64), label_smoothing=2.0),
@@ -139,9 +144,9 @@ CASES = [
         r"reduction must be 'mean', 'sum' or 'none', got 'avg'",
     ),
     (
-        lambda: F.cross_entropy(t(4, 10), np.zeros(4, np.int64), weight=t(10)),
-        NotImplementedError,
-        r"per-class weight is not supported",
+        lambda: F.cross_entropy(t(4, 10), np.zeros(4, np.int64), weight=t(9)),
+        ValueError,
+        r"weight must be a \(C,\) = \(10,\) array of numbers, got shape \(9,\)",
     ),
     (
         lambda: F.linear(t(4, 5), t(3, 6)),
@@ -179,6 +184,71 @@ CASES = [
         r"weight must have shape \(C,\) = \(4,\), got \(3,\)",
     ),
     (lambda: F.log_softmax(t(2, 3), dim=2), ValueError, r"dim must be an int in \[-2, 1\], got 2"),
+    (
+        lambda: F.dropout(t(3), training="no"),
+        TypeError,
+        r"dropout: training must be a bool, got 'no'",
+    ),
+    (lambda: F.dropout2d(t(2, 3, 4, 4), p=1.5), ValueError, r"p must be in \[0, 1\], got 1\.5"),
+    (lambda: F.dropout2d(t(3, 4)), ValueError, r"input must be 3 or 4-D"),
+    (
+        lambda: tinycnn.cat([tinycnn.tensor(1.0), tinycnn.tensor(2.0)]),
+        ValueError,
+        r"cat: tensors\[0\] is 0-d and cannot be concatenated",
+    ),
+    (
+        lambda: F.adaptive_avg_pool2d(t(1, 3, 0, 4), 2),
+        ValueError,
+        r"input must have C, H and W >= 1 \(N may be 0\), got shape \(1, 3, 0, 4\)",
+    ),
+    (
+        lambda: F.avg_pool2d(X, 2, divisor_override=0),
+        ValueError,
+        r"avg_pool2d: divisor_override must be >= 1, got 0",
+    ),
+    (
+        lambda: F.max_pool2d(X, 2, return_indices=1),
+        TypeError,
+        r"return_indices must be a bool, got 1",
+    ),
+    (
+        lambda: F.max_unpool2d(t(1, 1, 2, 2), tinycnn.tensor(np.full((1, 1, 2, 2), 16)), 2),
+        ValueError,
+        r"max_unpool2d: indices must be in \[0, H\*W\) = \[0, 16\) for output_size \(4, 4\), "
+        r"got 16",
+    ),
+    (
+        lambda: F.max_unpool2d(t(1, 1, 2, 2), t(1, 1, 2, 2), 2),
+        TypeError,
+        r"indices must be an integer Tensor",
+    ),
+    (
+        lambda: F.mse_loss(t(3, 4), t(4)),
+        ValueError,
+        r"mse_loss: target must have the input's shape \(3, 4\), got \(4,\)",
+    ),
+    (
+        lambda: F.nll_loss(t(4, 3), np.array([0, 1, 3, 0])),
+        ValueError,
+        r"target class indices must be in \[0, 2\] \(or ignore_index=-100\), got 3",
+    ),
+    (
+        lambda: F.cross_entropy(t(4, 3), np.zeros(4, np.int64), reduce=False),
+        NotImplementedError,
+        r"size_average and reduce are deprecated in torch; use reduction=",
+    ),
+    (lambda: F.softmax(t(2, 3), dim=2), ValueError, r"dim must be an int in \[-2, 1\], got 2"),
+    (
+        lambda: F.log_softmax(t(2, 3), 1, dtype=np.int64),
+        TypeError,
+        r"log_softmax: dtype must be float32 or float64",
+    ),
+    (lambda: F.leaky_relu(t(2), "a"), TypeError, r"negative_slope must be a number, got 'a'"),
+    (
+        lambda: F.nll_loss(t(4, 3), np.zeros(4)),
+        TypeError,
+        r"nll_loss: target must hold integer class indices, got dtype float64",
+    ),
 ]
 
 

@@ -192,3 +192,68 @@ def test_dropout_with_a_fixed_seed():
         return F.dropout(x, p=0.4)
 
     assert tinycnn.gradcheck(fn, [x])
+
+
+@FEW
+@given(pool_configs(dilated=False), st.integers(1, 7))
+def test_avg_pool2d_with_divisor_override(cfg, divisor):
+    g = np.random.default_rng(cfg.pop("seed"))
+    (x,) = leaves(g, cfg.pop("shape"))
+    cfg.pop("dilation")
+    assert tinycnn.gradcheck(lambda x: F.avg_pool2d(x, divisor_override=divisor, **cfg), [x])
+
+
+GENERATOR = np.random.default_rng(15)
+TARGET_4 = GENERATOR.integers(0, 5, 4)
+TARGET_4_IGNORED = np.array([2, -100, 0, 4])
+PIXEL_TARGET = GENERATOR.integers(0, 5, (2, 3, 2))
+PROBABILITIES = GENERATOR.dirichlet(np.ones(5), size=4)
+CLASS_WEIGHT = GENERATOR.uniform(0.5, 2.0, 5)
+
+
+@pytest.mark.parametrize(
+    "name, fn, shape",
+    [
+        ("sigmoid", F.sigmoid, (3, 4)),
+        ("tanh", F.tanh, (3, 4)),
+        ("softmax", lambda x: F.softmax(x, dim=1), (3, 4)),
+        ("leaky_relu", lambda x: F.leaky_relu(x, 0.3), (3, 4)),
+        ("log_softmax_dtype", lambda x: F.log_softmax(x, 0, dtype=np.float64), (4,)),
+        ("mse_loss", lambda x: F.mse_loss(x[0], x[1]), (2, 3, 4)),
+        ("mse_loss_none", lambda x: F.mse_loss(x[0], x[1], reduction="none"), (2, 5)),
+        ("nll_loss", lambda x: F.nll_loss(x, TARGET_4_IGNORED, CLASS_WEIGHT), (4, 5)),
+        ("cross_entropy_weight", lambda x: F.cross_entropy(x, TARGET_4, CLASS_WEIGHT), (4, 5)),
+        (
+            "cross_entropy_ignored_smoothed",
+            lambda x: F.cross_entropy(x, TARGET_4_IGNORED, CLASS_WEIGHT, label_smoothing=0.3),
+            (4, 5),
+        ),
+        ("cross_entropy_pixels", lambda x: F.cross_entropy(x, PIXEL_TARGET), (2, 5, 3, 2)),
+        (
+            "cross_entropy_probabilities",
+            lambda x: F.cross_entropy(x, PROBABILITIES, CLASS_WEIGHT, label_smoothing=0.1),
+            (4, 5),
+        ),
+    ],
+)
+def test_activations_and_losses(name, fn, shape):
+    (x,) = leaves(np.random.default_rng(len(name)), shape)
+    assert tinycnn.gradcheck(fn, [x])
+
+
+def test_max_unpool2d_and_max_pool2d_indices():
+    (x,) = leaves(np.random.default_rng(3), (2, 2, 6, 5))
+    _, indices = F.max_pool2d(x, 2, return_indices=True)
+    assert tinycnn.gradcheck(lambda x: F.max_pool2d(x, 2, return_indices=True)[0], [x])
+    (y,) = leaves(np.random.default_rng(4), indices.shape)
+    assert tinycnn.gradcheck(lambda y: F.max_unpool2d(y, indices, 2, output_size=x.shape), [y])
+
+
+def test_dropout2d_with_a_fixed_seed():
+    (x,) = leaves(np.random.default_rng(1), (2, 5, 3, 2))
+
+    def fn(x):
+        tinycnn.manual_seed(3)  # the same channel mask on every call
+        return F.dropout2d(x, p=0.4)
+
+    assert tinycnn.gradcheck(fn, [x])

@@ -139,3 +139,45 @@ def test_strict_true_with_only_missing_keys_loads_nothing():
 def test_state_dict_must_be_a_mapping():
     with pytest.raises(TypeError, match="state_dict must be a mapping of name -> array, got list"):
         model(0).load_state_dict([("fc.weight", np.zeros((2, 4)))])
+
+
+def test_keys_must_be_strings():
+    with pytest.raises(TypeError, match="state_dict keys must be str names, got int 0"):
+        model(0).load_state_dict({0: 1})
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 2.5, 1e30])
+def test_a_count_that_is_not_a_whole_number_is_refused_and_nothing_is_loaded(bad):
+    m = model(0)
+    before = snapshot(m)
+    state = distinct_state(m)
+    state["features.1.num_batches_tracked"] = np.array(bad)
+    with pytest.raises(RuntimeError, match="bad value for features.1.num_batches_tracked: "
+                       "expected whole numbers \\(int64\\), got"):  # fmt: skip
+        m.load_state_dict(state)
+    assert_unchanged(m, before)
+
+
+def test_a_whole_float_count_is_accepted():
+    m = model(0)
+    state = m.state_dict()
+    state["features.1.num_batches_tracked"] = np.array(12.0)
+    m.load_state_dict(state)
+    assert m.features[1].num_batches_tracked.data == 12
+
+
+def test_read_only_parameter_arrays_are_replaced_all_or_nothing():
+    m = model(0)
+    for tensor in m.state_dict().values():
+        tensor.flags.writeable = False  # e.g. arrays memory-mapped from a weight file
+    before = snapshot(m)
+    bad = distinct_state(m)
+    bad["fc.bias"] = np.zeros(3)
+    with pytest.raises(RuntimeError, match="size mismatch for fc.bias"):
+        m.load_state_dict(bad)
+    assert_unchanged(m, before)
+
+    good = distinct_state(m)
+    m.load_state_dict(good)
+    for key, array in m.state_dict().items():
+        np.testing.assert_array_equal(array, good[key])

@@ -1,5 +1,7 @@
 """The fully connected layer's affine map as one differentiable Function."""
 
+from math import prod
+
 from tinycnn.autograd.function import Function
 from tinycnn.kernels.runtime.threads import blas_threads_for
 
@@ -26,8 +28,9 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved
         needs_x, needs_weight, needs_bias = ctx.needs_input_grad
-        grad_2d = grad.reshape(-1, grad.shape[-1])  # (N*...) x out_features
-        x_2d = x.reshape(-1, x.shape[-1])  # (N*...) x in_features
+        rows = prod(x.shape[:-1])  # N*...; given, not -1, which is ambiguous for empty arrays
+        grad_2d = grad.reshape(rows, grad.shape[-1])  # (N*...) x out_features
+        x_2d = x.reshape(rows, x.shape[-1])  # (N*...) x in_features
         with blas_threads_for(_flop(x, weight)):
             grad_x = (grad @ weight) if needs_x else None
             grad_weight = (grad_2d.T @ x_2d) if needs_weight else None

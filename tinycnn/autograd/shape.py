@@ -63,3 +63,50 @@ class Cat(Function):
     @staticmethod
     def backward(ctx, grad):
         return tuple(np.split(grad, ctx.boundaries, axis=ctx.dim))
+
+
+class Permute(Function):
+    """Reorder the axes: output axis i is input axis dims[i]."""
+
+    @staticmethod
+    def forward(ctx, a, dims):
+        ctx.dims = dims
+        return np.transpose(a, dims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (np.transpose(grad, np.argsort(ctx.dims)),)
+
+
+class Copy(Function):
+    """A copy that owns its memory (torch's clone); the gradient passes unchanged."""
+
+    @staticmethod
+    def forward(ctx, a):
+        return a.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        return (grad,)
+
+
+class Gather(Function):
+    """out[..., j, ...] = a[..., index[..., j, ...], ...] along `axis` (torch.gather).
+
+    The gradient goes back to the picked positions; np.add.at sums it where one position
+    was picked more than once.
+    """
+
+    @staticmethod
+    def forward(ctx, a, index, axis):
+        ctx.args = (a.shape, a.dtype, index, axis)
+        return np.take_along_axis(a, index, axis=axis)
+
+    @staticmethod
+    def backward(ctx, grad):
+        shape, dtype, index, axis = ctx.args
+        positions = list(np.indices(index.shape, sparse=True))
+        positions[axis] = index
+        grad_a = np.zeros(shape, dtype=dtype)
+        np.add.at(grad_a, tuple(positions), grad)
+        return (grad_a, None)

@@ -294,7 +294,17 @@ def _avg_window(o, S, P, K, size):
     return max(start, 0), min(end, size), padded_length
 
 
-def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+@njit(cache=True)
+def _avg_divisor(rows, cols, padded_rows, padded_cols, count_include_pad, divisor_override):
+    """What a window's sum is divided by: the override (when > 0), else torch's count."""
+    if divisor_override > 0:
+        return divisor_override
+    return padded_rows * padded_cols if count_include_pad else rows * cols
+
+
+def avg_pool2d_forward(
+    x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override=None
+):
     """Average pooling.
 
     Args:
@@ -305,6 +315,8 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
             the number of input elements in the window. Either way the window is first
             clipped to the padded input, so a ceil-mode window that hangs off the end
             never counts the part beyond the padding (torch's divisor).
+        divisor_override: if given (an int >= 1), every window's sum is divided by it
+            instead, whatever count_include_pad says (torch's option).
 
     Shape:
         x: (N, C, H, W); y: (N, C, OH, OW) with
@@ -315,18 +327,21 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     OH = pooled_output_size(H, KH, SH, PH, 1, ceil_mode)
     OW = pooled_output_size(W, KW, SW, PW, 1, ceil_mode)
     y = np.empty((N, C, OH, OW), dtype=x.dtype)
-    _avg_pool2d_forward_loop(x, y, KH, KW, SH, SW, PH, PW, count_include_pad, work=x.size)
+    _avg_pool2d_forward_loop(
+        x, y, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override or 0, work=x.size
+    )
     return y
 
 
 @parallel_kernel
-def _avg_pool2d_forward_loop(x, y, KH, KW, SH, SW, PH, PW, count_include_pad):
+def _avg_pool2d_forward_loop(x, y, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override):
     """Fill y in place.
 
     for each plane (n, c), in parallel:
         for oh, ow:
             [h0, h1), [w0, w1) = the window clipped to the input
-            divisor = padded window size if count_include_pad else (h1-h0) * (w1-w0)
+            divisor = divisor_override if given (> 0), else the padded window size
+                      if count_include_pad, else (h1-h0) * (w1-w0)
             y[n, c, oh, ow] = sum(x[n, c, h0:h1, w0:w1]) / divisor
     """
     N, C, H, W = x.shape
@@ -337,7 +352,9 @@ def _avg_pool2d_forward_loop(x, y, KH, KW, SH, SW, PH, PW, count_include_pad):
             h0, h1, padded_h = _avg_window(oh, SH, PH, KH, H)
             for ow in range(OW):
                 w0, w1, padded_w = _avg_window(ow, SW, PW, KW, W)
-                count = padded_h * padded_w if count_include_pad else (h1 - h0) * (w1 - w0)
+                count = _avg_divisor(
+                    h1 - h0, w1 - w0, padded_h, padded_w, count_include_pad, divisor_override
+                )
                 total = x.dtype.type(0)
                 for ih in range(h0, h1):
                     for iw in range(w0, w1):
@@ -345,13 +362,16 @@ def _avg_pool2d_forward_loop(x, y, KH, KW, SH, SW, PH, PW, count_include_pad):
                 y[n, c, oh, ow] = total / x.dtype.type(count)
 
 
-def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad):
+def avg_pool2d_backward(
+    dy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override=None
+):
     """Gradient of average pooling: each dy element is shared equally by its window.
 
     Args:
         dy: gradient of the loss with respect to y.
         x_shape: the input's shape (N, C, H, W).
-        kernel_size, stride, padding, ceil_mode, count_include_pad: as in the forward.
+        kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override: as
+            in the forward.
 
     Returns:
         dx, a fresh array of dy's dtype.
@@ -361,12 +381,14 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, co
     """
     (KH, KW), (SH, SW), (PH, PW) = kernel_size, stride, padding
     dx = np.empty(x_shape, dtype=dy.dtype)
-    _avg_pool2d_backward_loop(dy, dx, KH, KW, SH, SW, PH, PW, count_include_pad, work=dx.size)
+    _avg_pool2d_backward_loop(
+        dy, dx, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override or 0, work=dx.size
+    )
     return dx
 
 
 @parallel_kernel
-def _avg_pool2d_backward_loop(dy, dx, KH, KW, SH, SW, PH, PW, count_include_pad):
+def _avg_pool2d_backward_loop(dy, dx, KH, KW, SH, SW, PH, PW, count_include_pad, divisor_override):
     """Scatter-add dy / divisor over each window of dx.
 
     for each plane (n, c), in parallel:
@@ -384,7 +406,9 @@ def _avg_pool2d_backward_loop(dy, dx, KH, KW, SH, SW, PH, PW, count_include_pad)
             h0, h1, padded_h = _avg_window(oh, SH, PH, KH, H)
             for ow in range(OW):
                 w0, w1, padded_w = _avg_window(ow, SW, PW, KW, W)
-                count = padded_h * padded_w if count_include_pad else (h1 - h0) * (w1 - w0)
+                count = _avg_divisor(
+                    h1 - h0, w1 - w0, padded_h, padded_w, count_include_pad, divisor_override
+                )
                 share = dy[n, c, oh, ow] / dy.dtype.type(count)
                 for ih in range(h0, h1):
                     for iw in range(w0, w1):

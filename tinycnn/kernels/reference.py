@@ -208,14 +208,18 @@ def _avg_window(o, kernel, stride, padding, size):
     return padded, [i for i in padded if 0 <= i < size]
 
 
-def _avg_divisor(rows_padded, cols_padded, rows, cols, count_include_pad):
-    """Count padding zeros too, or only the input elements."""
+def _avg_divisor(rows_padded, cols_padded, rows, cols, count_include_pad, divisor_override):
+    """The override if given; else count padding zeros too, or only the input elements."""
+    if divisor_override is not None:
+        return divisor_override
     if count_include_pad:
         return len(rows_padded) * len(cols_padded)
     return len(rows) * len(cols)
 
 
-def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include_pad):
+def avg_pool2d_forward(
+    x, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override=None
+):
     """Sum each window's input elements and divide by torch's divisor."""
     x = np.asarray(x, dtype=np.float64)
     N, C, H, W = x.shape
@@ -226,14 +230,18 @@ def avg_pool2d_forward(x, kernel_size, stride, padding, ceil_mode, count_include
     for n, c, oh, ow in np.ndindex(N, C, OH, OW):
         rows_padded, rows = _avg_window(oh, KH, SH, PH, H)
         cols_padded, cols = _avg_window(ow, KW, SW, PW, W)
-        divisor = _avg_divisor(rows_padded, cols_padded, rows, cols, count_include_pad)
+        divisor = _avg_divisor(
+            rows_padded, cols_padded, rows, cols, count_include_pad, divisor_override
+        )
         for ih in rows:
             for iw in cols:
                 y[n, c, oh, ow] += x[n, c, ih, iw] / divisor
     return y
 
 
-def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad):
+def avg_pool2d_backward(
+    dy, x_shape, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override=None
+):
     """Each input element of window o has d y[o] / d x = 1 / divisor."""
     dy = np.asarray(dy, dtype=np.float64)
     N, C, H, W = x_shape
@@ -242,7 +250,9 @@ def avg_pool2d_backward(dy, x_shape, kernel_size, stride, padding, ceil_mode, co
     for n, c, oh, ow in np.ndindex(dy.shape):
         rows_padded, rows = _avg_window(oh, KH, SH, PH, H)
         cols_padded, cols = _avg_window(ow, KW, SW, PW, W)
-        divisor = _avg_divisor(rows_padded, cols_padded, rows, cols, count_include_pad)
+        divisor = _avg_divisor(
+            rows_padded, cols_padded, rows, cols, count_include_pad, divisor_override
+        )
         for ih in rows:
             for iw in cols:
                 dx[n, c, ih, iw] += dy[n, c, oh, ow] / divisor

@@ -34,12 +34,15 @@ class BatchNorm2d(Module):
             cumulative average. Default: 0.1.
         affine: whether to learn a per-channel scale (weight) and shift (bias). Default:
             True.
+        bias: (keyword only) with affine, whether to learn the shift too; False keeps the
+            scale alone (torch 2.13's option). Default: True.
         track_running_stats: whether to keep running statistics (buffers running_mean,
             running_var, num_batches_tracked); if False, those buffers are None. Default:
             True.
 
     Attributes:
-        weight, bias: Parameters (C,) initialized to 1 and 0, or None if not affine.
+        weight, bias: Parameters (C,) initialized to 1 and 0, or None if not affine (bias:
+            or not bias).
         running_mean, running_var: buffers (C,) starting at 0 and 1.
         num_batches_tracked: 0-d int64 buffer, the number of training steps so far.
 
@@ -53,20 +56,22 @@ class BatchNorm2d(Module):
         ['weight', 'bias', 'running_mean', 'running_var', 'num_batches_tracked']
     """
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+    def __init__(
+        self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, *,
+        bias=True,
+    ):  # fmt: skip
         super().__init__()
         self.num_features = _positive_int("BatchNorm2d", "num_features", num_features)
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
+        self.learns_bias = affine and bias  # torch: affine=False has no bias either
         self.track_running_stats = track_running_stats
         C = self.num_features
-        if affine:
-            self.weight = Parameter(np.empty(C, dtype=np.float32))
-            self.bias = Parameter(np.empty(C, dtype=np.float32))
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        self.register_parameter("weight", Parameter(np.empty(C, np.float32)) if affine else None)
+        self.register_parameter(
+            "bias", Parameter(np.empty(C, np.float32)) if self.learns_bias else None
+        )
         if track_running_stats:
             self.register_buffer("running_mean", np.zeros(C, dtype=np.float32))
             self.register_buffer("running_var", np.ones(C, dtype=np.float32))
@@ -87,8 +92,9 @@ class BatchNorm2d(Module):
     def reset_parameters(self):
         """Reset the running statistics, weight to 1 and bias to 0."""
         self.reset_running_stats()
-        if self.affine:
+        if self.weight is not None:
             init.ones_(self.weight)
+        if self.bias is not None:
             init.zeros_(self.bias)
 
     def forward(self, input):
@@ -121,5 +127,6 @@ class BatchNorm2d(Module):
     def extra_repr(self):
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f"affine={self.affine}, bias={self.learns_bias}, "
+            f"track_running_stats={self.track_running_stats}"
         )

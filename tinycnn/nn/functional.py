@@ -10,10 +10,21 @@ wrong shape could read out of bounds and crash the interpreter, so nothing reach
 unchecked. Messages follow "<op>: <what> must be <constraint>, got <value>".
 """
 
+from math import prod
+
 import numpy as np
 
 from tinycnn import rng
-from tinycnn.autograd import activation, arithmetic, conv, loss, normalization, pooling
+from tinycnn.autograd import (
+    activation,
+    arithmetic,
+    conv,
+    elementwise,
+    loss,
+    normalization,
+    pooling,
+    unpooling,
+)
 from tinycnn.autograd import linear as linear_ops
 from tinycnn.autograd import shape as shape_ops
 from tinycnn.kernels.pooling import pooled_output_size
@@ -57,9 +68,10 @@ def _is_int(value):
 
 
 def _pair(op, name, value, minimum):
-    """An int or a pair of ints, each >= minimum, as a (height, width) tuple."""
-    if _is_int(value):
-        value = (value, value)
+    """An int, a pair of ints or a one-int tuple (torch's `(2,)`), each >= minimum, as a
+    (height, width) tuple."""
+    if _is_int(value) or (isinstance(value, (tuple, list)) and len(value) == 1):
+        value = (value, value) if _is_int(value) else (value[0], value[0])
     elif isinstance(value, (tuple, list)) and len(value) == 2 and all(map(_is_int, value)):
         value = tuple(value)
     else:
@@ -229,10 +241,17 @@ def linear(input, weight, bias=None):
 # ===================================================================== pooling
 
 
+def _pool_stride(op, stride, kernel):
+    """A pooling stride as a pair; None, () and [] mean the kernel size (torch's default)."""
+    if stride is None or (isinstance(stride, (tuple, list)) and not stride):
+        return kernel
+    return _pair(op, "stride", stride, 1)
+
+
 def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode):
     """Check a pooling window and return (kernel, stride, padding, dilation) pairs."""
     kernel = _pair(op, "kernel_size", kernel_size, 1)
-    stride = kernel if stride is None or stride == [] else _pair(op, "stride", stride, 1)
+    stride = _pool_stride(op, stride, kernel)
     padding = _pair(op, "padding", padding, 0)
     dilation = _pair(op, "dilation", dilation, 1)
     if not isinstance(ceil_mode, bool):
@@ -257,7 +276,9 @@ def _pool_geometry(op, input, kernel_size, stride, padding, dilation, ceil_mode)
     return kernel, stride, padding, dilation
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+def max_pool2d(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
     """Max over each kernel_size window (padding counts as -inf).
 
     Args:
@@ -266,25 +287,93 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
             dilation: an int or a (height, width) pair.
         ceil_mode: round the output size up instead of down (the last window may hang
             off the edge, but must start inside the input or its left padding).
+        return_indices: also return where each maximum came from: the flat index
+            ih * W + iw inside its own (n, c) plane, as `max_unpool2d` takes it.
 
     Shape:
-        output (N, C, OH, OW), OH = floor_or_ceil((H + 2*PH - DH*(KH-1) - 1) / SH) + 1.
+        output (N, C, OH, OW), OH = floor_or_ceil((H + 2*PH - DH*(KH-1) - 1) / SH) + 1;
+        indices (int64) the same.
+
+    Example:
+        >>> y, where = max_pool2d(x, 2, return_indices=True)
+        >>> max_unpool2d(y, where, 2).shape == x.shape          # for even H and W
+        True
     """
     op = "max_pool2d"
     _check_tensor(op, "input", input)
+    if not isinstance(return_indices, bool):
+        raise TypeError(f"{op}: return_indices must be a bool, got {return_indices!r}")
     input, unbatched = _batched(input, op, "(N, C, H, W)")
     kernel, stride, padding, dilation = _pool_geometry(
         op, input, kernel_size, stride, padding, dilation, ceil_mode
     )
+    N, C, H, W = input.shape
+    OH, OW = (
+        pooled_output_size(size, kernel[i], stride[i], padding[i], dilation[i], ceil_mode)
+        for i, size in enumerate((H, W))
+    )
+    indices = np.empty((N, C, OH, OW), dtype=np.int64) if return_indices else None
     output = apply(
         pooling.MaxPool2d, input,
         kernel_size=kernel, stride=stride, padding=padding, dilation=dilation,
-        ceil_mode=ceil_mode,
+        ceil_mode=ceil_mode, indices_out=indices,
     )  # fmt: skip
+    if return_indices:
+        return _unbatched(output, unbatched), _unbatched(Tensor(indices), unbatched)
     return _unbatched(output, unbatched)
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of max_pool2d: each value goes back where `indices` says, zeros elsewhere.
+
+    Args:
+        input: the pooled values (N, C, OH, OW) or (C, OH, OW).
+        indices: what `max_pool2d(..., return_indices=True)` returned, same shape.
+        kernel_size, stride (default: kernel_size), padding: the pooling's, an int or a
+            pair; they give the default output size.
+        output_size: (H, W) (or a longer shape ending in them) when the default is not the
+            pooled input's size (odd sizes, ceil_mode).
+
+    Shape:
+        output (N, C, H, W), by default H = (OH - 1) * SH - 2 * PH + KH, W likewise.
+    """
+    op = "max_unpool2d"
+    _check_tensor(op, "input", input)
+    if not isinstance(indices, Tensor) or not np.issubdtype(indices.dtype, np.integer):
+        raise TypeError(f"{op}: indices must be an integer Tensor, got {indices!r}")
+    if indices.shape != input.shape:
+        raise ValueError(
+            f"{op}: indices must have the input's shape {input.shape}, got {indices.shape}"
+        )
+    input, unbatched = _batched(input, op, "(N, C, OH, OW)")
+    kernel = _pair(op, "kernel_size", kernel_size, 1)
+    stride = _pool_stride(op, stride, kernel)
+    padding = _pair(op, "padding", padding, 0)
+    N, C, OH, OW = input.shape
+    default = ((OH - 1) * stride[0] - 2 * padding[0] + kernel[0],
+               (OW - 1) * stride[1] - 2 * padding[1] + kernel[1])  # fmt: skip
+    if output_size is None:
+        output_size = default
+    elif isinstance(output_size, (tuple, list)) and len(output_size) >= 2:
+        output_size = _pair(op, "output_size", tuple(output_size[-2:]), 0)
+    else:
+        raise TypeError(f"{op}: output_size must be None or a sequence (H, W), got {output_size!r}")
+    H, W = output_size
+    flat = indices.data.reshape(input.shape)
+    if flat.size and (flat.min() < 0 or flat.max() >= H * W):
+        bad = flat[(flat < 0) | (flat >= H * W)][0]
+        raise ValueError(
+            f"{op}: indices must be in [0, H*W) = [0, {H * W}) for output_size {output_size}, "
+            f"got {bad}"
+        )
+    output = apply(unpooling.MaxUnpool2d, input, flat, output_size=output_size)
+    return _unbatched(output, unbatched)
+
+
+def avg_pool2d(
+    input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+    divisor_override=None,
+):  # fmt: skip
     """Mean over each kernel_size window.
 
     Args:
@@ -294,6 +383,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
         ceil_mode: round the output size up instead of down.
         count_include_pad: divide by the window size including zero padding (True) or by
             the number of real input elements in the window (False).
+        divisor_override: an int >= 1 that divides every window's sum instead.
 
     Shape:
         output (N, C, OH, OW), OH = floor_or_ceil((H + 2*PH - KH) / SH) + 1.
@@ -306,10 +396,12 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     )
     if not isinstance(count_include_pad, bool):
         raise TypeError(f"{op}: count_include_pad must be a bool, got {count_include_pad!r}")
+    if divisor_override is not None:
+        divisor_override = _positive_int(op, "divisor_override", divisor_override)
     output = apply(
         pooling.AvgPool2d, input,
         kernel_size=kernel, stride=stride, padding=padding, ceil_mode=ceil_mode,
-        count_include_pad=count_include_pad,
+        count_include_pad=count_include_pad, divisor_override=divisor_override,
     )  # fmt: skip
     return _unbatched(output, unbatched)
 
@@ -336,6 +428,10 @@ def adaptive_avg_pool2d(input, output_size):
             for axis, size in enumerate(output_size)
         )
     output_size = _pair(op, "output_size", output_size, 1)
+    if 0 in input.shape[1:]:  # a window of no elements has no mean (torch refuses too)
+        raise ValueError(
+            f"{op}: input must have C, H and W >= 1 (N may be 0), got shape {input.shape}"
+        )
     output = apply(pooling.AdaptiveAvgPool2d, input, output_size=output_size)
     return _unbatched(output, unbatched)
 
@@ -368,7 +464,7 @@ def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
         _number(op, name, v) for name, v in (("alpha", alpha), ("beta", beta), ("k", k))
     )
     # The window runs over channels only, so any trailing axes can be merged into one.
-    as_4d = input.reshape(x.shape[0], x.shape[1], -1, 1) if x.ndim != 4 else input
+    as_4d = input.reshape(x.shape[0], x.shape[1], prod(x.shape[2:]), 1) if x.ndim != 4 else input
     output = apply(normalization.LocalResponseNorm, as_4d, size=size, alpha=alpha, beta=beta, k=k)
     return output.reshape(x.shape) if x.ndim != 4 else output
 
@@ -397,37 +493,21 @@ def batch_norm(
     x = _check_tensor(op, "input", input)
     _check_rank(op, input, (2, 3, 4), "(N, C), (N, C, L) or (N, C, H, W)")
     C = x.shape[1]
-    stats = (running_mean, running_var)
-    for name, stat in zip(("running_mean", "running_var"), stats, strict=True):
-        if stat is not None:
-            array = stat.data if isinstance(stat, Tensor) else stat
-            if not isinstance(array, np.ndarray) or array.dtype not in _FLOAT_DTYPES:
-                kind = getattr(array, "dtype", type(array).__name__)
-                raise TypeError(f"{op}: {name} must be a float32 or float64 array, got {kind}")
-            if array.shape != (C,):
-                raise ValueError(f"{op}: {name} must have shape (C,) = ({C},), got {array.shape}")
-    if (running_mean is None) != (running_var is None):
-        raise ValueError(f"{op}: running_mean and running_var must both be given or both None")
-    if not training and running_mean is None:
-        raise ValueError(f"{op}: running_mean and running_var are needed when training=False")
-    for name, param in (("weight", weight), ("bias", bias)):
-        if param is not None:
-            data = _check_tensor(op, name, param)
-            _check_same_dtype(op, name, param, input)
-            if data.shape != (C,):
-                raise ValueError(f"{op}: {name} must have shape (C,) = ({C},), got {data.shape}")
+    mean_data, var_data = _running_stats(op, running_mean, running_var, C, training)
+    _check_affine(op, weight, bias, input, C)
     eps = _number(op, "eps", eps)
     if eps <= 0:
         raise ValueError(f"{op}: eps must be > 0, got {eps}")
+    if x.size == 0:  # as torch: an empty output, and running statistics left alone
+        return _scaled_and_shifted(input, weight, bias)
     if training and x.size // C < 2:
         raise ValueError(
             f"{op}: training needs more than 1 value per channel, got input shape {x.shape}"
         )
     # The kernels take (N, C, H, W); lower ranks become H*W = L*1 or 1*1.
-    as_4d = input.reshape(x.shape[0], C, -1, 1) if x.ndim != 4 else input
+    as_4d = input.reshape(x.shape[0], C, prod(x.shape[2:]), 1) if x.ndim != 4 else input
     weight = weight if weight is not None else np.ones(C, dtype=x.dtype)
     bias = bias if bias is not None else np.zeros(C, dtype=x.dtype)
-    mean_data, var_data = (s.data if isinstance(s, Tensor) else s for s in stats)
     if training:
         output = apply(
             normalization.BatchNormTraining, as_4d, weight, bias,
@@ -441,6 +521,48 @@ def batch_norm(
             eps=eps,
         )  # fmt: skip
     return output.reshape(x.shape) if x.ndim != 4 else output
+
+
+def _running_stats(op, running_mean, running_var, C, training):
+    """The running statistics' arrays (or None), checked: (C,) floats, both or neither,
+    and present unless training."""
+    arrays = []
+    for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+        array = stat.data if isinstance(stat, Tensor) else stat
+        if array is not None:
+            if not isinstance(array, np.ndarray) or array.dtype not in _FLOAT_DTYPES:
+                kind = getattr(array, "dtype", type(array).__name__)
+                raise TypeError(f"{op}: {name} must be a float32 or float64 array, got {kind}")
+            if array.shape != (C,):
+                raise ValueError(f"{op}: {name} must have shape (C,) = ({C},), got {array.shape}")
+        arrays.append(array)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: running_mean and running_var must both be given or both None")
+    if not training and running_mean is None:
+        raise ValueError(f"{op}: running_mean and running_var are needed when training=False")
+    return arrays
+
+
+def _check_affine(op, weight, bias, input, C):
+    """weight and bias, each a (C,) Tensor of the input's dtype or None."""
+    for name, param in (("weight", weight), ("bias", bias)):
+        if param is not None:
+            data = _check_tensor(op, name, param)
+            _check_same_dtype(op, name, param, input)
+            if data.shape != (C,):
+                raise ValueError(f"{op}: {name} must have shape (C,) = ({C},), got {data.shape}")
+
+
+def _scaled_and_shifted(input, weight, bias):
+    """input * weight + bias along axis 1: batch norm's graph for an input with no elements
+    (so weight and bias still get gradients, zeros, as in torch)."""
+    channels = (1, input.shape[1]) + (1,) * (input.ndim - 2)
+    output = input.clone()
+    if weight is not None:
+        output = output * weight.reshape(channels)
+    if bias is not None:
+        output = output + bias.reshape(channels)
+    return output
 
 
 # ===================================================================== activations, dropout
@@ -466,9 +588,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
     """
     op = "dropout"
     x = _check_tensor(op, "input", input)
-    p = _number(op, "p", p)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{op}: p must be in [0, 1], got {p}")
+    p = _dropout_arguments(op, p, training)
     if not training or p == 0.0:
         return input
     if p == 1.0:
@@ -476,6 +596,71 @@ def dropout(input, p=0.5, training=True, inplace=False):
     keep = rng.generator().random(x.shape, dtype=x.dtype) >= p
     mask = keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
     return apply(arithmetic.Mul, input, mask)
+
+
+def _dropout_arguments(op, p, training):
+    """p as a float in [0, 1]; training must be a bool (a string like "no" is truthy)."""
+    p = _number(op, "p", p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{op}: p must be in [0, 1], got {p}")
+    if not isinstance(training, (bool, np.bool_)):
+        raise TypeError(f"{op}: training must be a bool, got {training!r}")
+    return p
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels with probability p and scale the rest by 1/(1-p) (when training).
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping single
+    elements barely regularizes a convolutional layer; dropping a whole channel does
+    (Tompson et al., 2015). The mask is drawn from `tinycnn.rng.generator()`.
+
+    Args:
+        input: (N, C, H, W), or (C, H, W) for one unbatched sample.
+        p: probability of zeroing a channel, in [0, 1].
+        training: apply dropout (True) or return the input unchanged (False).
+        inplace: accepted for torch compatibility; the result is always a new tensor.
+
+    NOTE: torch treats a 3-D input as (N, C, L) for now (with a warning that this will
+    change); here it is (C, H, W), the behaviour torch announces.
+
+    Shape:
+        output: same as input.
+    """
+    op = "dropout2d"
+    x = _check_tensor(op, "input", input)
+    p = _dropout_arguments(op, p, training)
+    _check_rank(op, input, (3, 4), "(N, C, H, W) or (C, H, W)")
+    if not training or p == 0.0:
+        return input
+    channels = x.shape[:-2] + (1, 1)  # one draw per (n, c), broadcast over H and W
+    if p == 1.0:
+        return input * np.zeros(channels, dtype=x.dtype)
+    keep = rng.generator().random(channels, dtype=x.dtype) >= p
+    return apply(arithmetic.Mul, input, keep.astype(x.dtype) / x.dtype.type(1.0 - p))
+
+
+def sigmoid(input):
+    """1 / (1 + exp(-input)), elementwise, without overflow for any input."""
+    _check_tensor("sigmoid", "input", input)
+    return apply(elementwise.Sigmoid, input)
+
+
+def tanh(input):
+    """The hyperbolic tangent, elementwise."""
+    _check_tensor("tanh", "input", input)
+    return apply(elementwise.Tanh, input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """input where input > 0, else negative_slope * input (Maas et al., 2013).
+
+    `inplace` is accepted for torch compatibility; the result is always a new tensor.
+    """
+    op = "leaky_relu"
+    _check_tensor(op, "input", input)
+    negative_slope = _number(op, "negative_slope", negative_slope)
+    return apply(elementwise.LeakyReLU, input, negative_slope=negative_slope)
 
 
 # ===================================================================== shape
@@ -504,6 +689,12 @@ def cat(tensors, dim=0):
             raise TypeError(f"{op}: tensors[{i}] must be a Tensor, got {type(t).__name__}")
         if t.dtype != first.dtype:
             raise TypeError(f"{op}: tensors[{i}] must have dtype {first.dtype}, got {t.dtype}")
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise ValueError(
+                f"{op}: tensors[{i}] is 0-d and cannot be concatenated; "
+                "use t.reshape(1) (or torch's stack) first"
+            )
     ndim = first.ndim
     if not _is_int(dim) or not -ndim <= dim < ndim:
         raise ValueError(f"{op}: dim must be an int in [{-ndim}, {ndim - 1}], got {dim!r}")
@@ -518,68 +709,256 @@ def cat(tensors, dim=0):
     return apply(shape_ops.Cat, *tensors, dim=dim)
 
 
-# ===================================================================== losses
+# ===================================================================== softmax
 
 
-def log_softmax(input, dim=None):
-    """log(softmax(input)) along `dim`, stable for logits of any magnitude.
+def _normalized_along_dim(op, function, input, dim, dtype):
+    """Apply softmax or log-softmax `function` along `dim`, after torch's checks.
 
-    NOTE: as torch, dim=None picks dim 0 for 0-, 1- and 3-D inputs and dim 1 otherwise;
-    pass dim explicitly.
+    dim=None picks torch's legacy default: 0 for 0-, 1- and 3-D inputs, else 1. dtype
+    (float32 or float64) casts the input first, as torch's dtype= argument does.
     """
-    op = "log_softmax"
     x = _check_tensor(op, "input", input)
     ndim = max(x.ndim, 1)
     if dim is None:
         dim = 0 if x.ndim in (0, 1, 3) else 1
     if not _is_int(dim) or not -ndim <= dim < ndim:
         raise ValueError(f"{op}: dim must be an int in [{-ndim}, {ndim - 1}], got {dim!r}")
-    return apply(loss.LogSoftmax, input, dim=dim % ndim)
+    if dtype is not None:
+        if np.dtype(dtype) not in _FLOAT_DTYPES:
+            raise TypeError(f"{op}: dtype must be float32 or float64, got {dtype!r}")
+        input = input.to(dtype)
+    return apply(function, input, dim=dim % ndim)
 
 
-def cross_entropy(input, target, weight=None, reduction="mean", label_smoothing=0.0):
-    """Cross-entropy between logits and class indices, with optional label smoothing.
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(input) / sum(exp(input)) along `dim`: each slice becomes probabilities.
 
-    loss_n = -sum_c q[n, c] * log_softmax(input)[n, c], with the target distribution
-    q = (1 - label_smoothing) * onehot(target) + label_smoothing / C.
-
-    Args:
-        input: logits (N, C), or (C,) for one sample.
-        target: class indices (N,) (or a scalar for one sample), integers in [0, C).
-        weight: per-class weights; not supported (must be None).
-        reduction: 'mean' (default), 'sum' or 'none'.
-        label_smoothing: in [0, 1].
-
-    Shape:
-        output: a scalar, or (N,) with reduction='none'.
+    NOTE: as torch, dim=None picks dim 0 for 0-, 1- and 3-D inputs and dim 1 otherwise;
+    pass dim explicitly. `dtype` casts the input first (float32 or float64).
     """
-    op = "cross_entropy"
-    x = _check_tensor(op, "input", input)
-    if weight is not None:
-        raise NotImplementedError(f"{op}: per-class weight is not supported, got {weight!r}")
-    if x.ndim not in (1, 2):
-        raise ValueError(
-            f"{op}: input must be logits (N, C) or (C,), got {x.ndim}-D shape {x.shape}"
+    return _normalized_along_dim("softmax", loss.Softmax, input, dim, dtype)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(input)) along `dim`, stable for logits of any magnitude.
+
+    NOTE: as torch, dim=None picks dim 0 for 0-, 1- and 3-D inputs and dim 1 otherwise;
+    pass dim explicitly. `dtype` casts the input first (float32 or float64).
+    """
+    return _normalized_along_dim("log_softmax", loss.LogSoftmax, input, dim, dtype)
+
+
+# ===================================================================== losses
+
+
+def _check_reduction(op, reduction, size_average=None, reduce=None):
+    """reduction must be 'mean', 'sum' or 'none'; torch's deprecated size_average and
+    reduce (which it maps onto reduction) must be left None."""
+    if size_average is not None or reduce is not None:
+        raise NotImplementedError(
+            f"{op}: size_average and reduce are deprecated in torch; use reduction=, got "
+            f"size_average={size_average!r}, reduce={reduce!r}"
         )
-    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"{op}: target must hold integer class indices, got dtype {labels.dtype}")
-    unbatched = x.ndim == 1
-    if unbatched:
-        input, labels = input.reshape(1, -1), labels.reshape(1)
-    N, C = input.shape
-    if labels.shape != (N,):
-        raise ValueError(f"{op}: target must have shape (N,) = ({N},), got {labels.shape}")
-    if labels.size and (labels.min() < 0 or labels.max() >= C):
-        bad = labels[(labels < 0) | (labels >= C)][0]
-        raise ValueError(f"{op}: target class indices must be in [0, {C - 1}], got {bad}")
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    label_smoothing = _number(op, "label_smoothing", label_smoothing)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {label_smoothing}")
-    output = apply(
-        loss.CrossEntropy, input, labels.astype(np.int64),
-        reduction=reduction, label_smoothing=label_smoothing,
-    )  # fmt: skip
-    return output.reshape(()) if unbatched and reduction == "none" else output
+
+
+def _classes_last(input):
+    """The class axis (1; 0 when unbatched) moved last and the rest flattened: (M, C).
+
+    Returns that and the shape of one loss per element: (N, d1, ...), or () unbatched.
+    """
+    if input.ndim == 1:
+        return input.reshape(1, -1), ()
+    C = input.shape[1]
+    moved = input if input.ndim == 2 else input.permute(0, *range(2, input.ndim), 1)
+    per_element = (input.shape[0], *input.shape[2:])
+    return moved.reshape(prod(per_element), C), per_element
+
+
+def _class_weights(op, weight, C, dtype):
+    """The per-class weight as a (C,) array of `dtype` (ones when None)."""
+    if weight is None:
+        return np.ones(C, dtype=dtype)
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight)
+    if w.shape != (C,) or w.dtype.kind not in "fiu":
+        raise ValueError(
+            f"{op}: weight must be a (C,) = ({C},) array of numbers, got shape {w.shape} "
+            f"dtype {w.dtype}"
+        )
+    return w.astype(dtype)
+
+
+def _scores_by_class(op, input, weight, reduction, size_average, reduce):
+    """A loss's common checks; returns the input as (M, C) rows, the per-element shape
+    (see `_classes_last`) and the class weights as a (C,) array."""
+    x = _check_tensor(op, "input", input)
+    _check_reduction(op, reduction, size_average, reduce)
+    if x.ndim < 1:
+        raise ValueError(f"{op}: input must be (C,) or (N, C, ...) scores, got shape ()")
+    rows, per_element = _classes_last(input)
+    return rows, per_element, _class_weights(op, weight, rows.shape[1], x.dtype)
+
+
+def _index_targets(op, labels, per_element, w, ignore_index, eps):
+    """The target distribution q (M, C) of class-index targets, and the mean's divisor.
+
+    q[m] = w[t] * (1 - eps) * onehot(t) + w * eps / C for target t (a zero row where t is
+    ignore_index); the divisor is the total weight w[t] of the targets not ignored.
+    """
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(
+            f"{op}: target must hold integer class indices"
+            f"{' or float probabilities' if op == 'cross_entropy' else ''}, "
+            f"got dtype {labels.dtype}"
+        )
+    if labels.shape != per_element:
+        raise ValueError(
+            f"{op}: target must have shape {per_element} (the input without its class "
+            f"axis), got {labels.shape}"
+        )
+    ignore_index = _int(op, "ignore_index", ignore_index)
+    labels = labels.reshape(-1).astype(np.int64)
+    C = w.shape[0]
+    kept = labels != ignore_index
+    bad = kept & ((labels < 0) | (labels >= C))
+    if bad.any():
+        raise ValueError(
+            f"{op}: target class indices must be in [0, {C - 1}] (or ignore_index="
+            f"{ignore_index}), got {labels[bad][0]}"
+        )
+    q = np.zeros((labels.size, C), dtype=w.dtype)
+    q[kept, labels[kept]] = (1 - eps) * w[labels[kept]]
+    q[kept] += eps / C * w
+    return q, w[labels[kept]].sum()
+
+
+def _weighted_nll(log_p, q, per_element, reduction, divisor):
+    """-sum_c q[m, c] * log_p[m, c] per element m, then reduced.
+
+    'mean' divides the sum by `divisor`: torch's is the total weight of the targets
+    (so with per-class weights the mean is a weighted mean), or the element count.
+    """
+    losses = -(log_p * q).sum(1)  # M
+    if reduction == "none":
+        return losses.reshape(per_element)
+    total = losses.sum()
+    return total if reduction == "sum" else total / np.asarray(divisor, dtype=q.dtype)
+
+
+def nll_loss(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+    reduction="mean",
+):  # fmt: skip
+    """Negative log-likelihood: -weight[t] * input[t] for each target class t.
+
+    `input` holds log-probabilities (log_softmax's output), so that
+    nll_loss(log_softmax(x, 1), t) == cross_entropy(x, t).
+
+    Args:
+        input: (N, C), (N, C, d1, ...) or (C,) log-probabilities.
+        target: class indices (N,), (N, d1, ...) or a scalar, integers in [0, C).
+        weight: per-class weights (C,), or None for all ones.
+        size_average, reduce: torch's deprecated arguments; must be None.
+        ignore_index: target value that contributes nothing (and is not counted).
+        reduction: 'mean' (weighted: divided by the sum of weight[t] over the targets),
+            'sum' or 'none'.
+
+    Shape:
+        output: a scalar, or the target's shape with reduction='none'.
+    """
+    op = "nll_loss"
+    log_p, per_element, w = _scores_by_class(op, input, weight, reduction, size_average, reduce)
+    labels = np.asarray(target.data if isinstance(target, Tensor) else target)
+    q, divisor = _index_targets(op, labels, per_element, w, ignore_index, 0.0)
+    return _weighted_nll(log_p, q, per_element, reduction, divisor)
+
+
+def cross_entropy(
+    input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+    reduction="mean", label_smoothing=0.0,
+):  # fmt: skip
+    """Cross-entropy between logits and targets, torch's definition.
+
+    With target classes t and smoothing eps, the target distribution of an element is
+    q[c] = weight[t] * (1 - eps) * [c == t] + weight[c] * eps / C, and the loss is
+    -sum_c q[c] * log_softmax(input)[c]. Targets may instead be probabilities p (the
+    input's shape): then q[c] = weight[c] * ((1 - eps) * p[c] + eps / C).
+
+    Args:
+        input: logits (N, C), (N, C, d1, ...) (e.g. per-pixel classes), or (C,).
+        target: class indices of the input's shape without C (integers in [0, C), or
+            ignore_index), or class probabilities of the input's shape (floats).
+        weight: per-class weights (C,), or None for all ones.
+        size_average, reduce: torch's deprecated arguments; must be None.
+        ignore_index: a class-index target that contributes nothing and is not counted.
+        reduction: 'mean' (default), 'sum' or 'none'. With class indices the mean divides
+            by the total weight of the targets not ignored; with probabilities, by the
+            number of elements.
+        label_smoothing: eps in [0, 1].
+
+    NOTE: probability targets are constants here: no gradient flows to them (torch
+    would compute one if they required grad).
+
+    Shape:
+        output: a scalar, or the input's shape without C with reduction='none'.
+    """
+    op = "cross_entropy"
+    logits, per_element, w = _scores_by_class(op, input, weight, reduction, size_average, reduce)
+    eps = _number(op, "label_smoothing", label_smoothing)
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"{op}: label_smoothing must be in [0, 1], got {eps}")
+    target_data = np.asarray(target.data if isinstance(target, Tensor) else target)
+    if np.issubdtype(target_data.dtype, np.floating):
+        q, divisor = _probability_targets(op, target_data, input, w, eps)
+    else:
+        q, divisor = _index_targets(op, target_data, per_element, w, ignore_index, eps)
+    return _weighted_nll(log_softmax(logits, 1), q, per_element, reduction, divisor)
+
+
+def _probability_targets(op, target, input, w, eps):
+    """q = weight * ((1 - eps) * p + eps / C) as (M, C), and the element count M."""
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{op}: probability targets must have the input's shape {input.shape}, "
+            f"got {target.shape}"
+        )
+    p, _ = _classes_last(Tensor(target.astype(input.dtype)))
+    M, C = p.shape
+    return (w * ((1 - eps) * p.data + eps / C)).astype(input.dtype), M
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean squared error: (input - target)^2, averaged (or summed, or per element).
+
+    Both input and target may require grad. size_average and reduce are torch's deprecated
+    arguments and must be None.
+
+    NOTE: torch broadcasts targets of another shape (with a warning that the result is
+    probably wrong); here the shapes must be equal.
+
+    Shape:
+        output: a scalar, or the input's shape with reduction='none'.
+    """
+    op = "mse_loss"
+    _check_tensor(op, "input", input)
+    _check_reduction(op, reduction, size_average, reduce)
+    if not isinstance(target, Tensor):
+        target = Tensor(np.asarray(target, dtype=input.dtype))
+    _check_tensor(op, "target", target)
+    if target.shape != input.shape:
+        raise ValueError(
+            f"{op}: target must have the input's shape {input.shape}, got {target.shape}"
+        )
+    difference = input - target
+    squares = difference * difference
+    if reduction == "none":
+        return squares
+    return squares.sum() if reduction == "sum" else squares.mean()
+
+
+def _int(op, name, value):
+    if not _is_int(value):
+        raise TypeError(f"{op}: {name} must be an int, got {value!r}")
+    return int(value)

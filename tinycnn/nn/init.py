@@ -77,8 +77,10 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def _array(op, tensor):
+    """The array that `op` is about to fill in place (so the tensor's version moves on)."""
     if not isinstance(tensor, Tensor):
         raise TypeError(f"{op}: tensor must be a Tensor, got {type(tensor).__name__}")
+    tensor._bump_version()
     return tensor.data
 
 

@@ -416,30 +416,24 @@ class Module:
                 "load_state_dict: state_dict must be a mapping of name -> array, "
                 f"got {type(state_dict).__name__}"
             )
+        for key in state_dict:
+            if not isinstance(key, str):
+                raise TypeError(
+                    f"load_state_dict: state_dict keys must be str names, got "
+                    f"{type(key).__name__} {key!r}"
+                )
         targets = OrderedDict(self._state_tensors())
         missing = [key for key in targets if key not in state_dict]
         unexpected = [key for key in state_dict if key not in targets]
         problems = []
         converted = {}
         for key, target in targets.items():
-            if key not in state_dict:
-                continue
-            value = state_dict[key]
-            try:
-                array = np.asarray(value.data if isinstance(value, Tensor) else value)
-            except ValueError:  # e.g. a ragged nested list
-                array = np.asarray(None)
-            if array.dtype.kind not in "biuf":  # None, strings, dicts: not numbers
-                problems.append(
-                    f"bad value for {key}: expected a numeric array, got {type(value).__name__}"
-                )
-                continue
-            if array.shape != target.shape:
-                problems.append(
-                    f"size mismatch for {key}: expected {target.shape}, got {array.shape}"
-                )
-                continue
-            converted[key] = array.astype(target.dtype, copy=False)
+            if key in state_dict:
+                array, problem = _loadable_array(key, state_dict[key], target)
+                if problem:
+                    problems.append(problem)
+                else:
+                    converted[key] = array
         if problems or strict and (missing or unexpected):
             raise RuntimeError(
                 load_failure_message(
@@ -454,9 +448,15 @@ class Module:
                     {key: target.shape for key, target in targets.items()},
                 )
             )
-        # Nothing below can fail: shapes and dtypes already match.
+        # Nothing below can fail: shapes, dtypes and values already fit. A read-only target
+        # array (e.g. memory-mapped from a file) gets a fresh array rather than a failed copy.
         for key, array in converted.items():
-            np.copyto(targets[key].data, array)
+            target = targets[key]
+            if target.data.flags.writeable:
+                np.copyto(target.data, array)
+            else:
+                target.data = array.copy()
+            target._bump_version()
         return IncompatibleKeys(missing, unexpected)
 
     # ----------------------------------------------------------------- repr
@@ -502,6 +502,28 @@ class RemovableHandle:
 
     def __exit__(self, *exc_info):
         self.remove()
+
+
+def _loadable_array(key, value, target):
+    """`value` as an array of the target's shape and dtype, or None and what is wrong."""
+    try:
+        array = np.asarray(value.data if isinstance(value, Tensor) else value)
+    except ValueError:  # e.g. a ragged nested list
+        array = np.asarray(None)
+    if array.dtype.kind not in "biuf":  # None, strings, dicts: not numbers
+        return None, f"bad value for {key}: expected a numeric array, got {type(value).__name__}"
+    if array.shape != target.shape:
+        return None, f"size mismatch for {key}: expected {target.shape}, got {array.shape}"
+    if target.dtype.kind in "iu" and array.dtype.kind == "f":
+        # Casting NaN, inf or 2.5 to an integer (num_batches_tracked) gives garbage silently.
+        limit = np.iinfo(target.dtype)
+        with np.errstate(invalid="ignore"):
+            wrong = ~np.isfinite(array) | (array != np.round(array))
+            wrong |= (array < limit.min) | (array > limit.max)
+        if wrong.any():
+            bad = array[wrong].flat[0]
+            return None, f"bad value for {key}: expected whole numbers ({target.dtype}), got {bad}"
+    return array.astype(target.dtype, copy=False), None
 
 
 def _as_buffer(value):

@@ -1,10 +1,11 @@
-"""Pooling layers: `MaxPool2d`, `AvgPool2d` and `AdaptiveAvgPool2d`.
+"""Pooling layers: `MaxPool2d`, `AvgPool2d`, `AdaptiveAvgPool2d`, and `MaxUnpool2d`.
 
 As in torch, the window arguments are stored as given (an int stays an int) and checked
 by `tinycnn.nn.functional` when the layer runs.
 """
 
 from tinycnn.nn import functional as F
+from tinycnn.nn.functional import _pair
 from tinycnn.nn.module import Module
 
 
@@ -18,6 +19,8 @@ class MaxPool2d(Module):
             kernel. Default: 0.
         dilation: an int or a (DH, DW) pair, the spacing between window taps. Default: 1.
         ceil_mode: round the output size up instead of down. Default: False.
+        return_indices: also return where each maximum came from (for `MaxUnpool2d`, or
+            to see which input won). Default: False.
 
     Shape:
         - Input: (N, C, H, W) or (C, H, W).
@@ -32,18 +35,23 @@ class MaxPool2d(Module):
         (1, 64, 27, 27)
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False,
+        ceil_mode=False,
+    ):  # fmt: skip
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
         self.dilation = dilation
+        self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
     def forward(self, input):
         return F.max_pool2d(
-            input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
-        )
+            input, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+            self.return_indices,
+        )  # fmt: skip
 
     def extra_repr(self):
         return (
@@ -63,6 +71,7 @@ class AvgPool2d(Module):
         ceil_mode: round the output size up instead of down. Default: False.
         count_include_pad: divide by the full window size, padding included (True), or
             by the number of input elements in the window (False). Default: True.
+        divisor_override: an int that divides every window's sum instead. Default: None.
 
     Shape:
         - Input: (N, C, H, W) or (C, H, W).
@@ -78,24 +87,22 @@ class AvgPool2d(Module):
     """
 
     def __init__(
-        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
-    ):
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+        divisor_override=None,
+    ):  # fmt: skip
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding = padding
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, input):
         return F.avg_pool2d(
-            input,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.ceil_mode,
-            self.count_include_pad,
-        )
+            input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            self.count_include_pad, self.divisor_override,
+        )  # fmt: skip
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -129,3 +136,39 @@ class AdaptiveAvgPool2d(Module):
 
     def extra_repr(self):
         return f"output_size={self.output_size}"
+
+
+class MaxUnpool2d(Module):
+    """Undoes a MaxPool2d: each value returns to where its maximum was; the rest is zero.
+
+    Args:
+        kernel_size, stride (default: kernel_size), padding: the pooling's, an int or a
+            (height, width) pair.
+
+    Shape:
+        - Input: (N, C, OH, OW) or (C, OH, OW), with the indices of the same shape.
+        - Output: (N, C, H, W) or (C, H, W), where H = (OH - 1) * SH - 2 * PH + KH (W
+          likewise), or `output_size` given to forward.
+
+    Example:
+        >>> pool, unpool = MaxPool2d(2, return_indices=True), MaxUnpool2d(2)
+        >>> y, indices = pool(x)
+        >>> unpool(y, indices).shape == x.shape          # for even H and W
+        True
+    """
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _pair("MaxUnpool2d", "kernel_size", kernel_size, 1)
+        self.stride = _pair(
+            "MaxUnpool2d", "stride", stride if stride is not None else kernel_size, 1
+        )
+        self.padding = _pair("MaxUnpool2d", "padding", padding, 0)
+
+    def forward(self, input, indices, output_size=None):
+        return F.max_unpool2d(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"

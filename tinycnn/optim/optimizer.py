@@ -163,6 +163,7 @@ class Optimizer:
                 )
         for param, group in work:
             self._update(param.data, np.asarray(param.grad), self.state[param], group)
+            param._bump_version()  # a graph that saved the old values can no longer backward
         return loss
 
     def _update(self, param, grad, state, group):
