@@ -21,7 +21,7 @@ import contextlib
 import contextvars
 import types
 
-from tinycnn.kernels import batch_norm, conv, lrn, pooling, relu, sgd
+from tinycnn.kernels import batch_norm, conv, dropout, lrn, pooling, relu, sgd, textbook
 
 OP_NAMES = (
     "conv2d_forward",
@@ -41,6 +41,8 @@ OP_NAMES = (
     "batch_norm_eval_backward",
     "relu_forward",
     "relu_backward",
+    "dropout_forward",
+    "dropout_backward",
     "sgd_update",
 )
 
@@ -68,7 +70,8 @@ class KernelSet(types.SimpleNamespace):
 
 # The named sets `use` accepts.
 SETS = {
-    "fast": KernelSet.from_modules(conv, pooling, lrn, batch_norm, relu, sgd),
+    "fast": KernelSet.from_modules(conv, pooling, lrn, batch_norm, relu, dropout, sgd),
+    "textbook": KernelSet.from_modules(textbook),
 }
 
 # Per thread, like `tinycnn.no_grad`: a new thread starts on the fast kernels.

@@ -25,6 +25,7 @@ from tinycnn.autograd import (
     pooling,
     unpooling,
 )
+from tinycnn.autograd import dropout as dropout_ops
 from tinycnn.autograd import linear as linear_ops
 from tinycnn.autograd import shape as shape_ops
 from tinycnn.kernels.pooling import pooled_output_size
@@ -593,9 +594,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
         return input
     if p == 1.0:
         return input * np.zeros(x.shape, dtype=x.dtype)
-    keep = rng.generator().random(x.shape, dtype=x.dtype) >= p
-    mask = keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), dtype=x.dtype)
-    return apply(arithmetic.Mul, input, mask)
+    return apply(dropout_ops.Dropout, input, p=p, generator=rng.generator())
 
 
 def _dropout_arguments(op, p, training):
