@@ -3,10 +3,10 @@
 import argparse
 import sys
 
-from tinycnn.commands import check, evaluate, lessons, predict, summary, train
+from tinycnn.commands import check, evaluate, exercises, lessons, predict, summary, train
 
 # Each entry is a module with add_parser(subparsers) and run(args); see tinycnn/commands.
-COMMANDS = (check, predict, train, evaluate, summary, lessons)
+COMMANDS = (check, predict, train, evaluate, summary, lessons, exercises)
 DEFAULT_COMMAND = "check"
 
 
