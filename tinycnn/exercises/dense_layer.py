@@ -104,16 +104,15 @@ def _check_list_input(mine, library, x, words):
     half = x.shape[1] // 2
     parts = [tensor(x[:, :half]), tensor(x[:, half:])]
     words = f"{words}, given as a list of two Tensors of {half} and {x.shape[1] - half} channels"
+    hint = "concatenate a list input along the channels: tinycnn.cat(input, 1)"
     with no_grad():
-        out = call("DenseLayer", words, mine, parts)
         expected = library(parts).data
+        try:
+            out = call("DenseLayer", words, mine, parts)
+        except CheckError as failure:
+            raise CheckError("DenseLayer", words, failure.problem, hint) from None
     if not np.allclose(getattr(out, "data", None), expected):
-        raise CheckError(
-            "DenseLayer",
-            words,
-            "gives another output for a list input",
-            "concatenate a list input along the channels: tinycnn.cat(input, 1)",
-        )
+        raise CheckError("DenseLayer", words, "gives another output for a list input", hint)
 
 
 def _swap_layers(model, learner_class):

@@ -120,8 +120,8 @@ class _LearnersLoss(Function):
     """The learner's loss as a Function: forward returns the loss, backward its gradient."""
 
     @staticmethod
-    def forward(ctx, logits, target, function):
-        loss, ctx.dlogits = function(logits, target)
+    def forward(ctx, logits, target, loss_function):
+        loss, ctx.dlogits = loss_function(logits, target)
         return np.asarray(loss, dtype=logits.dtype)
 
     @staticmethod
@@ -133,7 +133,9 @@ def plug_in(learner, progress):
     """Train SmallCNN with the learner's loss and gradient instead of F.cross_entropy."""
 
     def loss(logits, labels):
-        return apply(_LearnersLoss, logits, labels.data, function=learner.softmax_cross_entropy)
+        return apply(
+            _LearnersLoss, logits, labels.data, loss_function=learner.softmax_cross_entropy
+        )
 
     accuracy = plug.train_small_cnn(loss=loss, progress=progress)
     return f"SmallCNN trained with your softmax cross-entropy: {accuracy:.1%} test accuracy"
