@@ -54,29 +54,20 @@ class DenseLayer(nn.Module):
 
 NAMING = ("name the layers norm1, relu1, conv1, norm2, relu2 and conv2 (torchvision's names), "
           "with no bias in the convolutions")  # fmt: skip
+SHAPES = ("BatchNorm and ReLU come before each convolution (pre-activation): norm1 normalizes "
+          "the C input channels, norm2 the bn_size * k channels of the bottleneck")  # fmt: skip
 CASES = [(4, 2, 2, 0.0, (2, 4, 5, 5)), (6, 3, 4, 0.2, (2, 6, 4, 3))]
 
 
 def _mistakes(layer, x):
-    def evaluate(fn):
-        def run():
-            with no_grad():
-                return fn().data
-
-        return run
-
-    def post_activation():  # Conv-BN-ReLU, the pre-ResNet order (shapes fit only if C = Bk)
-        h = layer.relu1(layer.norm1(layer.conv1(x)))
-        return layer.relu2(layer.norm2(layer.conv2(h)))
-
-    def pre():
-        return layer.conv2(layer.relu2(layer.norm2(layer.conv1(layer.relu1(layer.norm1(x))))))
+    def returning_everything():
+        with no_grad():
+            new = layer.conv2(layer.relu2(layer.norm2(layer.conv1(layer.relu1(layer.norm1(x))))))
+            return F.cat([x, new], 1).data
 
     return [
         Mistake("return only the k new feature maps, not the input concatenated with them",
-                evaluate(lambda: F.cat([x, pre()], 1))),
-        Mistake("BatchNorm and ReLU come before each convolution (pre-activation)",
-                evaluate(post_activation)),
+                returning_everything),
     ]  # fmt: skip
 
 
@@ -89,7 +80,7 @@ def check(learner):
         library = densenet._DenseLayer(C, k, bn_size, drop_rate)
         modules.randomize(library, seed=C + k)
         mine = call("DenseLayer", words, learner.DenseLayer, C, k, bn_size, drop_rate)
-        modules.load_same_weights("DenseLayer", words, mine, library, NAMING)
+        modules.load_same_weights("DenseLayer", words, mine, library, NAMING, SHAPES)
         x = np.random.default_rng(C).standard_normal(shape)
         library.eval()
         modules.compare_runs("DenseLayer", words, mine, library, x, _mistakes(library, tensor(x)))

@@ -26,10 +26,12 @@ def randomize(module, seed):
         array[...] = values.astype(array.dtype)
 
 
-def load_same_weights(function, words, learner_module, library_module, naming_hint):
-    """learner_module.load_state_dict(library_module's), with a failure that names keys."""
-    expected = list(library_module.state_dict())
-    actual = list(learner_module.state_dict())
+def load_same_weights(function, words, learner_module, library_module, naming_hint,
+                      shape_hint=None):  # fmt: skip
+    """learner_module.load_state_dict(library_module's), with failures that name the keys
+    (hint: naming_hint) or the shapes (hint: shape_hint) that differ."""
+    expected = library_module.state_dict()
+    actual = learner_module.state_dict()
     if sorted(actual) != sorted(expected):
         missing = [k for k in expected if k not in actual]
         extra = [k for k in actual if k not in expected]
@@ -38,7 +40,14 @@ def load_same_weights(function, words, learner_module, library_module, naming_hi
             f"its state_dict keys differ from the library's: missing {missing}, extra {extra}",
             naming_hint,
         )  # fmt: skip
-    call(function, words, learner_module.load_state_dict, library_module.state_dict())
+    for key, array in expected.items():
+        if actual[key].shape != array.shape:
+            raise CheckError(
+                function, words,
+                f"its {key} has shape {actual[key].shape}, the library's {array.shape}",
+                shape_hint,
+            )  # fmt: skip
+    call(function, words, learner_module.load_state_dict, expected)
 
 
 def compare_runs(function, words, learner_module, library_module, x, mistakes=()):
