@@ -2,7 +2,7 @@
 
 import numpy as np
 from hypothesis import example, given, settings
-from oracle_checks import assert_close
+from tolerance import assert_close
 from textbook_cases import DTYPES, SEEDS, conv_case, conv_scales, random_array
 
 from tinycnn.kernels import reference, textbook

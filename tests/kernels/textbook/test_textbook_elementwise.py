@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from oracle_checks import assert_close
+from tolerance import assert_close
 from textbook_cases import DTYPES, SEEDS, random_array
 
 from tinycnn.kernels import dropout, reference, sgd, textbook

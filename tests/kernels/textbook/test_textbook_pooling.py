@@ -4,7 +4,7 @@ the same windows (ceil mode), ties, NaN and -1 conventions and divisors as the f
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from oracle_checks import assert_close
+from tolerance import assert_close
 from textbook_cases import DTYPES, SEEDS, pool_case, random_array
 
 from tinycnn.kernels import reference, textbook
