@@ -1,6 +1,9 @@
 """Every skeleton fails its check, every solution passes, and the command line works."""
 
-import numpy as np
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from tinycnn import cli, exercises
@@ -40,11 +43,9 @@ def test_the_solution_passes_its_check(name):
 
 
 def test_a_solution_file_passes_through_the_command_line(tmp_path, capsys):
+    solution = Path(exercises.solution("receptive_field").__file__)
     path = tmp_path / "receptive_field.py"
-    path.write_text(
-        (exercises.solutions.__path__[0] + "/receptive_field.py")
-        and open(exercises.solutions.__path__[0] + "/receptive_field.py").read()
-    )
+    path.write_text(solution.read_text())
     assert cli.main(["exercises", "check", str(path)]) == 0
     assert capsys.readouterr().out.startswith("PASSED receptive_field: ")
 
@@ -74,4 +75,20 @@ def test_write_skeleton_refuses_an_existing_file(tmp_path):
     (tmp_path / "x.py").write_text("keep")
     with pytest.raises(learner_file.LearnerFileError, match="already exists"):
         learner_file.write_skeleton(tmp_path / "x.py", "new")
-    assert np.array_equal((tmp_path / "x.py").read_text() == "keep", True)
+    assert (tmp_path / "x.py").read_text() == "keep"
+
+
+def test_without_hypothesis_the_command_says_what_to_install():
+    # Hypothesis is a test extra, not a dependency: the rest of the command line must work
+    # without it, and `tinycnn exercises` must say what is missing.
+    script = (
+        "import sys; sys.modules['hypothesis'] = None\n"  # as if it were not installed
+        "from tinycnn import cli\n"
+        "assert cli.main(['summary', '--help']) == 0\n"
+    )
+    help_run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert help_run.returncode == 0 and "usage: tinycnn summary" in help_run.stdout
+    script = script.replace("['summary', '--help']) == 0", "['exercises']) == 1")
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "pip install 'tinycnn[test]'" in run.stderr

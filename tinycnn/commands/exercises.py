@@ -5,15 +5,14 @@
     tinycnn exercises check work/im2col.py     # check your function against the oracles
     tinycnn exercises check work/im2col.py --plug   # and train a network with it
 
-The file's name says which exercise it is (im2col.py: exercise im2col).
+The file's name says which exercise it is (im2col.py: exercise im2col). The checks draw
+their cases with Hypothesis, which the exercises need (`pip install 'tinycnn[test]'`); the
+rest of the command line works without it.
 """
 
 import sys
 import time
 from pathlib import Path
-
-from tinycnn import exercises
-from tinycnn.exercises import learner_file
 
 
 def add_parser(subparsers):
@@ -37,36 +36,46 @@ def add_parser(subparsers):
 
 def run(args):
     try:
+        # Here, not at the top: the exercises need Hypothesis, an optional dependency.
+        from tinycnn import exercises
+    except ImportError as error:
+        print(
+            f"tinycnn exercises: the checks draw their cases with Hypothesis, got {error}; "
+            "install it with `pip install 'tinycnn[test]'` (or `pip install hypothesis`)",
+            file=sys.stderr,
+        )
+        return 1
+    try:
         if args.action == "start":
-            return _start(args.name, args.directory)
+            return _start(exercises, args.name, args.directory)
         if args.action == "check":
-            return _check(args.file, args.plug)
+            return _check(exercises, args.file, args.plug)
     except (ValueError, exercises.LearnerFileError) as error:  # the user's doing
         print(f"tinycnn {error}", file=sys.stderr)
         return 1
-    _list()
+    _list(exercises)
     return 0
 
 
-def _list():
+def _list(exercises):
     print("Exercises (tinycnn exercises start NAME DIR, then check DIR/NAME.py):")
     width = max(map(len, exercises.names()))
     for number, name in enumerate(exercises.names(), 1):
         print(f"  {number:2}. {name:{width}}  {exercises.get(name).SUMMARY}")
 
 
-def _start(name, directory):
+def _start(exercises, name, directory):
     exercise = exercises.get(name)
     path = Path(directory) / f"{name}.py"
-    learner_file.write_skeleton(path, exercise.SKELETON.replace("THIS_FILE", str(path)))
+    exercises.write_skeleton(path, exercise.SKELETON.replace("THIS_FILE", str(path)))
     print(f"wrote {path}: fill in {', '.join(exercise.FUNCTIONS)}, then run")
     print(f"  tinycnn exercises check {path}")
     return 0
 
 
-def _check(file, plug):
+def _check(exercises, file, plug):
     exercise = exercises.get(Path(file).stem)
-    learner = learner_file.load(file, exercise.FUNCTIONS)
+    learner = exercises.load_learner_file(file, exercise.FUNCTIONS)
     started = time.perf_counter()
     try:
         cases = exercise.check(learner)

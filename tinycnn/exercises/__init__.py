@@ -33,7 +33,8 @@ from tinycnn.exercises import (
     softmax_cross_entropy,
 )
 from tinycnn.exercises.failure import CheckError
-from tinycnn.exercises.learner_file import LearnerFileError
+from tinycnn.exercises.learner_file import LearnerFileError, write_skeleton
+from tinycnn.exercises.learner_file import load as load_learner_file
 
 # In teaching order: the convolution, the other layers, the loss and the optimizer, then
 # building blocks of networks.
@@ -81,4 +82,12 @@ def solution(name):
     return importlib.import_module(get(name).SOLUTION)
 
 
-__all__ = ["CheckError", "LearnerFileError", "get", "names", "solution"]
+__all__ = [
+    "CheckError",
+    "LearnerFileError",
+    "get",
+    "load_learner_file",
+    "names",
+    "solution",
+    "write_skeleton",
+]
