@@ -2,27 +2,34 @@
 
 import numpy as np
 from hypothesis import example, given, settings
+from strategies import conv_cases
+from textbook_cases import DTYPES, SEEDS, conv_scales, random_array
 from tolerance import assert_close
-from textbook_cases import DTYPES, SEEDS, conv_case, conv_scales, random_array
 
 from tinycnn.kernels import reference, textbook
 from tinycnn.kernels.textbook.im2col import conv_output_size
 
-EDGE_CASES = [
-    ((1, 1, 1, 1), (1, 1, 1, 1), (1, 1), (0, 0), (1, 1), 1),  # 1x1 everything
-    ((2, 2, 5, 5), (2, 2, 5, 5), (1, 1), (0, 0), (1, 1), 1),  # one output pixel
-    ((1, 2, 7, 6), (4, 1, 3, 2), (3, 2), (2, 1), (2, 1), 2),  # stride, padding, dilation, groups
+EDGE_CASES = [  # as conv_cases draws them: N, C, OC, G, H, W, KH, KW, stride, padding, dilation
+    (1, 1, 1, 1, 1, 1, 1, 1, (1, 1), (0, 0), (1, 1)),  # 1x1 everything
+    (2, 2, 2, 1, 5, 5, 5, 5, (1, 1), (0, 0), (1, 1)),  # one output pixel
+    (1, 2, 4, 2, 7, 6, 3, 2, (3, 2), (2, 1), (2, 1)),  # stride, padding, dilation, groups
 ]
 
 
+def shapes_and_geometry(case):
+    """x_shape, w_shape and (stride, padding, dilation, groups) of a conv_cases case."""
+    N, C, OC, G, H, W, KH, KW, stride, padding, dilation = case
+    return (N, C, H, W), (OC, C // G, KH, KW), (stride, padding, dilation, G)
+
+
 @settings(max_examples=25, deadline=None)
-@given(conv_case(), DTYPES, SEEDS)
+@given(conv_cases(), DTYPES, SEEDS)
 @example(EDGE_CASES[0], np.float32, 0)
 @example(EDGE_CASES[1], np.float64, 1)
 @example(EDGE_CASES[2], np.float32, 2)
 def test_conv2d_matches_oracle(case, dtype, seed):
-    x_shape, w_shape, stride, padding, dilation, groups = case
-    geometry = (stride, padding, dilation, groups)
+    x_shape, w_shape, geometry = shapes_and_geometry(case)
+    stride, padding, dilation, _ = geometry
     x = random_array(seed, x_shape, dtype)
     w = random_array(seed + 1, w_shape, dtype)
     b = random_array(seed + 2, w_shape[:1], dtype)
@@ -44,9 +51,9 @@ def test_conv2d_matches_oracle(case, dtype, seed):
 
 
 @settings(max_examples=25, deadline=None)
-@given(conv_case(), DTYPES, SEEDS)
+@given(conv_cases(), DTYPES, SEEDS)
 def test_im2col_and_col2im_match_oracles(case, dtype, seed):
-    x_shape, (_, _, KH, KW), stride, padding, dilation, _ = case
+    x_shape, (_, _, KH, KW), (stride, padding, dilation, _) = shapes_and_geometry(case)
     geometry = (KH, KW, *stride, *padding, *dilation)
     x = random_array(seed, x_shape, dtype)
     cols = textbook.im2col(x, *geometry)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tolerance import assert_close
 from textbook_cases import DTYPES, SEEDS, random_array
+from tolerance import assert_close
 
 from tinycnn.kernels import dropout, reference, sgd, textbook
 

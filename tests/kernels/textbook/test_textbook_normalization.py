@@ -3,8 +3,8 @@
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tolerance import assert_close
 from textbook_cases import DTYPES, SEEDS, random_array
+from tolerance import assert_close
 
 from tinycnn.kernels import reference, textbook
 

@@ -4,8 +4,8 @@ the same windows (ceil mode), ties, NaN and -1 conventions and divisors as the f
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from tolerance import assert_close
 from textbook_cases import DTYPES, SEEDS, pool_case, random_array
+from tolerance import assert_close
 
 from tinycnn.kernels import reference, textbook
 

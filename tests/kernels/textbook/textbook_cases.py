@@ -1,12 +1,13 @@
-"""What the textbook-kernel tests share: drawn geometries, random arrays, |terms| scales."""
+"""What the textbook-kernel tests share: pooling geometries, random arrays, |terms| scales."""
 
 import numpy as np
 from hypothesis import strategies as st
+from strategies import float_dtypes, seeds
 
 from tinycnn.kernels import reference
 
-DTYPES = st.sampled_from([np.float32, np.float64])
-SEEDS = st.integers(0, 2**32 - 1)
+DTYPES = float_dtypes
+SEEDS = seeds
 
 
 def random_array(seed, shape, dtype, integers=False):
@@ -14,23 +15,6 @@ def random_array(seed, shape, dtype, integers=False):
     rng = np.random.default_rng(seed)
     values = rng.integers(-2, 3, shape) if integers else rng.standard_normal(shape)
     return values.astype(dtype)
-
-
-@st.composite
-def conv_case(draw):
-    """(x_shape, w_shape, stride, padding, dilation, groups) with a kernel that fits."""
-    G = draw(st.integers(1, 2))
-    C, OC = G * draw(st.integers(1, 2)), G * draw(st.integers(1, 2))
-    KH, KW = draw(st.integers(1, 3)), draw(st.integers(1, 3))
-    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
-    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
-    kernel = (KH, KW)
-    smallest = [max(1, dilation[i] * (kernel[i] - 1) + 1 - 2 * padding[i]) for i in (0, 1)]
-    H = draw(st.integers(smallest[0], smallest[0] + 4))
-    W = draw(st.integers(smallest[1], smallest[1] + 4))
-    N = draw(st.integers(1, 2))
-    return (N, C, H, W), (OC, C // G, KH, KW), stride, padding, dilation, G
 
 
 @st.composite
