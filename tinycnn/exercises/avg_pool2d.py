@@ -122,20 +122,18 @@ def check(learner):
 
 
 def _check_divisor_override(learner):
-    # 3x3 windows with padding 1 and no ceil mode all lie on the padded input, so with
-    # count_include_pad the oracle divides by 9: times 9, it gives the window sums.
-    case = ((1, 2, 5, 4), (3, 3), (2, 1), (1, 1), False, np.float64)
-    geometry = ((3, 3), (2, 1), (1, 1), False, True)
+    case = ((1, 2, 5, 4), (3, 3), (2, 1), (1, 1), True, np.float64)
+    geometry = ((3, 3), (2, 1), (1, 1), True, True, 4)
     x = pool_cases.input_array(case)
     words = f"{pool_cases.describe(case)}, divisor_override = 4"
-    y = call("avg_pool2d_forward", words, learner.avg_pool2d_forward, x, *geometry, 4)
-    expected = reference.avg_pool2d_forward(x, *geometry) * 9 / 4
+    y = call("avg_pool2d_forward", words, learner.avg_pool2d_forward, x, *geometry)
+    expected = reference.avg_pool2d_forward(x, *geometry)
     compare("avg_pool2d_forward", words, "y", y, expected)
     dy = pool_cases.output_gradient(expected.shape, np.float64)
     dx = call("avg_pool2d_backward", words, learner.avg_pool2d_backward,
-              dy, x.shape, *geometry, 4)  # fmt: skip
+              dy, x.shape, *geometry)  # fmt: skip
     compare("avg_pool2d_backward", words, "dx", dx,
-            reference.avg_pool2d_backward(dy, x.shape, *geometry) * 9 / 4)  # fmt: skip
+            reference.avg_pool2d_backward(dy, x.shape, *geometry))  # fmt: skip
 
 
 def _gradcheck(learner):
