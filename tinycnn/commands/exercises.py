@@ -6,7 +6,7 @@
     tinycnn exercises check work/im2col.py --plug   # and train a network with it
 
 The file's name says which exercise it is (im2col.py: exercise im2col). The checks draw
-their cases with Hypothesis, which the exercises need (`pip install 'tinycnn[test]'`); the
+their cases with Hypothesis, which the exercises need (`pip install 'tinycnn[exercises]'`); the
 rest of the command line works without it.
 """
 
@@ -41,7 +41,7 @@ def run(args):
     except ImportError as error:
         print(
             f"tinycnn exercises: the checks draw their cases with Hypothesis, got {error}; "
-            "install it with `pip install 'tinycnn[test]'` (or `pip install hypothesis`)",
+            "install it with `pip install 'tinycnn[exercises]'` (or `pip install hypothesis`)",
             file=sys.stderr,
         )
         return 1
