@@ -91,4 +91,4 @@ def test_without_hypothesis_the_command_says_what_to_install():
     script = script.replace("['summary', '--help']) == 0", "['exercises']) == 1")
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
-    assert "pip install 'tinycnn[test]'" in run.stderr
+    assert "pip install 'tinycnn[exercises]'" in run.stderr
