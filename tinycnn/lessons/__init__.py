@@ -3,13 +3,16 @@
     from tinycnn import lessons
     lessons.names()                              # in teaching order
     numbers = lessons.run("receptive-field")     # prints claim and measurement, returns numbers
+    lessons.run("degradation", scale="full", seeds=5)
 
-Each lesson is a module here with `NAME`, `measure(quick=False) -> dict` (the numbers, which
-the tests check) and `report(numbers) -> Report` (what is printed: the claim beside the
-measurement, see report.py). `quick` shrinks the lessons that train or run networks, so a
-test or a first look takes seconds.
+Each lesson is a module here with `NAME`, `measure(scale="default", seeds=3) -> dict` (the
+numbers, which the tests check) and `report(numbers) -> Report` (what is printed: the claim
+beside the measurement, and for the lessons that train a verdict per claim from several
+seeds, see verdict.py and report.py). `scale` (scale.py) sizes the lessons that train or
+time: "quick" takes seconds, "default" a minute or two, "full" up to about 15 minutes.
 """
 
+import json
 import sys
 
 from tinycnn.lessons import (
@@ -22,6 +25,7 @@ from tinycnn.lessons import (
     regularization,
     vanishing_gradients,
 )
+from tinycnn.lessons.scale import DEFAULT_SEEDS, SCALES, check
 
 # In teaching order: the analytic lessons first, then the measured ones.
 _LESSONS = {
@@ -55,18 +59,34 @@ def get(name):
     return _LESSONS[name]
 
 
-def run(name, quick=False, stream=None):
+def run(name, scale="default", seeds=DEFAULT_SEEDS, stream=None, as_json=False):
     """Measure lesson `name`, print its report to `stream` (default stdout), return its numbers.
 
     Args:
         name: one of `names()`.
-        quick: a smaller measurement that takes seconds (for the lessons that train).
+        scale: "quick", "default" or "full" (see scale.py).
+        seeds: how many seeds the lessons that train run each condition with.
         stream: a text file to print to.
+        as_json: print one JSON object (the lesson, its numbers and verdicts) instead of text.
     """
     lesson = get(name)
-    numbers = lesson.measure(quick=quick)
-    print(lesson.report(numbers), file=sys.stdout if stream is None else stream)
+    scale, seeds = check(scale, seeds)
+    numbers = lesson.measure(scale=scale, seeds=seeds)
+    report = lesson.report(numbers)
+    if as_json:
+        document = {"lesson": name, "scale": scale, "seeds": seeds, "numbers": numbers}
+        text = json.dumps({**document, **report.to_dict()}, default=_plain)
+    else:
+        text = str(report)
+    print(text, file=sys.stdout if stream is None else stream)
     return numbers
 
 
-__all__ = ["get", "names", "run"]
+def _plain(value):
+    """A NumPy scalar or array as the Python number or list JSON can hold."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"lessons: cannot write {type(value).__name__} as JSON")
+
+
+__all__ = ["SCALES", "get", "names", "run"]

@@ -14,8 +14,10 @@ NAME = "bottleneck"
 CHANNELS, INNER, SIZE = 256, 64, 56
 
 
-def measure(quick=False):
+def measure(scale="default", seeds=None):
     """Convolution weights, parameters and MACs of both blocks at 256 x 56 x 56.
+
+    Computed, not trained: the same at every `scale` and number of `seeds`.
 
     Returns:
         {"bottleneck": {...}, "basic": {...}}, each with "conv_weights", "params" (with

@@ -16,8 +16,10 @@ NAME = "dense-block"
 BLOCK, TRANSITION = "features.denseblock1", "features.transition1"
 
 
-def measure(quick=False):
+def measure(scale="default", seeds=None):
     """Channels seen by each layer of densenet121's first block, and the transition's cut.
+
+    Computed, not trained: the same at every `scale` and number of `seeds`.
 
     Returns:
         {"layer_inputs": [channels into denselayer1, 2, ...], "new_per_layer": [k, ...],

@@ -58,8 +58,10 @@ def _conv_weights(info, prefix=""):
     )
 
 
-def measure(quick=False):
+def measure(scale="default", seeds=None):
     """Parameters and MACs of inception 3a with and without its 1x1 reductions.
+
+    Computed, not trained: the same at every `scale` and number of `seeds`.
 
     Returns:
         {"reduced": {...}, "naive": {...}}, each with "conv_weights" (convolution weights),

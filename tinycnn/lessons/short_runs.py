@@ -1,12 +1,19 @@
-"""Short training runs on the bundled digits, for the lessons that train (`degradation`,
-`regularization`): seeded, so each run is the same every time."""
+"""Short training runs on the bundled digits, for the lessons that train: seeded, so each
+run is the same every time, and trained as `tinycnn train` trains (SGD with Nesterov
+momentum 0.9, a cosine learning-rate schedule stepped once per epoch)."""
+
+from dataclasses import dataclass
+
+import numpy as np
 
 from tinycnn import rng
 from tinycnn.data import DataLoader, Digits, Subset, transforms
 from tinycnn.optim import SGD
+from tinycnn.optim.lr_scheduler import CosineAnnealingLR
 from tinycnn.training.loop import evaluate, train_one_epoch
 
 CLASSES = 10
+CHANCE = 1 / CLASSES  # the accuracy of guessing
 
 
 def digits(train, size, count=None, augment=False):
@@ -15,35 +22,66 @@ def digits(train, size, count=None, augment=False):
     `augment`: a random crop of the image padded by S/8 on each side, as `tinycnn train`
     augments the digits (no flips: a flipped 2 is no 2).
     """
-    transform = transforms.RandomCrop(size, padding=size // 8) if augment else None
+    transform = transforms.RandomCrop(size, padding=max(1, size // 8)) if augment else None
     dataset = Digits(train=train, size=size, transform=transform)
     return dataset if count is None else Subset(dataset, list(range(min(count, len(dataset)))))
 
 
+@dataclass
+class Run:
+    """What a training run recorded.
+
+    Attributes:
+        batch_losses: the mean cross-entropy of each batch, before its update.
+        epoch_losses, epoch_accuracies: each epoch's mean over its batches (training mode,
+            before each update: what `tinycnn train` logs as train_loss / train_accuracy).
+    """
+
+    batch_losses: list
+    epoch_losses: list
+    epoch_accuracies: list
+
+
 def train_run(model, dataset, epochs, batch_size, lr, seed, weight_decay=0.0):
-    """Train `model` on `dataset` with SGD (momentum 0.9), recording every batch's loss.
+    """Train `model` on `dataset` as `tinycnn train` does, recording every batch's loss.
 
     `seed` seeds the shuffling, dropout and augmentation (the model was built before).
 
     Returns:
-        a list of the mean cross-entropy of each batch, before that batch's update.
+        a Run.
     """
     rng.manual_seed(seed)
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=True)
-    optimizer = SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
-    losses = []
+    optimizer = SGD(
+        model.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay, nesterov=True
+    )
+    schedule = CosineAnnealingLR(optimizer, T_max=epochs)
+    run = Run([], [], [])
 
     def record(meter):
         # The meter sums loss * images; what this batch added is its mean loss times its size.
-        losses.append((meter.loss_sum - record.previous_sum) / (meter.images - record.images))
-        record.previous_sum, record.images = meter.loss_sum, meter.images
+        run.batch_losses.append((meter.loss_sum - record.sum) / (meter.images - record.images))
+        record.sum, record.images = meter.loss_sum, meter.images
 
     for _ in range(epochs):
-        record.previous_sum, record.images = 0.0, 0
-        train_one_epoch(model, loader, optimizer, CLASSES, on_batch=record)
-    return losses
+        record.sum, record.images = 0.0, 0
+        meter = train_one_epoch(model, loader, optimizer, CLASSES, on_batch=record)
+        run.epoch_losses.append(meter.loss)
+        run.epoch_accuracies.append(meter.accuracy)
+        schedule.step()
+    return run
 
 
 def accuracy(model, dataset, batch_size=256):
     """The share of `dataset` the model classifies right, in evaluation mode."""
     return evaluate(model, DataLoader(dataset, batch_size=batch_size), CLASSES).accuracy
+
+
+def seed_values(results, key):
+    """[result[key] for each seed's result], as floats: one condition's per-seed values."""
+    return [float(result[key]) for result in results]
+
+
+def mean_curve(curves):
+    """The element-wise mean of equal-length per-seed curves, as a list (for tables)."""
+    return np.mean(np.asarray(curves, dtype=np.float64), axis=0).tolist()

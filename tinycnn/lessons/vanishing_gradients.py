@@ -91,8 +91,11 @@ def gradient_norms(activation, init, seed=0):
     return [float(np.linalg.norm(layer.weight.grad)) for layer in net.layers]
 
 
-def measure(quick=False):
+def measure(scale="default", seeds=None):
     """Gradient norms per layer for each activation and initialization.
+
+    One backward pass from seed 0, the same at every `scale` (`seeds` is not used: the
+    effect spans orders of magnitude, far beyond any seed-to-seed spread).
 
     Returns:
         {"norms": {init: {activation: [norm of layer 1, ..., layer 20]}},

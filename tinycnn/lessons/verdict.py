@@ -1,0 +1,169 @@
+"""Verdicts from several seeds: "reproduced", "not reproduced" or "inconclusive".
+
+    a = [0.41, 0.38, 0.44]            # one measurement per seed, condition A (e.g. plain20)
+    b = [1.62, 1.71, 1.55]            # the same seeds, condition B (e.g. plain56)
+    verdict = decide(a, b, "higher")  # the claim: B's value is higher than A's
+    verdict.outcome                   # "reproduced"
+
+The rule (every lesson's printed verdict follows it):
+
+1. Each condition is summarized over its seeds as mean +- spread, the spread being the
+   sample standard deviation (ddof = 1) of the per-seed values. Fewer than `MIN_SEEDS`
+   seeds give no spread worth the name: the verdict is "inconclusive".
+2. If the claim only means something for models that learned, the lesson passes their
+   accuracies (`learned`). When any of those has a mean accuracy within `margin` of
+   `chance` (for ten classes: below 0.10 + 0.10 = 0.20 by default), the verdict is
+   "inconclusive": a difference between models that did not learn is noise.
+3. The difference d = mean(B) - mean(A) is compared with s = spread(A) + spread(B), so the
+   two intervals mean +- spread must not overlap before anything is claimed:
+   - "higher" (B > A): reproduced if d > s; not reproduced if d < -s.
+   - "lower"  (B < A): reproduced if d < -s; not reproduced if d > s.
+   - "not higher" (B <= A + tolerance): reproduced if d + s <= tolerance (even the
+     pessimistic end of the difference is within the tolerance); not reproduced if
+     d - s > tolerance. "not lower" mirrors it (B >= A - tolerance).
+   Anything else is "inconclusive": the difference is within the spread.
+
+So "reproduced" is never said of a difference within the seed-to-seed spread, nor of
+models at chance. The rule is deliberately simple and conservative; it is not a
+significance test, and with 3 seeds it can miss a real but small effect (which then reads
+"inconclusive", never "reproduced").
+"""
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+MIN_SEEDS = 3
+RELATIONS = ("higher", "lower", "not higher", "not lower")
+REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inconclusive"
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Per-seed values summarized: their mean, spread (sample standard deviation) and count."""
+
+    mean: float
+    spread: float
+    count: int
+
+    def __str__(self):
+        return f"{_number(self.mean)} ± {_number(self.spread)}"
+
+
+def summarize(values):
+    """Mean and sample standard deviation (ddof = 1; NaN for a single value) of `values`.
+
+    Raises:
+        ValueError: if `values` is empty or holds a value that is not finite.
+    """
+    array = np.asarray(values, dtype=np.float64)
+    if array.ndim != 1 or array.size == 0:
+        raise ValueError(f"verdict: values must be a non-empty 1-D sequence, got {values!r}")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"verdict: values must be finite, got {values!r}")
+    spread = float(np.std(array, ddof=1)) if array.size > 1 else math.nan
+    return Summary(float(array.mean()), spread, int(array.size))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one claim and why.
+
+    Attributes:
+        outcome: "reproduced", "not reproduced" or "inconclusive".
+        reason: one line saying which part of the rule decided it.
+        a, b: the two conditions' Summaries.
+        difference: mean(B) - mean(A).
+        spread: spread(A) + spread(B), what the difference is compared with.
+    """
+
+    outcome: str
+    reason: str
+    a: Summary
+    b: Summary
+    difference: float
+    spread: float
+
+    def to_dict(self):
+        return {
+            "outcome": self.outcome,
+            "reason": self.reason,
+            "a": {"mean": self.a.mean, "spread": self.a.spread, "seeds": self.a.count},
+            "b": {"mean": self.b.mean, "spread": self.b.spread, "seeds": self.b.count},
+            "difference": self.difference,
+            "spread": self.spread,
+        }
+
+
+def decide(a, b, relation, tolerance=0.0, learned=(), chance=0.1, margin=0.1):
+    """The verdict on the claim "B is `relation` A", from per-seed values (see the module's rule).
+
+    Args:
+        a, b: the per-seed values of conditions A and B (same seeds, same order).
+        relation: one of "higher", "lower", "not higher", "not lower".
+        tolerance: for "not higher" / "not lower": how much worse B may be and still count.
+        learned: per-seed accuracies of the models that must have learned for the claim to
+            mean anything (a sequence of sequences); empty: no such check.
+        chance: the accuracy of guessing (1 / classes).
+        margin: how far above chance a mean accuracy must be to count as learned.
+
+    Returns:
+        a Verdict.
+
+    Raises:
+        ValueError: an unknown relation, a negative tolerance or margin, or bad values.
+    """
+    if relation not in RELATIONS:
+        raise ValueError(f"verdict: relation must be one of {', '.join(RELATIONS)}, got {relation!r}")
+    if not tolerance >= 0 or not margin >= 0:
+        raise ValueError(
+            f"verdict: tolerance and margin must be >= 0, got {tolerance!r} and {margin!r}"
+        )
+    A, B = summarize(a), summarize(b)
+    difference = B.mean - A.mean
+    spread = A.spread + B.spread
+
+    def verdict(outcome, reason):
+        return Verdict(outcome, reason, A, B, difference, spread)
+
+    seeds = min(A.count, B.count)
+    if seeds < MIN_SEEDS:
+        return verdict(INCONCLUSIVE, f"{seeds} seed(s): a spread needs at least {MIN_SEEDS}")
+    for accuracies in learned:
+        accuracy = summarize(accuracies).mean
+        if accuracy < chance + margin:
+            return verdict(
+                INCONCLUSIVE,
+                f"a model did not learn: accuracy {accuracy:.3f} is within {margin:g} of "
+                f"chance ({chance:g})",
+            )
+    sign = 1.0 if relation in ("higher", "not lower") else -1.0
+    gain = sign * difference  # > 0: B differs from A in the claimed direction
+    if relation in ("higher", "lower"):
+        if gain > spread:
+            return verdict(REPRODUCED, f"difference {_number(difference)} beyond spread {_number(spread)}")
+        if gain < -spread:
+            return verdict(
+                NOT_REPRODUCED,
+                f"difference {_number(difference)} beyond spread {_number(spread)}, the other way",
+            )
+    else:
+        if gain - spread >= -tolerance:
+            return verdict(
+                REPRODUCED,
+                f"difference {_number(difference)} with spread {_number(spread)} is within "
+                f"tolerance {_number(tolerance)}",
+            )
+        if gain + spread < -tolerance:
+            return verdict(
+                NOT_REPRODUCED,
+                f"difference {_number(difference)} is beyond tolerance {_number(tolerance)} "
+                f"by more than spread {_number(spread)}",
+            )
+    return verdict(INCONCLUSIVE, f"difference {_number(difference)} within spread {_number(spread)}")
+
+
+def _number(value):
+    """4 significant digits, as the tables print them."""
+    return f"{value:.3g}" if value != 0 and abs(value) < 1e-3 else f"{value:.4g}"
