@@ -17,10 +17,14 @@ import sys
 
 from tinycnn.lessons import (
     alexnet_rf,
+    batchnorm,
     bottleneck,
     degradation,
     dense_block,
+    dropout,
     inception,
+    lrn,
+    pooling,
     receptive_field,
     regularization,
     vanishing_gradients,
@@ -38,7 +42,11 @@ _LESSONS = {
         dense_block,
         vanishing_gradients,
         degradation,
+        batchnorm,
+        lrn,
+        pooling,
         regularization,
+        dropout,
     )
 }
 

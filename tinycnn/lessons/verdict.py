@@ -48,7 +48,9 @@ class Summary:
     count: int
 
     def __str__(self):
-        return f"{_number(self.mean)} ± {_number(self.spread)}"
+        if self.count < 2:
+            return f"{_number(self.mean)} (1 seed, no spread)"
+        return f"{_number(self.mean)} ± {self.spread:.2g}"
 
 
 def summarize(values):
