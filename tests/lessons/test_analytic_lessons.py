@@ -4,20 +4,51 @@ from tinycnn.lessons import alexnet_rf, bottleneck, dense_block, inception, rece
 
 
 def test_receptive_field_stacks_of_3x3_against_one_big_kernel():
-    numbers = receptive_field.measure(quick=True)
-    C = 128
-    assert numbers["channels"] == C
-    by_layers = {stack["layers"]: stack for stack in numbers["stacks"]}
-    assert set(by_layers) == {2, 3}
-    for L, stack in by_layers.items():
-        k = 2 * L + 1
-        assert stack["kernel"] == k
-        assert stack["stack_weights"] == L * 3 * 3 * C * C
-        assert stack["big_weights"] == k * k * C * C
-        for field in ("stack_rf", "big_rf", "stack_gradient_rf", "big_gradient_rf"):
-            assert tuple(stack[field]) == (k, k), field
-    assert by_layers[2]["stack_weights"] == 294_912
-    assert by_layers[2]["big_weights"] == 409_600
+    numbers = receptive_field.measure(scale="quick")
+    assert set(numbers["channels"]) == {128, 256}
+    for C, stacks in numbers["channels"].items():
+        by_layers = {stack["layers"]: stack for stack in stacks}
+        assert set(by_layers) == {2, 3}
+        for L, stack in by_layers.items():
+            k = 2 * L + 1
+            assert stack["kernel"] == k
+            assert stack["stack_weights"] == L * 3 * 3 * C * C
+            assert stack["big_weights"] == k * k * C * C
+            for field in ("stack_rf", "big_rf", "stack_gradient_rf", "big_gradient_rf"):
+                assert tuple(stack[field]) == (k, k), field
+    # The lecture's C = 128 figures, and C = 256's (issue 14), by hand: 2*9*C^2 and 25*C^2.
+    assert numbers["channels"][128][0]["stack_weights"] == 294_912
+    assert numbers["channels"][128][0]["big_weights"] == 409_600
+    assert numbers["channels"][256][0]["stack_weights"] == 1_179_648
+    assert numbers["channels"][256][0]["big_weights"] == 1_638_400
+
+
+def test_receptive_field_report_uses_each_channel_count():
+    text = " ".join(str(receptive_field.report(receptive_field.measure(scale="quick"))).split())
+    assert "at C = 256: two 3x3 have 1,179,648 weights against 1,638,400 for a 5x5" in text
+    assert "at C = 128: two 3x3 have 294,912 weights against 409,600 for a 5x5" in text
+
+
+def test_a_field_larger_than_the_image_reaches_into_the_padding():
+    numbers = receptive_field.measure(scale="quick")
+    size = numbers["image"]
+    assert size == 8
+    for entry in numbers["on_image"]:
+        L = entry["layers"]
+        assert tuple(entry["rf"]) == (2 * L + 1, 2 * L + 1)
+        # Autograd finds gradient only on pixels that exist: at most the image's 8 rows.
+        assert tuple(entry["gradient_rf"]) == (min(2 * L + 1, size),) * 2
+    # ResNet-20's 19 3x3 convs: each adds 2 * (the jump before it) to the field; the first
+    # conv of stages 2 and 3 has stride 2 and doubles the jump after it:
+    # 3 (stem) + 6 * 2 + 2 + 5 * 4 + 4 + 5 * 8 = 81. (The shortcuts' subsampling sees less.)
+    rf, jump = 1, 1
+    for stride in [1] + [1] * 6 + [2] + [1] * 5 + [2] + [1] * 5:  # ResNet-20's 19 convs
+        rf += 2 * jump
+        jump *= stride
+    assert tuple(numbers["resnet20_last_conv_rf"]) == (rf, rf) and rf > size
+    text = str(receptive_field.report(numbers))
+    assert "yes: reaches 1 pixel(s) past the border" in text
+    assert "yes: reaches 2 pixel(s) past the border" in text
 
 
 def test_alexnet_receptive_fields_and_the_3x3_stack():

@@ -9,7 +9,8 @@ The rule (every lesson's printed verdict follows it):
 
 1. Each condition is summarized over its seeds as mean +- spread, the spread being the
    sample standard deviation (ddof = 1) of the per-seed values. Fewer than `MIN_SEEDS`
-   seeds give no spread worth the name: the verdict is "inconclusive".
+   seeds give no spread worth the name, and a value that is not finite (a run that
+   diverged) no mean: either way the verdict is "inconclusive".
 2. If the claim only means something for models that learned, the lesson passes their
    accuracies (`learned`). When any of those has a mean accuracy within `margin` of
    `chance` (for ten classes: below 0.10 + 0.10 = 0.20 by default), the verdict is
@@ -56,14 +57,14 @@ class Summary:
 def summarize(values):
     """Mean and sample standard deviation (ddof = 1; NaN for a single value) of `values`.
 
+    A value that is not finite (a diverged run) makes the mean or spread not finite too.
+
     Raises:
-        ValueError: if `values` is empty or holds a value that is not finite.
+        ValueError: if `values` is empty or not one-dimensional.
     """
     array = np.asarray(values, dtype=np.float64)
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"verdict: values must be a non-empty 1-D sequence, got {values!r}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"verdict: values must be finite, got {values!r}")
     spread = float(np.std(array, ddof=1)) if array.size > 1 else math.nan
     return Summary(float(array.mean()), spread, int(array.size))
 
@@ -132,6 +133,8 @@ def decide(a, b, relation, tolerance=0.0, learned=(), chance=0.1, margin=0.1):
     seeds = min(A.count, B.count)
     if seeds < MIN_SEEDS:
         return verdict(INCONCLUSIVE, f"{seeds} seed(s): a spread needs at least {MIN_SEEDS}")
+    if not (math.isfinite(difference) and math.isfinite(spread)):
+        return verdict(INCONCLUSIVE, "a value is not finite (a run diverged): no mean to compare")
     for accuracies in learned:
         accuracy = summarize(accuracies).mean
         if accuracy < chance + margin:
