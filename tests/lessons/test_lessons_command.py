@@ -64,3 +64,13 @@ def test_scale_check_names_the_argument():
         scale.check("huge", 3)
     with pytest.raises(TypeError, match="lessons: seeds must be an int, got 2.5"):
         scale.check("quick", 2.5)
+
+
+@pytest.mark.parametrize("name", lessons.names())
+def test_every_lesson_runs_at_quick_scale(name, capsys):
+    assert cli.main(["lessons", name, "--quick"]) == 0
+    out = capsys.readouterr().out
+    title, underline = out.splitlines()[:2]
+    assert underline == "=" * len(title)
+    assert "Claim:" in out
+    assert "yes" not in out.split()  # verdicts are reproduced / not reproduced / inconclusive

@@ -64,8 +64,8 @@ def test_gradient_norms_equal_a_numpy_backpropagation(activation):
 
 
 def test_measured_effect_and_determinism():
-    numbers = lesson.measure(quick=True)
-    assert numbers == lesson.measure(quick=True)
+    numbers = lesson.measure(scale="quick")
+    assert numbers == lesson.measure(scale="quick")
     for init in ("default", "he"):
         norms = numbers["norms"][init]
         assert all(len(values) == lesson.DEPTH for values in norms.values())

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from tinycnn.lessons.verdict import (
     INCONCLUSIVE,
     NOT_REPRODUCED,
-    REPRODUCED,
     RELATIONS,
+    REPRODUCED,
     decide,
     summarize,
 )

@@ -99,7 +99,10 @@ def measure(scale="default", seeds=DEFAULT_SEEDS):
             model = LessonCNN(batch_norm=False, lrn=name == "LRN")
             train_run(model, train_set, settings["epochs"], BATCH, LR, seed)
             results[name].append(
-                {"train_accuracy": accuracy(model, train_set), "test_accuracy": accuracy(model, test)}
+                {
+                    "train_accuracy": accuracy(model, train_set),
+                    "test_accuracy": accuracy(model, test),
+                }
             )
     return {
         "factors": activation_factors(),
@@ -157,8 +160,8 @@ def report(numbers):
         "measured exactly. AlexNet's 1.4 points were measured on 50,000 ImageNet validation "
         "images after 90 epochs on 1.2 million; here one of 359 test digits is 0.28 points, "
         "and an effect of that size is within the spread of the seeds above whenever their "
-        "spreads add up to more than 0.014: then it reads 'inconclusive'. Later networks dropped LRN: VGG "
-        "(sections 2.3 and 4.1) found it did not help, and "
-        "BatchNorm replaced it."
+        "spreads add up to more than 0.014: then it reads 'inconclusive'. Later networks "
+        "dropped LRN: VGG (sections 2.3 and 4.1) found it did not help, and BatchNorm "
+        "replaced it."
     )
     return report

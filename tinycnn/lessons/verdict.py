@@ -118,7 +118,9 @@ def decide(a, b, relation, tolerance=0.0, learned=(), chance=0.1, margin=0.1):
         ValueError: an unknown relation, a negative tolerance or margin, or bad values.
     """
     if relation not in RELATIONS:
-        raise ValueError(f"verdict: relation must be one of {', '.join(RELATIONS)}, got {relation!r}")
+        raise ValueError(
+            f"verdict: relation must be one of {', '.join(RELATIONS)}, got {relation!r}"
+        )
     if not tolerance >= 0 or not margin >= 0:
         raise ValueError(
             f"verdict: tolerance and margin must be >= 0, got {tolerance!r} and {margin!r}"
@@ -145,28 +147,20 @@ def decide(a, b, relation, tolerance=0.0, learned=(), chance=0.1, margin=0.1):
             )
     sign = 1.0 if relation in ("higher", "not lower") else -1.0
     gain = sign * difference  # > 0: B differs from A in the claimed direction
+    d, s, t = _number(difference), _number(spread), _number(tolerance)
     if relation in ("higher", "lower"):
         if gain > spread:
-            return verdict(REPRODUCED, f"difference {_number(difference)} beyond spread {_number(spread)}")
+            return verdict(REPRODUCED, f"difference {d} beyond spread {s}")
         if gain < -spread:
-            return verdict(
-                NOT_REPRODUCED,
-                f"difference {_number(difference)} beyond spread {_number(spread)}, the other way",
-            )
+            return verdict(NOT_REPRODUCED, f"difference {d} beyond spread {s}, the other way")
     else:
         if gain - spread >= -tolerance:
-            return verdict(
-                REPRODUCED,
-                f"difference {_number(difference)} with spread {_number(spread)} is within "
-                f"tolerance {_number(tolerance)}",
-            )
+            return verdict(REPRODUCED, f"difference {d} with spread {s} is within tolerance {t}")
         if gain + spread < -tolerance:
             return verdict(
-                NOT_REPRODUCED,
-                f"difference {_number(difference)} is beyond tolerance {_number(tolerance)} "
-                f"by more than spread {_number(spread)}",
+                NOT_REPRODUCED, f"difference {d} is beyond tolerance {t} by more than spread {s}"
             )
-    return verdict(INCONCLUSIVE, f"difference {_number(difference)} within spread {_number(spread)}")
+    return verdict(INCONCLUSIVE, f"difference {d} within spread {s}")
 
 
 def _number(value):
