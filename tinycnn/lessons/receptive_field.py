@@ -173,8 +173,9 @@ def report(numbers):
             )
     report.note(
         f"Measured on nn.Conv2d layers (bias=False) at "
-        f"{' and '.join(map(str, numbers['channels']))} channels: weights by counting parameters, the field by tinycnn.summary and again by "
-        "autograd, as the rows and columns of the input that get a gradient when one output "
+        f"{' and '.join(map(str, numbers['channels']))} channels: weights by counting "
+        "parameters, the field by tinycnn.summary and again by autograd, as the rows and "
+        "columns of the input that get a gradient when one output "
         "pixel is backpropagated. The ratio L * 9 / (2L + 1)^2 does not depend on C."
     )
     size = numbers["image"]
