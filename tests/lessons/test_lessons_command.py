@@ -74,3 +74,20 @@ def test_every_lesson_runs_at_quick_scale(name, capsys):
     assert underline == "=" * len(title)
     assert "Claim:" in out
     assert "yes" not in out.split()  # verdicts are reproduced / not reproduced / inconclusive
+
+
+def test_pictures_are_drawn_into_the_directory_given(tmp_path, capsys):
+    assert cli.main(["lessons", "dropout", "--quick", "--pictures", str(tmp_path)]) == 0
+    png = tmp_path / "dropout_ensemble.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {png}" in capsys.readouterr().err
+
+
+def test_pictures_into_a_missing_directory_is_a_one_line_error(tmp_path, capsys):
+    missing = tmp_path / "nowhere"
+    assert cli.main(["lessons", "dropout", "--quick", "--pictures", str(missing)]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and not missing.exists()
+    assert captured.err.strip() == (
+        f"tinycnn lessons: --pictures must be a directory, got {str(missing)!r}"
+    )

@@ -4,11 +4,13 @@
     tinycnn lessons receptive-field          # one lesson
     tinycnn lessons degradation --quick      # the same as --scale quick: seconds
     tinycnn lessons degradation --scale full --seeds 5 --json > degradation.json
+    tinycnn lessons batchnorm --pictures pictures/    # also draws its PNGs there
 
 Each lesson prints the claim beside what tinycnn measures; the lessons that train give each
 claim a verdict from several seeds (see tinycnn/lessons).
 """
 
+import os
 import sys
 
 from tinycnn import lessons
@@ -42,6 +44,10 @@ def add_parser(subparsers):
     parser.add_argument(
         "--json", action="store_true", help="print each lesson as one JSON object per line"
     )
+    parser.add_argument(
+        "--pictures", metavar="DIR",
+        help="also draw the trained lessons' measurements as PNG files in DIR (matplotlib)",
+    )  # fmt: skip
     return parser
 
 
@@ -52,6 +58,14 @@ def run(args):
     except ValueError as error:  # an unknown name or a bad --seeds: the user's doing
         print(f"tinycnn {error}", file=sys.stderr)
         return 1
+    if args.pictures is not None and not os.path.isdir(args.pictures):
+        print(
+            f"tinycnn lessons: --pictures must be a directory, got {args.pictures!r}",
+            file=sys.stderr,
+        )
+        return 1
     for name in chosen:
-        lessons.run(name, scale=args.scale, seeds=args.seeds, as_json=args.json)
+        lessons.run(
+            name, scale=args.scale, seeds=args.seeds, as_json=args.json, pictures=args.pictures
+        )
     return 0

@@ -8,8 +8,10 @@
 Each lesson is a module here with `NAME`, `measure(scale="default", seeds=3) -> dict` (the
 numbers, which the tests check) and `report(numbers) -> Report` (what is printed: the claim
 beside the measurement, and for the lessons that train a verdict per claim from several
-seeds, see verdict.py and report.py). `scale` (scale.py) sizes the lessons that train or
-time: "quick" takes seconds, "default" a minute or two, "full" up to about 15 minutes.
+seeds, see verdict.py and report.py). The lessons that train also have `draw(numbers,
+directory) -> [PNG paths]`: their measurements over the seeds as pictures. `scale`
+(scale.py) sizes the lessons that train or time: "quick" takes seconds, "default" a
+minute or two, "full" up to about 15 minutes.
 """
 
 import json
@@ -69,7 +71,7 @@ def get(name):
     return _LESSONS[name]
 
 
-def run(name, scale="default", seeds=DEFAULT_SEEDS, stream=None, as_json=False):
+def run(name, scale="default", seeds=DEFAULT_SEEDS, stream=None, as_json=False, pictures=None):
     """Measure lesson `name`, print its report to `stream` (default stdout), return its numbers.
 
     Args:
@@ -78,6 +80,8 @@ def run(name, scale="default", seeds=DEFAULT_SEEDS, stream=None, as_json=False):
         seeds: how many seeds the lessons that train run each condition with.
         stream: a text file to print to.
         as_json: print one JSON object (the lesson, its numbers and verdicts) instead of text.
+        pictures: a directory to draw the lesson's pictures in (PNG files, matplotlib
+            needed), for the lessons that have some; None: none drawn.
     """
     lesson = get(name)
     scale, seeds = check(scale, seeds)
@@ -89,6 +93,9 @@ def run(name, scale="default", seeds=DEFAULT_SEEDS, stream=None, as_json=False):
     else:
         text = str(report)
     print(text, file=sys.stdout if stream is None else stream)
+    if pictures is not None and hasattr(lesson, "draw"):
+        for path in lesson.draw(numbers, pictures):
+            print(f"wrote {path}", file=sys.stderr)
     return numbers
 
 

@@ -18,7 +18,9 @@ Scales (wall time on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
     full     all 1,438 training images, 12 epochs about 1.5 minutes
 """
 
-from tinycnn import rng
+from pathlib import Path
+
+from tinycnn import pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
 from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, mean_curve, seed_values, train_run
@@ -26,6 +28,7 @@ from tinycnn.lessons.small_nets import LessonCNN
 from tinycnn.lessons.verdict import decide, summarize
 
 NAME = "batchnorm"
+TITLE = "BatchNorm: training with and without it, at a base and a ten times higher lr"
 SIZE, BATCH = 16, 64
 BASE_LR, HIGH_LR = 0.05, 0.5
 SCALES = {
@@ -80,7 +83,7 @@ def measure(scale="default", seeds=DEFAULT_SEEDS):
 def report(numbers):
     runs, settings = numbers["runs"], numbers["settings"]
     report = Report(
-        "BatchNorm: training with and without it, at a base and a ten times higher lr",
+        TITLE,
         claim="Normalizing each layer's inputs over the batch keeps their scale from layer to "
         "layer, so a network with BatchNorm trains at learning rates where one without it "
         "fails, and trains faster at the same rate.",
@@ -135,3 +138,10 @@ def report(numbers):
         "this scale measured; the runs are not tuned until they agree."
     )
     return report
+
+
+def draw(numbers, directory):
+    """The training-loss curves of the four conditions, mean and range over the seeds."""
+    curves = {name: [run["epoch_losses"] for run in runs] for name, runs in numbers["runs"].items()}
+    path = Path(directory) / "batchnorm_loss.png"
+    return [pictures.plot_seed_curves(curves, path, "training loss", TITLE, log=True)]

@@ -21,13 +21,16 @@ Scales (wall time measured on 2 cores of an AMD EPYC shared with other jobs, 3 s
 The paper trained for 64,000 updates of 128 images; `full` makes about 140 updates.
 """
 
-from tinycnn import models, rng
+from pathlib import Path
+
+from tinycnn import models, pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
 from tinycnn.lessons.short_runs import CHANCE, CLASSES, digits, mean_curve, seed_values, train_run
 from tinycnn.lessons.verdict import decide, summarize
 
 NAME = "degradation"
+TITLE = "Degradation: plain and residual networks of 20 and 56 layers"
 NETWORKS = ("plain20", "plain56", "resnet20", "resnet56")
 SIZE = 8  # the digits' own resolution; the networks' stages run at 8, 4 and 2 pixels
 LR, WEIGHT_DECAY, BATCH = 0.05, 5e-4, 64
@@ -83,7 +86,7 @@ def steps_of(settings):
 def report(numbers):
     runs, settings = numbers["runs"], numbers["settings"]
     report = Report(
-        "Degradation: plain and residual networks of 20 and 56 layers",
+        TITLE,
         claim="A 56-layer plain network reaches a higher training loss than a 20-layer one "
         "(the deeper network is harder to optimize, not overfitting); with identity "
         "shortcuts the 56-layer ResNet trains at least as well as ResNet-20.",
@@ -146,3 +149,11 @@ def report(numbers):
             f"either way."
         )
     return report
+
+
+def draw(numbers, directory):
+    """The training-loss curves of the four networks, mean and range over the seeds."""
+    runs = numbers["runs"]
+    curves = {name: [run["epoch_losses"] for run in runs[name]] for name in NETWORKS}
+    path = Path(directory) / "degradation_loss.png"
+    return [pictures.plot_seed_curves(curves, path, "training loss", TITLE, log=True)]

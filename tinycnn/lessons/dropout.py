@@ -21,11 +21,13 @@ Scales (wall time on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
     full     all 1,438 training images, 60 epochs, masks up to 100   about 2 minutes
 """
 
+from pathlib import Path
+
 import numpy as np
 
 import tinycnn.nn as nn
 import tinycnn.nn.functional as F
-from tinycnn import rng
+from tinycnn import pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
 from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, seed_values, train_run
@@ -33,6 +35,7 @@ from tinycnn.lessons.verdict import decide, summarize
 from tinycnn.tensor import no_grad, tensor
 
 NAME = "dropout"
+TITLE = "Dropout: an implicit ensemble of thinned networks"
 SIZE, HIDDEN, P, LR, BATCH = 8, 256, 0.5, 0.05, 32
 SCALES = {
     "quick": {"images": 128, "epochs": 5, "masks": (1, 5)},
@@ -125,7 +128,7 @@ def measure(scale="default", seeds=DEFAULT_SEEDS):
 def report(numbers):
     results, ensembles, settings = numbers["results"], numbers["ensembles"], numbers["settings"]
     report = Report(
-        "Dropout: an implicit ensemble of thinned networks",
+        TITLE,
         claim="Training with dropout trains many thinned networks that share weights; using "
         "the whole network at test time (weights scaled) approximates averaging them, and "
         "the network overfits less.",
@@ -179,3 +182,11 @@ def report(numbers):
         "are not tuned until they agree."
     )
     return report
+
+
+def draw(numbers, directory):
+    """Test accuracy of the scaled network and of each mask ensemble, per seed."""
+    scores = {"scaled": seed_values(numbers["results"]["dropout"], "test_accuracy")}
+    scores.update({f"{masks} masks": values for masks, values in numbers["ensembles"].items()})
+    path = Path(directory) / "dropout_ensemble.png"
+    return [pictures.plot_seed_values(scores, path, "test accuracy", TITLE)]

@@ -30,10 +30,12 @@ Scales (wall time on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
     full     all 1,438 training images, 20 epochs  about 2 minutes
 """
 
+from pathlib import Path
+
 import numpy as np
 
 import tinycnn.nn.functional as F
-from tinycnn import rng
+from tinycnn import pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
 from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, seed_values, train_run
@@ -42,6 +44,7 @@ from tinycnn.lessons.verdict import decide, summarize
 from tinycnn.tensor import no_grad, tensor
 
 NAME = "lrn"
+TITLE = "LRN: local response normalization across channels"
 SIZE, LR, BATCH = 16, 0.05, 32
 MAGNITUDES = (1, 10, 100, 1000)
 SCALES = {
@@ -117,7 +120,7 @@ def measure(scale="default", seeds=DEFAULT_SEEDS):
 def report(numbers):
     factors, results, settings = numbers["factors"], numbers["results"], numbers["settings"]
     report = Report(
-        "LRN: local response normalization across channels",
+        TITLE,
         claim="Dividing each ReLU output by its neighbouring channels' summed squares "
         "(AlexNet's k = 2, n = 5, alpha = 1e-4, beta = 0.75) damps the strongly active "
         "neighbourhoods more than the weak ones, and lowered AlexNet's error by 1.4 points.",
@@ -165,3 +168,10 @@ def report(numbers):
         "replaced it."
     )
     return report
+
+
+def draw(numbers, directory):
+    """Test accuracy with and without LRN, per seed and mean +- spread."""
+    scores = {name: seed_values(runs, "test_accuracy") for name, runs in numbers["results"].items()}
+    path = Path(directory) / "lrn_test_accuracy.png"
+    return [pictures.plot_seed_values(scores, path, "test accuracy", TITLE)]

@@ -18,10 +18,12 @@ Scales (wall time on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
     full     all 1,438 training images, 30 epochs  about 3 minutes
 """
 
+from pathlib import Path
+
 import numpy as np
 
 import tinycnn.nn.functional as F
-from tinycnn import rng
+from tinycnn import pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
 from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, seed_values, train_run
@@ -31,6 +33,7 @@ from tinycnn.summary import summary
 from tinycnn.tensor import tensor
 
 NAME = "pooling"
+TITLE = "Pooling: overlapping (3x3, stride 2) against non-overlapping (2x2, stride 2)"
 SIZE, LR, BATCH = 16, 0.05, 32
 POOLS = {"2x2, stride 2": (2, 2, 0), "3x3, stride 2 (overlapping)": (3, 2, 1)}
 SCALES = {
@@ -109,7 +112,7 @@ def measure(scale="default", seeds=DEFAULT_SEEDS):
 def report(numbers):
     shapes, results, settings = numbers["geometry"], numbers["results"], numbers["settings"]
     report = Report(
-        "Pooling: overlapping (3x3, stride 2) against non-overlapping (2x2, stride 2)",
+        TITLE,
         claim="Overlapping pooling windows (stride smaller than the window) lower the error a "
         "little and make the network slightly harder to overfit.",
     )
@@ -157,3 +160,10 @@ def report(numbers):
         "this scale can resolve, not evidence against the paper."
     )
     return report
+
+
+def draw(numbers, directory):
+    """Test accuracy with each pooling, per seed and mean +- spread."""
+    scores = {name: seed_values(runs, "test_accuracy") for name, runs in numbers["results"].items()}
+    path = Path(directory) / "pooling_test_accuracy.png"
+    return [pictures.plot_seed_values(scores, path, "test accuracy", TITLE)]

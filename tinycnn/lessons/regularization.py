@@ -22,7 +22,9 @@ Scales (wall time on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
     full     256 images, 30 epochs   about 3 minutes
 """
 
-from tinycnn import rng
+from pathlib import Path
+
+from tinycnn import pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
 from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, seed_values, train_run
@@ -30,6 +32,7 @@ from tinycnn.lessons.small_nets import LessonCNN
 from tinycnn.lessons.verdict import decide, summarize
 
 NAME = "regularization"
+TITLE = "Regularization: dropout, augmentation and weight decay against the train/test gap"
 SIZE, LR, BATCH = 16, 0.05, 32
 DROPOUT, WEIGHT_DECAY = 0.5, 5e-4  # AlexNet's
 SCALES = {
@@ -95,7 +98,7 @@ def measure(scale="default", seeds=DEFAULT_SEEDS):
 def report(numbers):
     results, settings = numbers["results"], numbers["settings"]
     report = Report(
-        "Regularization: dropout, augmentation and weight decay against the train/test gap",
+        TITLE,
         claim="Trained on few images, a network scores higher on its training images than on "
         "new ones. Dropout, data augmentation and weight decay make memorizing harder, so the "
         "gap between training and test accuracy shrinks.",
@@ -141,3 +144,10 @@ def report(numbers):
         "slows the fitting of the training images before it can pay off on the test images."
     )
     return report
+
+
+def draw(numbers, directory):
+    """Each variant's train/test gap, per seed and mean +- spread."""
+    gaps = {name: seed_values(runs, "gap") for name, runs in numbers["results"].items()}
+    path = Path(directory) / "regularization_gap.png"
+    return [pictures.plot_seed_values(gaps, path, "train - test accuracy", TITLE)]

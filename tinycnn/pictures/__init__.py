@@ -7,11 +7,13 @@
     pictures.plot_receptive_field(model, image, "features.3", (5, 5), "field.png")
     pictures.plot_training_curves("runs/first/log.csv", "curves.png")
     pictures.plot_gradient_norms({"relu": norms}, "gradients.png")
+    pictures.plot_seed_curves({"plain20": [[2.1, 0.9], [2.0, 1.0]]}, "loss.png", "loss")
     print(pictures.autograd_dot(loss))
 
 graph.py        the autograd graph as DOT text
 measurements.py the numbers each picture draws (no matplotlib)
 plots.py        the pictures; figures.py imports matplotlib lazily and writes PNGs atomically
+seeds.py        measurements repeated over seeds (the lessons'): mean and spread, drawn
 """
 
 from tinycnn.pictures.graph import autograd_dot
@@ -29,6 +31,7 @@ from tinycnn.pictures.plots import (
     plot_receptive_field,
     plot_training_curves,
 )
+from tinycnn.pictures.seeds import plot_seed_curves, plot_seed_values, seed_band, seed_summary
 
 __all__ = [
     "autograd_dot",
@@ -38,8 +41,12 @@ __all__ = [
     "plot_filters",
     "plot_gradient_norms",
     "plot_receptive_field",
+    "plot_seed_curves",
+    "plot_seed_values",
     "plot_training_curves",
     "read_training_log",
     "receptive_field_box",
+    "seed_band",
+    "seed_summary",
     "weight_gradient_norms",
 ]
