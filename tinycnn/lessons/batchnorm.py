@@ -109,7 +109,7 @@ def report(numbers):
         ],
     )  # fmt: skip
     data = (
-        f"LessonCNN on {settings['images_used']} digits at {SIZE} x {SIZE}, "
+        f"LessonCNN on {settings['images_used']:,} digits at {SIZE} x {SIZE}, "
         f"{settings['epochs']} epochs, batches of {BATCH}, SGD Nesterov cosine, "
         f"{settings['seeds']} seeds"
     )

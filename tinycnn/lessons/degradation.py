@@ -107,7 +107,7 @@ def report(numbers):
         [(name, str(summarize(loss[name])), str(summarize(accuracy[name]))) for name in NETWORKS],
     )
     condition = (
-        f"last-epoch training loss on {settings['images_used']} digits at {SIZE} x {SIZE}, "
+        f"last-epoch training loss on {settings['images_used']:,} digits at {SIZE} x {SIZE}, "
         f"{settings['epochs']} epoch(s) ({steps_of(settings)} updates) of batches of {BATCH}, "
         f"SGD Nesterov lr {LR} cosine, "
         f"weight decay {WEIGHT_DECAY}, {settings['seeds']} seeds"
@@ -131,7 +131,7 @@ def report(numbers):
         report.verdict(claim, verdict)
     report.note(
         f"The paper: CIFAR-10 at 32 x 32, 64,000 updates of 128 images, lr 0.1 divided by 10 "
-        f"at 32k and 48k updates. Here: {settings['images_used']} digits of 8 x 8 (the last "
+        f"at 32k and 48k updates. Here: {settings['images_used']:,} digits of 8 x 8 (the last "
         f"stage runs at 2 x 2), {settings['epochs']} epoch(s) of batches of {BATCH}, one "
         f"input channel."
     )
