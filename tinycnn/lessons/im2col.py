@@ -15,6 +15,12 @@ median of several repeats, with their min and max; they depend on the machine an
 else runs on it, so they are printed, never asserted. Then the memory of the column
 matrix: measured for this layer, and from the formula for layers of the classic networks.
 
+NOTE: `tinycnn.kernels.reference` is otherwise imported only by tests and benchmarks; this
+lesson imports it because its loops are the plainest convolution there is, the one the
+lecture starts from. The textbook kernel set (`kernels.use("textbook")`) was not yet on
+main when this lesson was written, so the im2col row spells im2col + GEMM out here with
+tinycnn's own im2col kernel instead.
+
 Scales (wall time on 2 cores of an AMD EPYC shared with other jobs):
     quick    1 x 4 x 8 x 8 -> 4 channels, 3 repeats          about 1 s
     default  1 x 16 x 16 x 16 -> 16 channels, 3 repeats      about 10 s
