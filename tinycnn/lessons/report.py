@@ -107,8 +107,16 @@ def _verdict_lines(claim, verdict):
             f"{claim.a} {a}, {claim.b} {b}",
             indent="    ",
         ),
+        *_wrap(
+            f"  Per seed: {claim.a} {_values(a)}; {claim.b} {_values(b)}",
+            indent="    ",
+        ),
         *_wrap(f"  Why: {verdict.reason}", indent="    "),
     ]
+
+
+def _values(summary):
+    return "[" + ", ".join(f"{value:.3g}" for value in summary.values) + "]"
 
 
 def format_table(headers, rows):

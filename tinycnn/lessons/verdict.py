@@ -42,11 +42,21 @@ REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE = "reproduced", "not reproduced", "inco
 
 @dataclass(frozen=True)
 class Summary:
-    """Per-seed values summarized: their mean, spread (sample standard deviation) and count."""
+    """Per-seed values summarized: their mean, spread (sample standard deviation) and count,
+    and the values themselves, seed 0 first."""
 
     mean: float
     spread: float
     count: int
+    values: tuple
+
+    def to_dict(self):
+        return {
+            "mean": self.mean,
+            "spread": self.spread,
+            "seeds": self.count,
+            "values": list(self.values),
+        }
 
     def __str__(self):
         if self.count < 2:
@@ -66,7 +76,7 @@ def summarize(values):
     if array.ndim != 1 or array.size == 0:
         raise ValueError(f"verdict: values must be a non-empty 1-D sequence, got {values!r}")
     spread = float(np.std(array, ddof=1)) if array.size > 1 else math.nan
-    return Summary(float(array.mean()), spread, int(array.size))
+    return Summary(float(array.mean()), spread, int(array.size), tuple(array.tolist()))
 
 
 @dataclass(frozen=True)
@@ -92,8 +102,8 @@ class Verdict:
         return {
             "outcome": self.outcome,
             "reason": self.reason,
-            "a": {"mean": self.a.mean, "spread": self.a.spread, "seeds": self.a.count},
-            "b": {"mean": self.b.mean, "spread": self.b.spread, "seeds": self.b.count},
+            "a": self.a.to_dict(),
+            "b": self.b.to_dict(),
             "difference": self.difference,
             "spread": self.spread,
         }
