@@ -67,20 +67,18 @@ def test_scale_check_names_the_argument():
 
 
 @pytest.mark.parametrize("name", lessons.names())
-def test_every_lesson_runs_at_quick_scale(name, capsys):
-    assert cli.main(["lessons", name, "--quick"]) == 0
-    out = capsys.readouterr().out
-    title, underline = out.splitlines()[:2]
+def test_every_lesson_runs_at_quick_scale_and_draws_its_pictures(name, tmp_path, capsys):
+    assert cli.main(["lessons", name, "--quick", "--pictures", str(tmp_path)]) == 0
+    captured = capsys.readouterr()
+    title, underline = captured.out.splitlines()[:2]
     assert underline == "=" * len(title)
-    assert "Claim:" in out
-    assert "yes" not in out.split()  # verdicts are reproduced / not reproduced / inconclusive
-
-
-def test_pictures_are_drawn_into_the_directory_given(tmp_path, capsys):
-    assert cli.main(["lessons", "dropout", "--quick", "--pictures", str(tmp_path)]) == 0
-    png = tmp_path / "dropout_ensemble.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert f"wrote {png}" in capsys.readouterr().err
+    assert "Claim:" in captured.out
+    assert "yes" not in captured.out.split()  # verdicts: reproduced / not reproduced / ...
+    drawn = sorted(tmp_path.iterdir())
+    assert [f"wrote {path}" for path in drawn] == sorted(captured.err.splitlines())
+    assert bool(drawn) == hasattr(lessons.get(name), "draw")
+    for path in drawn:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", path
 
 
 def test_pictures_into_a_missing_directory_is_a_one_line_error(tmp_path, capsys):
