@@ -9,7 +9,8 @@ into up to KH * KW columns, so the column matrix is about KH * KW times the inpu
 
 Measured on one 3x3 layer (padding 1, stride 1): the loop convolution of
 `tinycnn.kernels.reference` (float64 Python loops, the oracle the tests use), im2col + one
-GEMM spelled out (tinycnn's im2col kernel, then `numpy.matmul`, float32), and the fast
+GEMM spelled out (tinycnn's im2col kernel, then `numpy.matmul`, float32; once as NumPy
+runs it, once with OpenBLAS's threads set as the fast kernels set them), and the fast
 kernel set's `conv2d_forward` (float32; it picks its algorithm per layer). Times are the
 median of several repeats, with their min and max; they depend on the machine and on what
 else runs on it, so they are printed, never asserted. Then the memory of the column
@@ -35,6 +36,7 @@ from tinycnn import kernels
 from tinycnn.kernels import reference
 from tinycnn.kernels.conv import algorithm
 from tinycnn.kernels.im2col import im2col
+from tinycnn.kernels.threads import blas_threads_for
 from tinycnn.lessons.report import Report
 from tinycnn.lessons.scale import check
 
@@ -108,9 +110,16 @@ def measure(scale="default", seeds=None):
     w = data.standard_normal((OC, C, KH, KW)).astype(np.float32)
     geometry = (STRIDE, PADDING, DILATION, 1)
     fast = kernels.active()
+    flop = 2 * N * OC * H * H * C * KH * KW  # of the one GEMM (stride 1, size kept)
+
+    def im2col_gemm_few_threads():
+        with blas_threads_for(flop):  # one OpenBLAS thread for a small GEMM, as the fast set
+            return im2col_gemm(x, w)
+
     runs = {
         "loops (reference, float64)": lambda: reference.conv2d_forward(x, w, None, *geometry),
         "im2col + one GEMM (float32)": lambda: im2col_gemm(x, w),
+        "im2col + GEMM, BLAS threads as fast": im2col_gemm_few_threads,
         "fast conv2d_forward (float32)": lambda: fast.conv2d_forward(x, w, None, *geometry),
     }
     methods, loop_y = {}, None
@@ -163,7 +172,10 @@ def report(numbers):
         f"{numbers['repeats']} calls for the loops, {3 * numbers['repeats']} for the others, "
         f"after one untimed call; on another machine, or with other work running, they "
         f"differ. The fast set chose its '{numbers['fast_algorithm']}' algorithm for this "
-        f"layer. The loops are the float64 oracle tinycnn's tests compare every kernel with."
+        f"layer. The loops are the float64 oracle tinycnn's tests compare every kernel with. "
+        f"numpy.matmul runs OpenBLAS on all its threads; for a small GEMM, waking them can "
+        f"cost more than the arithmetic, so the fast set runs small GEMMs on one thread "
+        f"(kernels.threads.blas_threads_for): the third row does the same."
     )
     OH = output_size(H, KH, STRIDE[0], PADDING[0])
     formula = C * KH * KW * N * OH * OH / (C * N * H * H)
