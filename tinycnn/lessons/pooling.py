@@ -163,8 +163,8 @@ def report(numbers):
         report.note(
             "Where a claim reads 'not reproduced', the overlapping pooling did worse here, by "
             "more than the seeds' spread. The regime differs from AlexNet's: its pools ran on "
-            "55 x 55 and 27 x 27 maps of 224 x 224 photos, these on 16, 8 and 4 pixels of "
-            "digits, where a 3 x 3 window covers most of a stroke; and with 3 seeds a "
+            "55 x 55 and 27 x 27 maps of 224 x 224 photos, these on maps of 16, 8 and 4 pixels "
+            "of digits; and with 3 seeds a "
             "difference just beyond the spread is weak evidence (--seeds K runs more). The "
             "lesson reports it rather than tuning the runs until they agree."
         )
