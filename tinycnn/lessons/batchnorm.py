@@ -12,10 +12,11 @@ digits at 16 x 16 at a base learning rate of 0.05 and at ten times that, once pe
 Compared per seed: the first epoch's training loss (how fast it starts) and the last
 epoch's training accuracy (whether it trains at all); see `verdict` for the rule.
 
-Scales (wall time on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
-    quick    128 images, 2 epochs                 about 5 s
-    default  all 1,438 training images, 4 epochs  about 30 s
-    full     all 1,438 training images, 12 epochs about 1.5 minutes
+Scales (wall time of `tinycnn lessons batchnorm --scale S`, measured once on 2 cores of an AMD
+EPYC shared with other jobs, so only a guide; 3 seeds):
+    quick    128 images, 2 epochs                   3 s
+    default  all 1,438 training images, 4 epochs    52 s
+    full     all 1,438 training images, 12 epochs   44 s (a quieter moment than default's)
 """
 
 from pathlib import Path

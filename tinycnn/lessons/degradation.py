@@ -14,10 +14,11 @@ initial weights' stream and batch order for all four networks. What is compared 
 network's training loss in its last epoch (the mean over its batches, as `tinycnn train`
 logs it), mean +- spread over the seeds; see `verdict` for the rule.
 
-Scales (wall time measured on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
-    quick    96 images, 1 epoch                   about 10 s
-    default  all 1,438 training images, 2 epochs  about 1 minute
-    full     all 1,438 training images, 6 epochs  about 3 minutes (the issue's recipe)
+Scales (wall time of `tinycnn lessons degradation --scale S`, measured once on 2 cores of an AMD
+EPYC shared with other jobs, so only a guide; 3 seeds):
+    quick    96 images, 1 epoch                     9 s
+    default  all 1,438 training images, 2 epochs    80 s
+    full     all 1,438 training images, 6 epochs    4.7 minutes (the issue's recipe)
 The paper trained for 64,000 updates of 128 images; `full` makes about 140 updates.
 """
 

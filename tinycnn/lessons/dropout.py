@@ -15,10 +15,11 @@ without, once per seed. Per seed: the train/test gap of both, and for the dropou
 the test accuracy of the scaled network (evaluation mode) against the average of the
 class probabilities of M sampled masks (training mode, no gradients).
 
-Scales (wall time on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
-    quick    128 images, 5 epochs, masks 1 and 5             about 3 s
-    default  512 images, 40 epochs, masks 1, 5, 20, 50       about 30 s
-    full     all 1,438 training images, 60 epochs, masks up to 100   about 2 minutes
+Scales (wall time of `tinycnn lessons dropout --scale S`, measured once on 2 cores of an AMD
+EPYC shared with other jobs, so only a guide; 3 seeds):
+    quick    128 images, 5 epochs, masks 1 and 5                3 s
+    default  512 images, 40 epochs, masks 1, 5, 20, 50          3 s
+    full     all 1,438 training images, 60 epochs, up to 100    20 s
 """
 
 from pathlib import Path

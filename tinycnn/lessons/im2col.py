@@ -22,10 +22,11 @@ lecture starts from. The textbook kernel set (`kernels.use("textbook")`) was not
 main when this lesson was written, so the im2col row spells im2col + GEMM out here with
 tinycnn's own im2col kernel instead.
 
-Scales (wall time on 2 cores of an AMD EPYC shared with other jobs):
-    quick    1 x 4 x 8 x 8 -> 4 channels, 3 repeats          about 1 s
-    default  1 x 16 x 16 x 16 -> 16 channels, 3 repeats      about 10 s
-    full     1 x 32 x 32 x 32 -> 32 channels, 3 repeats      about 2 minutes (the loops)
+Scales (wall time of `tinycnn lessons im2col --scale S`, measured once on 2 cores of an AMD
+EPYC shared with other jobs, so only a guide):
+    quick    1 x 4 x 8 x 8 -> 4 channels, 3 repeats       2 s
+    default  1 x 16 x 16 x 16 -> 16 channels, 3 repeats   2 s
+    full     1 x 32 x 32 x 32 -> 32 channels, 3 repeats   28 s (mostly the loops)
 """
 
 import time

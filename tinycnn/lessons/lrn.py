@@ -24,10 +24,11 @@ and a trained comparison on 16 x 16 digits. What it cannot: ImageNet's 1.2 milli
 and 90 epochs, where AlexNet measured its 1.4 points; on 359 test digits one image is 0.28
 points, within the seed-to-seed spread.
 
-Scales (wall time on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
-    quick    128 images, 2 epochs                  about 5 s
-    default  512 images, 10 epochs                 about 30 s
-    full     all 1,438 training images, 20 epochs  about 2 minutes
+Scales (wall time of `tinycnn lessons lrn --scale S`, measured once on 2 cores of an AMD
+EPYC shared with other jobs, so only a guide; 3 seeds):
+    quick    128 images, 2 epochs                   3 s
+    default  512 images, 10 epochs                  12 s
+    full     all 1,438 training images, 20 epochs   82 s
 """
 
 from pathlib import Path

@@ -12,10 +12,11 @@ receptive field at the last convolution (tinycnn.summary). Then tinycnn's small 
 3 x 3 windows at stride 2 with padding 1 give the same output sizes as 2 x 2 at stride 2,
 so nothing else changes. Compared: test accuracy, and the train/test gap.
 
-Scales (wall time on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
-    quick    128 images, 2 epochs                  about 5 s
-    default  512 images, 15 epochs                 about 30 s
-    full     all 1,438 training images, 30 epochs  about 3 minutes
+Scales (wall time of `tinycnn lessons pooling --scale S`, measured once on 2 cores of an AMD
+EPYC shared with other jobs, so only a guide; 3 seeds):
+    quick    128 images, 2 epochs                   3 s
+    default  512 images, 15 epochs                  20 s
+    full     all 1,438 training images, 30 epochs   69 s
 """
 
 from pathlib import Path

@@ -16,10 +16,11 @@ evaluation mode on un-augmented images (all 359 test digits). A claim holds when
 with the regularizer is lower than without beyond the seed spread, and both models learned
 (test accuracy at least 0.10 above chance); see `verdict`.
 
-Scales (wall time on 2 cores of an AMD EPYC shared with other jobs, 3 seeds):
-    quick    64 images, 2 epochs     about 5 s (the models stay near chance: inconclusive)
-    default  256 images, 10 epochs   about 1 minute
-    full     256 images, 30 epochs   about 3 minutes
+Scales (wall time of `tinycnn lessons regularization --scale S`, measured once on 2 cores of an AMD
+EPYC shared with other jobs, so only a guide; 3 seeds):
+    quick    64 images, 2 epochs     5 s (the models stay near chance: inconclusive)
+    default  256 images, 15 epochs   13 s
+    full     256 images, 60 epochs   87 s
 """
 
 from pathlib import Path
