@@ -6,6 +6,9 @@ new channels, so layer l's input has k0 + (l - 1) k channels. Between blocks a t
 layer (BN, ReLU, 1x1 convolution to half the channels, 2x2 average pool) shrinks the map.
 Measured from the rows of `tinycnn.summary` on densenet121 (k0 = 64, k = 32, 6 layers in
 the first block) at 224 x 224.
+
+Computed, not trained: the same numbers at every scale, in 2 to 6 s (measured once per
+scale on 2 cores of an AMD EPYC shared with other jobs).
 """
 
 from tinycnn import models

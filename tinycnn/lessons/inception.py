@@ -9,6 +9,9 @@ reduce the channels they see, and one after the pool to project its output.
 
 Measured on inception 3a's widths (192 input channels at 28 x 28; 1x1: 64; 3x3: 96 -> 128;
 5x5: 16 -> 32; pool projection: 32), with the paper's 5x5 kernel.
+
+Computed, not trained: the same numbers at every scale, in 1 to 3 s (measured once per
+scale on 2 cores of an AMD EPYC shared with other jobs).
 """
 
 import numpy as np

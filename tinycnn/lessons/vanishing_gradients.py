@@ -13,6 +13,9 @@ followed by the activation, one forward and backward of a cross-entropy loss on 
 random inputs and labels, and the norm of each layer's weight gradient. The sigmoid and
 tanh are built here from Tensor operations (exp, +, /), so autograd differentiates them as
 it does anything else; the engine needs no new operation.
+
+Computed, not trained: the same numbers at every scale, in 1 to 2 s (measured once per
+scale on 2 cores of an AMD EPYC shared with other jobs).
 """
 
 import numpy as np
