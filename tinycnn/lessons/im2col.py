@@ -35,9 +35,10 @@ import numpy as np
 
 from tinycnn import kernels
 from tinycnn.kernels import reference
-from tinycnn.kernels.conv import algorithm
-from tinycnn.kernels.im2col import im2col
-from tinycnn.kernels.threads import blas_threads_for
+from tinycnn.kernels.conv import algorithm_for
+from tinycnn.kernels.conv.choice import ALGORITHMS
+from tinycnn.kernels.conv.im2col import im2col
+from tinycnn.kernels.runtime.threads import blas_threads_for
 from tinycnn.lessons.report import Report
 from tinycnn.lessons.scale import check
 
@@ -133,7 +134,7 @@ def measure(scale="default", seeds=None):
         "layer": {"N": N, "C": C, "H": H, "OC": OC},
         "macs": N * OC * OH * OH * C * KH * KW,
         "methods": methods,
-        "fast_algorithm": algorithm(x.shape, w.shape, *geometry).__name__.rsplit(".", 1)[-1],
+        "fast_algorithm": _name(algorithm_for(x.shape, w.shape, *geometry)["forward"]),
         "columns_bytes": int(im2col(x, KH, KW, *STRIDE, *PADDING, *DILATION).nbytes),
         "input_bytes": int(x.nbytes),
         "classic": [
@@ -172,11 +173,12 @@ def report(numbers):
         f"1, stride 1 ({numbers['macs']:,} multiply-adds). Times: median, min and max of "
         f"{numbers['repeats']} calls for the loops, {3 * numbers['repeats']} for the others, "
         f"after one untimed call; on another machine, or with other work running, they "
-        f"differ. The fast set chose its '{numbers['fast_algorithm']}' algorithm for this "
-        f"layer. The loops are the float64 oracle tinycnn's tests compare every kernel with. "
-        f"numpy.matmul runs OpenBLAS on all its threads; for a small GEMM, waking them can "
-        f"cost more than the arithmetic, so the fast set runs small GEMMs on one thread "
-        f"(kernels.threads.blas_threads_for): the third row does the same."
+        f"differ. The fast set ran its '{numbers['fast_algorithm']}' algorithm for this "
+        f"layer (it times its algorithms on each new layer and keeps the fastest). The "
+        f"loops are the float64 oracle tinycnn's tests compare every kernel with. The third "
+        f"row runs the second's GEMM with OpenBLAS's threads set as the fast set sets them "
+        f"for a GEMM this small (kernels.runtime.threads.blas_threads_for: one thread); "
+        f"whether that helps depends on the machine and what else runs on it."
     )
     OH = output_size(H, KH, STRIDE[0], PADDING[0])
     formula = C * KH * KW * N * OH * OH / (C * N * H * H)
@@ -204,6 +206,11 @@ def report(numbers):
         "input itself."
     )
     return report
+
+
+def _name(algorithm):
+    """The name `kernels.conv.choice.ALGORITHMS` gives an algorithm."""
+    return next(name for name, known in ALGORITHMS.items() if known is algorithm)
 
 
 def _megabytes(count):
