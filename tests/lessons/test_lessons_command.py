@@ -2,6 +2,7 @@
 object per lesson; bad names and seeds are one-line errors."""
 
 import json
+import sys
 
 import pytest
 
@@ -89,3 +90,12 @@ def test_pictures_into_a_missing_directory_is_a_one_line_error(tmp_path, capsys)
     assert captured.err.strip() == (
         f"tinycnn lessons: --pictures must be a directory, got {str(missing)!r}"
     )
+
+
+def test_pictures_without_matplotlib_is_a_one_line_error(monkeypatch, tmp_path, capsys):
+    for module in ("matplotlib", "matplotlib.figure"):  # importing either now fails
+        monkeypatch.setitem(sys.modules, module, None)
+    assert cli.main(["lessons", "dropout", "--quick", "--pictures", str(tmp_path)]) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "matplotlib is needed" in lines[0]
+    assert list(tmp_path.iterdir()) == []

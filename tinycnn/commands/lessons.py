@@ -65,7 +65,11 @@ def run(args):
         )
         return 1
     for name in chosen:
-        lessons.run(
-            name, scale=args.scale, seeds=args.seeds, as_json=args.json, pictures=args.pictures
-        )
+        try:
+            lessons.run(
+                name, scale=args.scale, seeds=args.seeds, as_json=args.json, pictures=args.pictures
+            )
+        except ImportError as error:  # --pictures without matplotlib: the message says how
+            print(f"tinycnn lessons: {error}", file=sys.stderr)
+            return 1
     return 0
