@@ -125,3 +125,18 @@ def test_bad_arguments_are_refused_with_the_argument_named():
         decide(LOW, HIGH, "not higher", tolerance=-1)
     with pytest.raises(ValueError, match="values must be a non-empty 1-D sequence"):
         decide([], HIGH, "higher")
+
+
+def test_learned_any_needs_one_model_beyond_chance():
+    # A at chance, B learned: a real difference for "B scores higher" (e.g. BatchNorm).
+    assert decide(AT_CHANCE, LEARNED, "higher", learned_any=[AT_CHANCE, LEARNED]).outcome == (
+        REPRODUCED
+    )
+    # The other way round it is real too, and against the claim.
+    assert decide(LEARNED, AT_CHANCE, "higher", learned_any=[LEARNED, AT_CHANCE]).outcome == (
+        NOT_REPRODUCED
+    )
+    # Both at chance: nothing to compare, even for a "not lower" claim the equal means suit.
+    for relation in RELATIONS:
+        verdict = decide(AT_CHANCE, AT_CHANCE, relation, learned_any=[AT_CHANCE, AT_CHANCE])
+        assert verdict.outcome == INCONCLUSIVE and "did not learn" in verdict.reason

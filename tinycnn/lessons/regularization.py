@@ -124,7 +124,7 @@ def report(numbers):
             f"{name} against none"
         )
         report.verdict(
-            Claim(f"{name} narrows the train/test gap", SOURCES[name], condition,
+            Claim(f"the train/test gap is narrower with {name}", SOURCES[name], condition,
                   "plain", name, "train - test accuracy"),
             decide(plain["gap"], values[name]["gap"], "lower",
                    learned=[plain["test_accuracy"], values[name]["test_accuracy"]],

@@ -11,10 +11,13 @@ The rule (every lesson's printed verdict follows it):
    sample standard deviation (ddof = 1) of the per-seed values. Fewer than `MIN_SEEDS`
    seeds give no spread worth the name, and a value that is not finite (a run that
    diverged) no mean: either way the verdict is "inconclusive".
-2. If the claim only means something for models that learned, the lesson passes their
-   accuracies (`learned`). When any of those has a mean accuracy within `margin` of
-   `chance` (for ten classes: below 0.10 + 0.10 = 0.20 by default), the verdict is
-   "inconclusive": a difference between models that did not learn is noise.
+2. A difference between models that did not learn is noise. A model has learned when its
+   mean accuracy is more than `margin` above `chance` (for ten classes, by default, above
+   0.10 + 0.10 = 0.20). The lesson passes the accuracies a claim needs: `learned`, those
+   that must all have learned (e.g. for a train/test gap, which is near 0 at chance
+   whatever the regularizer), and `learned_any`, of which at least one must have (e.g. for
+   "B scores higher than A": if A learned and B did not, that is a real difference). If
+   either test fails the verdict is "inconclusive".
 3. The difference d = mean(B) - mean(A) is compared with s = spread(A) + spread(B), so the
    two intervals mean +- spread must not overlap before anything is claimed:
    - "higher" (B > A): reproduced if d > s; not reproduced if d < -s.
@@ -109,15 +112,17 @@ class Verdict:
         }
 
 
-def decide(a, b, relation, tolerance=0.0, learned=(), chance=0.1, margin=0.1):
+def decide(a, b, relation, tolerance=0.0, learned=(), learned_any=(), chance=0.1, margin=0.1):
     """The verdict on the claim "B is `relation` A", from per-seed values (see the module's rule).
 
     Args:
         a, b: the per-seed values of conditions A and B (same seeds, same order).
         relation: one of "higher", "lower", "not higher", "not lower".
         tolerance: for "not higher" / "not lower": how much worse B may be and still count.
-        learned: per-seed accuracies of the models that must have learned for the claim to
-            mean anything (a sequence of sequences); empty: no such check.
+        learned: per-seed accuracies of the models that must all have learned for the claim
+            to mean anything (a sequence of sequences); empty: no such check.
+        learned_any: per-seed accuracies of models of which at least one must have learned;
+            empty: no such check.
         chance: the accuracy of guessing (1 / classes).
         margin: how far above chance a mean accuracy must be to count as learned.
 
@@ -147,14 +152,18 @@ def decide(a, b, relation, tolerance=0.0, learned=(), chance=0.1, margin=0.1):
         return verdict(INCONCLUSIVE, f"{seeds} seed(s): a spread needs at least {MIN_SEEDS}")
     if not (math.isfinite(difference) and math.isfinite(spread)):
         return verdict(INCONCLUSIVE, "a value is not finite (a run diverged): no mean to compare")
-    for accuracies in learned:
-        accuracy = summarize(accuracies).mean
-        if accuracy < chance + margin:
-            return verdict(
-                INCONCLUSIVE,
-                f"a model did not learn: accuracy {accuracy:.3f} is within {margin:g} of "
-                f"chance ({chance:g})",
-            )
+    threshold = chance + margin  # a mean accuracy at or below it: the model did not learn
+    not_learned = [summarize(accuracies).mean for accuracies in learned]
+    not_learned = [mean for mean in not_learned if mean <= threshold]
+    best_of_any = max((summarize(accuracies).mean for accuracies in learned_any), default=1.0)
+    if best_of_any <= threshold:
+        not_learned.append(best_of_any)
+    if not_learned:
+        return verdict(
+            INCONCLUSIVE,
+            f"a model did not learn: accuracy {not_learned[0]:.3f} is within {margin:g} of "
+            f"chance ({chance:g})",
+        )
     sign = 1.0 if relation in ("higher", "not lower") else -1.0
     gain = sign * difference  # > 0: B differs from A in the claimed direction
     d, s, t = _number(difference), _number(spread), _number(tolerance)
