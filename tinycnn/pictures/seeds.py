@@ -60,6 +60,9 @@ def plot_seed_curves(series, path, ylabel, title="", log=False):
         axis.fill_between(steps, low, high, color=line.get_color(), alpha=0.2)
     if log:
         axis.set_yscale("log")
+    from matplotlib.ticker import MaxNLocator  # here: matplotlib is an optional extra
+
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole epochs only
     axis.set(xlabel="epoch", ylabel=ylabel, title=title)
     axis.legend()
     axis.grid(alpha=0.3)
