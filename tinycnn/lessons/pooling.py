@@ -53,7 +53,7 @@ def windows_per_pixel(kernel, stride, padding, size=SIZE):
     """
     x = tensor(np.ones((1, 1, size, size)), requires_grad=True)
     F.avg_pool2d(x, kernel, stride, padding).sum().backward()
-    return x.grad[0, 0] * kernel * kernel
+    return np.asarray(x.grad)[0, 0] * kernel * kernel
 
 
 def geometry():
