@@ -3,24 +3,25 @@
 The lecture: a convolution is a sum of products over each output pixel's window, written
 most plainly as nested loops. im2col copies every window into a column of a matrix (C * KH
 * KW rows, N * OH * OW columns), so the whole convolution becomes one matrix product of the
-filters (OC x C * KH * KW) with it, which BLAS runs at close to the processor's peak (Chellapilla,
-Puri & Simard, 2006; Caffe). The price is memory: with stride 1 each input pixel is copied
-into up to KH * KW columns, so the column matrix is about KH * KW times the input.
+filters (OC x C * KH * KW) with it, which BLAS runs at close to the processor's peak
+(Chellapilla, Puri & Simard, 2006; Caffe). The price is memory: with stride 1 each input
+pixel is copied into up to KH * KW columns, so the column matrix is about KH * KW times the
+input.
 
 Measured on one 3x3 layer (padding 1, stride 1): the loop convolution of
-`tinycnn.kernels.reference` (float64 Python loops, the oracle the tests use), im2col + one
-GEMM spelled out (tinycnn's im2col kernel, then `numpy.matmul`, float32; once as NumPy
-runs it, once with OpenBLAS's threads set as the fast kernels set them), and the fast
-kernel set's `conv2d_forward` (float32; it picks its algorithm per layer). Times are the
-median of several repeats, with their min and max; they depend on the machine and on what
-else runs on it, so they are printed, never asserted. Then the memory of the column
-matrix: measured for this layer, and from the formula for layers of the classic networks.
+`tinycnn.kernels.reference` (float64 Python loops, the oracle the tests use), the textbook
+kernel set's (`kernels.use("textbook")`: im2col in plain NumPy, then one matrix product,
+float32; once more with OpenBLAS on one thread, as the fast set runs small GEMMs), and the
+fast set's `conv2d_forward` (the default: Numba and OpenBLAS, float32; it times its
+algorithms on each new layer and keeps the fastest). Times are the median of several
+repeats, with their min and max; they depend on the machine and on what else runs on it, so
+they are printed, never asserted. Then the memory of the column matrix: measured for this
+layer (the textbook im2col's array), and from the formula for layers of the classic
+networks.
 
 NOTE: `tinycnn.kernels.reference` is otherwise imported only by tests and benchmarks; this
 lesson imports it because its loops are the plainest convolution there is, the one the
-lecture starts from. The textbook kernel set (`kernels.use("textbook")`) was not yet on
-main when this lesson was written, so the im2col row spells im2col + GEMM out here with
-tinycnn's own im2col kernel instead.
+lecture starts from.
 
 Scales (wall time of `tinycnn lessons im2col --scale S`, measured once on 2 cores of an AMD
 EPYC shared with other jobs, so only a guide):
@@ -37,8 +38,8 @@ from tinycnn import kernels
 from tinycnn.kernels import reference
 from tinycnn.kernels.conv import algorithm_for
 from tinycnn.kernels.conv.choice import ALGORITHMS
-from tinycnn.kernels.conv.im2col import im2col
 from tinycnn.kernels.runtime.threads import blas_threads_for
+from tinycnn.kernels.textbook.im2col import im2col
 from tinycnn.lessons.report import Report
 from tinycnn.lessons.scale import check
 
@@ -70,19 +71,6 @@ def column_bytes(N, C, H, kernel, stride, padding, itemsize=4):
     return C * kernel * kernel * N * out * out * itemsize
 
 
-def im2col_gemm(x, w):
-    """im2col, then one matrix product: y = W (OC x C*KH*KW) @ cols (C*KH*KW x N*OH*OW).
-
-    Shape: x (N, C, H, W), w (OC, C, KH, KW) -> y (N, OC, OH, OW).
-    """
-    N, OC = x.shape[0], w.shape[0]
-    cols = im2col(x, KH, KW, *STRIDE, *PADDING, *DILATION)  # C*KH*KW x N x OH*OW
-    OH = output_size(x.shape[2], KH, STRIDE[0], PADDING[0])
-    OW = output_size(x.shape[3], KW, STRIDE[1], PADDING[1])
-    y = w.reshape(OC, -1) @ cols.reshape(cols.shape[0], -1)  # OC x N*OH*OW
-    return y.reshape(OC, N, OH, OW).transpose(1, 0, 2, 3)
-
-
 def timed(function, repeats):
     """(result, [seconds of each of `repeats` calls]) after one untimed call (Numba compiles,
     caches warm up)."""
@@ -112,17 +100,21 @@ def measure(scale="default", seeds=None):
     w = data.standard_normal((OC, C, KH, KW)).astype(np.float32)
     geometry = (STRIDE, PADDING, DILATION, 1)
     fast = kernels.active()
-    flop = 2 * N * OC * H * H * C * KH * KW  # of the one GEMM (stride 1, size kept)
 
-    def im2col_gemm_few_threads():
-        with blas_threads_for(flop):  # one OpenBLAS thread for a small GEMM, as the fast set
-            return im2col_gemm(x, w)
+    def textbook():
+        with kernels.use("textbook"):
+            return kernels.active().conv2d_forward(x, w, None, *geometry)
+
+    def textbook_one_blas_thread():
+        # OpenBLAS's threads set as the fast set sets them for a GEMM this small: one.
+        with blas_threads_for(2 * N * OC * H * H * C * KH * KW):
+            return textbook()
 
     runs = {
         "loops (reference, float64)": lambda: reference.conv2d_forward(x, w, None, *geometry),
-        "im2col + one GEMM (float32)": lambda: im2col_gemm(x, w),
-        "im2col + GEMM, BLAS threads as fast": im2col_gemm_few_threads,
-        "fast conv2d_forward (float32)": lambda: fast.conv2d_forward(x, w, None, *geometry),
+        "textbook: im2col + GEMM (float32)": textbook,
+        "textbook, BLAS threads as fast": textbook_one_blas_thread,
+        "fast set (float32)": lambda: fast.conv2d_forward(x, w, None, *geometry),
     }
     methods, loop_y = {}, None
     for name, run in runs.items():
@@ -174,11 +166,13 @@ def report(numbers):
         f"{numbers['repeats']} calls for the loops, {3 * numbers['repeats']} for the others, "
         f"after one untimed call; on another machine, or with other work running, they "
         f"differ. The fast set ran its '{numbers['fast_algorithm']}' algorithm for this "
-        f"layer (it times its algorithms on each new layer and keeps the fastest). The "
-        f"loops are the float64 oracle tinycnn's tests compare every kernel with. The third "
-        f"row runs the second's GEMM with OpenBLAS's threads set as the fast set sets them "
-        f"for a GEMM this small (kernels.runtime.threads.blas_threads_for: one thread); "
-        f"whether that helps depends on the machine and what else runs on it."
+        f"layer (timed on this machine). The loops are the float64 oracle tinycnn's tests "
+        f"compare every kernel with; the textbook set is the NumPy code a learner can step "
+        f"through (tinycnn/kernels/textbook/conv2d.py and im2col.py). Its third row runs it "
+        f"with OpenBLAS's threads set as the fast set sets them for a GEMM this small "
+        f"(kernels.runtime.threads.blas_threads_for: one thread); waking all the threads "
+        f"for a small GEMM can cost more than the arithmetic, depending on the machine and "
+        f"what else runs on it."
     )
     OH = output_size(H, KH, STRIDE[0], PADDING[0])
     formula = C * KH * KW * N * OH * OH / (C * N * H * H)
