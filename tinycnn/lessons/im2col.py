@@ -25,9 +25,9 @@ lecture starts from.
 
 Scales (wall time of `tinycnn lessons im2col --scale S`, measured once on 2 cores of an AMD
 EPYC shared with other jobs, so only a guide):
-    quick    1 x 4 x 8 x 8 -> 4 channels, 3 repeats       2 s
+    quick    1 x 4 x 8 x 8 -> 4 channels, 3 repeats       1 s
     default  1 x 16 x 16 x 16 -> 16 channels, 3 repeats   2 s
-    full     1 x 32 x 32 x 32 -> 32 channels, 3 repeats   28 s (mostly the loops)
+    full     1 x 32 x 32 x 32 -> 32 channels, 3 repeats   16 s (mostly the loops)
 """
 
 import time
