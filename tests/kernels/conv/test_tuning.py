@@ -9,8 +9,9 @@ from tinycnn.kernels import conv
 from tinycnn.kernels.conv import choice, tuning, via_im2col, via_windows, via_winograd
 from tinycnn.kernels.conv.geometry import ConvGeometry
 
-# A 3x3 stride-1 layer: im2col, Winograd, taps and rows all compute it.
-X_SHAPE, W_SHAPE = (4, 8, 9, 9), (8, 8, 3, 3)
+# A 3x3 stride-1 layer, large enough to be timed (2 images a part: 2*2*32*32*32*288 flop):
+# im2col, Winograd, taps and rows all compute it.
+X_SHAPE, W_SHAPE = (4, 32, 32, 32), (32, 32, 3, 3)
 GEOMETRY = ((1, 1), (1, 1), (1, 1), 1)
 
 
@@ -114,3 +115,13 @@ def test_a_bad_choices_file_is_ignored_and_replaced(fresh_tuning, monkeypatch, c
     assert set(conv.algorithm_for(X_SHAPE, W_SHAPE, *GEOMETRY).values()) == {via_im2col}
     assert timer.calls == 1
     assert "choices" in json.loads(tuning._file().read_text())
+
+
+def test_a_small_layer_is_left_to_the_rule(fresh_tuning, monkeypatch):
+    timer = made_up_times(dict.fromkeys(tuning.PASSES, "rows"))
+    monkeypatch.setattr(tuning, "_time_candidates", timer)
+    x_shape, w_shape = (4, 8, 9, 9), (8, 8, 3, 3)  # 2*2*8*81*72 flop a part, under MIN_FLOP
+    geo = ConvGeometry.of(x_shape, w_shape, *GEOMETRY)
+    by_pass = conv.algorithm_for(x_shape, w_shape, *GEOMETRY)
+    assert set(by_pass.values()) == {choice.choose(geo, part_images=2)}
+    assert timer.calls == 0

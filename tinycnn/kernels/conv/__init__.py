@@ -68,7 +68,8 @@ def _algorithms(geo, N, dtype, max_workspace_bytes):
         return dict.fromkeys(tuning.PASSES, forced_algorithm)
     part_images = -(-N // BATCH_PARTS)
     rule = choose(geo, part_images)
-    if not tuning.enabled():
+    forward_flop = 2 * part_images * geo.OC * geo.P * geo.KG
+    if not tuning.enabled() or forward_flop < tuning.MIN_FLOP:
         return dict.fromkeys(tuning.PASSES, rule)
     candidates = {name: a for name, a in ALGORITHMS.items() if a is rule}
     candidates.update((name, a) for name, a in ALGORITHMS.items() if a.computes(geo))

@@ -40,6 +40,10 @@ BUDGET_SECONDS = 0.5
 # Timed calls per candidate and pass when the budget allows; the fastest one counts (the
 # others were slowed by something else on the machine).
 REPEATS = 3
+# Layers whose forward pass on one part of the batch does fewer floating-point operations
+# than this are not timed: the rule decides. Timing costs the first call of every
+# candidate (Numba compiles or loads each), more than such a layer could ever save.
+MIN_FLOP = 2**25
 # A choices file larger than this is not read (it holds a few hundred short lines).
 MAX_FILE_BYTES = 1 << 20
 
