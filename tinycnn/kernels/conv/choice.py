@@ -9,9 +9,10 @@ figures. Each threshold carries its reason here.
     winograd  (via_winograd.py)  3x3, stride 1: 16 multiplications per 2x2 outputs, not 36
     taps      (via_windows.py)   stride 1: one GEMM of depth C/G per tap, input copied once
     rows      (via_windows.py)   stride 1: one GEMM of depth KW*C/G per kernel row
+    direct    (via_direct.py)    any convolution; no GEMM, blocked vector FMAs in Numba
 """
 
-from tinycnn.kernels.conv import via_im2col, via_windows, via_winograd
+from tinycnn.kernels.conv import via_direct, via_im2col, via_windows, via_winograd
 from tinycnn.kernels.conv.window_grid import WindowGrid
 from tinycnn.kernels.runtime import openblas
 
@@ -20,6 +21,7 @@ ALGORITHMS = {
     "taps": via_windows.TAPS,
     "rows": via_windows.ROWS,
     "winograd": via_winograd,
+    "direct": via_direct,
 }
 
 # Winograd's transforms cost per channel and per tile, its GEMMs per pair of channels:

@@ -1,0 +1,436 @@
+"""2-D convolution computed directly, in Numba: no im2col, no GEMM call.
+
+Where a layer has few input or output channels, the GEMMs of the other algorithms are thin
+and run far below the BLAS peak, and im2col's copy costs as much as they do. A direct
+convolution multiplies each input pixel where it lies. Its inner loop is a vector
+multiply-add over a contiguous run of output pixels, and it is blocked so that each value
+it loads feeds several multiply-adds.
+
+**The grid.** The input is padded and split into its stride phases: phase (a, b) holds the
+padded pixels ``(i*SH + a, j*SW + b)``, an HQ x WQ plane, ``HQ = ceil((H + 2*PH) / SH)``,
+``WQ = ceil((W + 2*PW) / SW)`` (with stride 1 there is one phase: the padded image). Every
+tap (kh, kw) of the kernel then reads one phase at one shift::
+
+    phase (a, b)  = (kh*DH mod SH, kw*DW mod SW)
+    shift (qh, qw) = (kh*DH div SH, kw*DW div SW)
+    x_pad[c, oh*SH + kh*DH, ow*SW + kw*DW] = phase_plane[c, a, b][oh + qh, ow + qw]
+
+Put the output pixels on a grid of the same width WQ, pixel (oh, ow) at ``p = oh*WQ + ow``
+(the columns ``ow >= OW`` are computed and dropped). Then for every tap the pixels it reads
+are one contiguous run of the flattened phase plane, starting at ``offset = qh*WQ + qw``::
+
+    Y[oc, p] = sum over rows r = (c, kh, kw) of  w[oc, r] * grid[offset_r + p]      (1)
+
+**Both backwards are the same two loops.**
+
+- dx: the gradient of phase plane (a, b) gathers from dy, put on its output grid with a
+  front margin F of zeros, through the taps of that phase, flipped::
+
+      dgrid[c, a, b][q] = sum over oc and the taps of phase (a, b) of
+                          w[oc, c, tap] * dY[oc, F - shift_tap + q]
+
+  which is (1) with C and OC exchanged, one block of rows per phase. Each phase has only
+  its own taps, so a stride wastes no multiplication on inserted zeros; dx is the phase
+  planes put back together, padding dropped.
+- dw: ``dw[oc, r] = sum over p of dY[oc, p] * grid[offset_r + p]``, a dot product along the
+  grid for every (oc, r) (dY is zero at the dropped grid columns).
+
+**The blocking.** (1) runs 4 output rows against 4 summed rows at a time: their 16 weights
+stay in 16 vector registers, and for each vector of pixels the loop loads 4 runs of the
+grid and 4 of Y, does 16 vector multiply-adds and stores the 4 runs of Y. The dot products
+run the same 4 x 4 block: 16 accumulators, 8 loads per 16 multiply-adds. Rows are padded to
+multiples of 4 with zero weights reading a row of zeros. Numba cannot see that the
+weights and the output do not overlap in memory, so the 16 weights are copied into local
+variables, which LLVM keeps in registers (with the weights read from their array it reloaded
+them at every pixel and ran at half the speed).
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
+
+# Output rows and summed rows the kernels handle at once: 16 weights in 16 vector registers.
+BLOCK = 4
+# Grid columns (1) sums over all rows before moving on: 4 rows of Y and of the grid, 16 kB
+# in float32, stay in the L1 cache.
+PIXEL_BLOCK = 512
+# Reassociation lets LLVM vectorize the sums; contraction makes a*b + c one FMA. Unlike
+# fastmath=True, no flag assumes the data has no inf or NaN, so those propagate as in IEEE.
+FAST_SUMS = {"reassoc", "contract"}
+
+
+def computes(geo):
+    """True for the convolutions this algorithm computes: all of them."""
+    return True
+
+
+def _round_up(n, multiple):
+    return -(-n // multiple) * multiple
+
+
+@dataclass(frozen=True)
+class PhaseGrid:
+    """The sizes of the phase grid of a layer (see the module docstring).
+
+    Attributes:
+        HQ, WQ: size of one phase plane.
+        Q: values one channel takes on the grid, ``SH*SW*HQ*WQ``.
+        L: output grid length, ``OH*WQ``.
+        F: front margin of dY for dx: the largest tap shift ``qh*WQ + qw``.
+    """
+
+    HQ: int
+    WQ: int
+    Q: int
+    L: int
+    F: int
+
+    @classmethod
+    def of(cls, geo):
+        HQ = -(-(geo.H + 2 * geo.PH) // geo.SH)
+        WQ = -(-(geo.W + 2 * geo.PW) // geo.SW)
+        F = ((geo.KH - 1) * geo.DH // geo.SH) * WQ + (geo.KW - 1) * geo.DW // geo.SW
+        return cls(HQ, WQ, geo.SH * geo.SW * HQ * WQ, geo.OH * WQ, F)
+
+    @property
+    def plane(self):
+        return self.HQ * self.WQ
+
+
+def _taps(geo, grid):
+    """Phase (a*SW + b) and offset in the channel's grid of every tap, in (kh, kw) order."""
+    kh, kw = np.divmod(np.arange(geo.KH * geo.KW), geo.KW)
+    a, qh = kh * geo.DH % geo.SH, kh * geo.DH // geo.SH
+    b, qw = kw * geo.DW % geo.SW, kw * geo.DW // geo.SW
+    phase = a * geo.SW + b
+    return phase, phase * grid.plane + qh * grid.WQ + qw
+
+
+def _phase_slices(geo, grid):
+    """For each phase (a, b): the grid rows and columns holding input pixels, and those pixels.
+
+    Padded row ``i*SH + a`` is input row ``i*SH + a - PH``; it exists for ``i`` from
+    ``ceil((PH - a) / SH)`` to below ``ceil((H + PH - a) / SH)``.
+    """
+
+    def along(size, S, P, phase, Q):
+        first = max(0, -(-(P - phase) // S))
+        stop = min(Q, -(-(size + P - phase) // S))
+        if stop <= first:
+            return None
+        source = first * S + phase - P
+        return slice(first, stop), slice(source, source + (stop - first - 1) * S + 1, S)
+
+    for a in range(geo.SH):
+        for b in range(geo.SW):
+            rows = along(geo.H, geo.SH, geo.PH, a, grid.HQ)
+            cols = along(geo.W, geo.SW, geo.PW, b, grid.WQ)
+            if rows is not None and cols is not None:
+                yield a, b, rows, cols
+
+
+def _input_grid(x, geo, grid):
+    """x on the phase grid, one flat row per image, followed by a zero row of L values.
+
+    Shape:
+        - x: (n, C, H, W)
+        - result: (n, C*Q + L); ``result[i, :C*Q]`` is (C, SH, SW, HQ, WQ)
+    """
+    n = x.shape[0]
+    flat = SCRATCH.array("direct input grid", (n, geo.C * grid.Q + grid.L), x.dtype)
+    flat.fill(0)
+    planes = flat[:, : geo.C * grid.Q].reshape(n, geo.C, geo.SH, geo.SW, grid.HQ, grid.WQ)
+    for a, b, (grid_rows, rows), (grid_cols, cols) in _phase_slices(geo, grid):
+        planes[:, :, a, b, grid_rows, grid_cols] = x[:, :, rows, cols]
+    return flat
+
+
+def _pack(matrix):
+    """Zero-pad (B, M, R) to multiples of 4 and cut it into 4 x 4 blocks, each contiguous.
+
+    Shape:
+        - result: (B, M4/4, R4/4, 4, 4), ``result[k, i, j] = padded[k, 4i : 4i+4, 4j : 4j+4]``
+    """
+    B, M, R = matrix.shape
+    M4, R4 = _round_up(M, BLOCK), _round_up(max(R, 1), BLOCK)
+    padded = np.zeros((B, M4, R4), dtype=matrix.dtype)
+    padded[:, :M, :R] = matrix
+    blocks = padded.reshape(B, M4 // BLOCK, BLOCK, R4 // BLOCK, BLOCK).transpose(0, 1, 3, 2, 4)
+    return np.ascontiguousarray(blocks)
+
+
+def _pad_offsets(offsets, zero_row):
+    """Pad (B, R) offsets to R4 columns with ``zero_row``, where zero weights read zeros."""
+    B, R = offsets.shape
+    padded = np.full((B, _round_up(max(R, 1), BLOCK)), zero_row, dtype=np.int64)
+    padded[:, :R] = offsets
+    return padded
+
+
+def _forward_rows(geo, grid):
+    """Offsets of the summed rows r = (c, kh, kw) of (1), one block per group: (G, C/G*KH*KW)."""
+    _, tap_offsets = _taps(geo, grid)
+    channels = np.arange(geo.C).reshape(geo.G, geo.CG, 1) * grid.Q
+    offsets = (channels + tap_offsets).reshape(geo.G, geo.KG)
+    return _pad_offsets(offsets, zero_row=geo.C * grid.Q)
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def shifted_rows_fma(src, offsets, weights, out):
+    """out[i, k, m, p] = sum over r of weights[k, m, r] * src[i, offsets[k, r] + p]: (1).
+
+    Loop::
+
+        for each image i, block of rows k, 4 output rows m..m+3:
+            for each PIXEL_BLOCK of columns p:
+                Y[m..m+3, p] = 0
+                for each 4 summed rows r..r+3:
+                    w00 .. w33 = weights of rows (m..m+3, r..r+3)     # 16 registers
+                    for p in the pixel block:                        # vector FMAs
+                        Y[m + o, p] += sum over j of w_oj * src[i, offsets[k, r + j] + p]
+
+    Shape:
+        - src: (n, S), one flat grid per image, S > max(offsets) + L - 1
+        - offsets: (B, R4), R4 a multiple of 4
+        - weights: (B, M4/4, R4/4, 4, 4), from `_pack`
+        - out: (n, B, M4, L)
+    """
+    n, B, M4, L = out.shape
+    R4 = offsets.shape[1]
+    for i in range(n):
+        x = src[i]
+        for k in range(B):
+            for m in range(0, M4, 4):
+                y0, y1, y2, y3 = out[i, k, m], out[i, k, m + 1], out[i, k, m + 2], out[i, k, m + 3]
+                for p0 in range(0, L, PIXEL_BLOCK):
+                    p1 = min(p0 + PIXEL_BLOCK, L)
+                    for p in range(p0, p1):
+                        y0[p] = y1[p] = y2[p] = y3[p] = 0
+                    for r in range(0, R4, 4):
+                        x0, x1 = x[offsets[k, r] :], x[offsets[k, r + 1] :]
+                        x2, x3 = x[offsets[k, r + 2] :], x[offsets[k, r + 3] :]
+                        w = weights[k, m // 4, r // 4]
+                        w00, w01, w02, w03 = w[0, 0], w[0, 1], w[0, 2], w[0, 3]
+                        w10, w11, w12, w13 = w[1, 0], w[1, 1], w[1, 2], w[1, 3]
+                        w20, w21, w22, w23 = w[2, 0], w[2, 1], w[2, 2], w[2, 3]
+                        w30, w31, w32, w33 = w[3, 0], w[3, 1], w[3, 2], w[3, 3]
+                        for p in range(p0, p1):
+                            a, b, c, d = x0[p], x1[p], x2[p], x3[p]
+                            y0[p] += w00 * a + w01 * b + w02 * c + w03 * d
+                            y1[p] += w10 * a + w11 * b + w12 * c + w13 * d
+                            y2[p] += w20 * a + w21 * b + w22 * c + w23 * d
+                            y3[p] += w30 * a + w31 * b + w32 * c + w33 * d
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def shifted_rows_dot(a, src, offsets, L, out):
+    """out[k, m, r] += sum over images i, columns p < L of a[i, k*M4 + m, p] * src[i, offsets[k, r] + p].
+
+    Loop::
+
+        for each image i, block k, 4 rows m..m+3 of a's block k, 4 summed rows r..r+3:
+            s00 .. s33 = 0                                          # 16 accumulators
+            for p in range(L):                                      # vector FMAs
+                s_oj += a[i, k*M4 + m + o, p] * src[i, offsets[k, r + j] + p]
+            out[k, m + o, r + j] += s_oj
+
+    Shape:
+        - a: (n, >= B*M4, >= L)
+        - src: (n, S), S > max(offsets) + L - 1
+        - offsets: (B, R4)
+        - out: (B, M4, R4)
+    """
+    n = a.shape[0]
+    B, M4, R4 = out.shape
+    zero = out.dtype.type(0)
+    for i in range(n):
+        x = src[i]
+        for k in range(B):
+            for m in range(0, M4, 4):
+                row = k * M4 + m
+                a0, a1, a2, a3 = a[i, row], a[i, row + 1], a[i, row + 2], a[i, row + 3]
+                for r in range(0, R4, 4):
+                    x0, x1 = x[offsets[k, r] :], x[offsets[k, r + 1] :]
+                    x2, x3 = x[offsets[k, r + 2] :], x[offsets[k, r + 3] :]
+                    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+                    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
+                    for p in range(L):
+                        u0, u1, u2, u3 = x0[p], x1[p], x2[p], x3[p]
+                        s00 += a0[p] * u0
+                        s01 += a0[p] * u1
+                        s02 += a0[p] * u2
+                        s03 += a0[p] * u3
+                        s10 += a1[p] * u0
+                        s11 += a1[p] * u1
+                        s12 += a1[p] * u2
+                        s13 += a1[p] * u3
+                        s20 += a2[p] * u0
+                        s21 += a2[p] * u1
+                        s22 += a2[p] * u2
+                        s23 += a2[p] * u3
+                        s30 += a3[p] * u0
+                        s31 += a3[p] * u1
+                        s32 += a3[p] * u2
+                        s33 += a3[p] * u3
+                    block = out[k, m : m + 4, r : r + 4]
+                    block[0, 0] += s00
+                    block[0, 1] += s01
+                    block[0, 2] += s02
+                    block[0, 3] += s03
+                    block[1, 0] += s10
+                    block[1, 1] += s11
+                    block[1, 2] += s12
+                    block[1, 3] += s13
+                    block[2, 0] += s20
+                    block[2, 1] += s21
+                    block[2, 2] += s22
+                    block[2, 3] += s23
+                    block[3, 0] += s30
+                    block[3, 1] += s31
+                    block[3, 2] += s32
+                    block[3, 3] += s33
+
+
+def _output_grid(dy, geo, grid, front, length):
+    """dy on the output grid: one row of ``length`` values per output channel, ``front`` zeros
+    before the pixels, rows padded to M4 = OC/G rounded up to 4 per group, and a last row of
+    zeros (the zero row of the dx pass).
+
+    Shape:
+        - dy: (n, OC, OH, OW)
+        - result: (n, G*M4 + 1, length), ``result[i, g*M4 + oc, front + oh*WQ + ow] =
+          dy[i, g*OC/G + oc, oh, ow]``, zero elsewhere
+    """
+    n = dy.shape[0]
+    M4 = _round_up(geo.OCG, BLOCK)
+    on_grid = SCRATCH.array("direct output grid", (n, geo.G * M4 + 1, length), dy.dtype)
+    on_grid.fill(0)
+    rows = on_grid[:, : geo.G * M4].reshape(n, geo.G, M4, length)
+    pixels = rows[:, :, : geo.OCG, front : front + grid.L].reshape(
+        n, geo.G, geo.OCG, geo.OH, grid.WQ
+    )
+    pixels[..., : geo.OW] = dy.reshape(n, geo.G, geo.OCG, geo.OH, geo.OW)
+    return on_grid
+
+
+def _chunks(N, geo, grid, itemsize, max_bytes):
+    """Chunks of the batch whose input grid and output grid fit in ``max_bytes``."""
+    out_rows = geo.G * _round_up(geo.OCG, BLOCK) + geo.G * geo.SH * geo.SW * _round_up(
+        geo.CG, BLOCK
+    )
+    per_image = (geo.C * grid.Q + out_rows * (grid.F + grid.plane)) * itemsize
+    return batch_chunks(N, per_image, max_bytes)
+
+
+def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
+    """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``.
+
+    Loop::
+
+        weights = w as (G, OC/G, C/G*KH*KW), in 4 x 4 blocks
+        for each chunk of images:
+            grid = x[chunk] padded and split into phases          # (n, C*Q + L)
+            Y = shifted_rows_fma(grid, offsets, weights)           # (n, G, OC/G, OH*WQ)
+            y[chunk] = the OW first columns of Y's rows, plus b
+    """
+    grid = PhaseGrid.of(geo)
+    weights = _pack(w.reshape(geo.G, geo.OCG, geo.KG))
+    offsets = _forward_rows(geo, grid)
+    M4 = weights.shape[1] * BLOCK
+    for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
+        src = _input_grid(x[images], geo, grid)
+        n = src.shape[0]
+        Y = SCRATCH.array("direct output", (n, geo.G, M4, grid.L), x.dtype)
+        shifted_rows_fma(src, offsets, weights, Y)
+        pixels = Y[:, :, : geo.OCG].reshape(n, geo.G, geo.OCG, geo.OH, grid.WQ)[..., : geo.OW]
+        y[images].reshape(n, geo.G, geo.OCG, geo.OH, geo.OW)[...] = pixels
+    if b is not None:
+        y += b.reshape(1, geo.OC, 1, 1)
+
+
+def _backward_input_rows(w, geo, grid, row_length):
+    """Weights and dY offsets of the dx pass: one block per (group, phase).
+
+    Block (g, a, b) sums over the rows (oc, t): output channel oc of group g through the t-th
+    tap of phase (a, b), flipped: it reads dY row oc at ``F - shift``. Phases with fewer taps
+    than the most are padded with zero weights reading the zero row.
+
+    Shape:
+        - w: (OC, C/G, KH, KW)
+        - result: weights (G*SH*SW, C4/4, R4/4, 4, 4) and offsets (G*SH*SW, R4), over
+          R = OC/G * T rows, T the most taps of one phase
+    """
+    phases = geo.SH * geo.SW
+    tap_phase, tap_offsets = _taps(geo, grid)
+    T = max(np.bincount(tap_phase, minlength=phases).max(), 1)
+    taps = np.zeros((phases, T), dtype=np.int64)  # (phase, t) -> tap index kh*KW + kw
+    valid = np.zeros((phases, T), dtype=bool)
+    for phase in range(phases):
+        mine = np.flatnonzero(tap_phase == phase)
+        taps[phase, : mine.size], valid[phase, : mine.size] = mine, True
+    shifts = tap_offsets - tap_phase * grid.plane  # qh*WQ + qw
+    # w_taps[g, oc, c, phase, t] = w[g*OC/G + oc, c, tap(phase, t)], 0 for padding taps
+    w_taps = w.reshape(geo.G, geo.OCG, geo.CG, geo.KH * geo.KW)[..., taps] * valid
+    by_block = w_taps.transpose(0, 3, 2, 1, 4).reshape(geo.G * phases, geo.CG, geo.OCG * T)
+    M4 = _round_up(geo.OCG, BLOCK)
+    rows = np.arange(geo.G).reshape(geo.G, 1, 1, 1) * M4 + np.arange(geo.OCG).reshape(-1, 1, 1)
+    offsets = rows * row_length + grid.F - shifts[taps]  # (G, OC/G, phases, T)
+    zero_row = geo.G * M4 * row_length
+    offsets = np.where(valid, offsets, zero_row).transpose(0, 2, 1, 3)
+    return _pack(by_block), _pad_offsets(offsets.reshape(geo.G * phases, -1), zero_row)
+
+
+def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
+    """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``.
+
+    Loop::
+
+        for each chunk of images:
+            dY = dy[chunk] on the output grid, F zeros in front     # (n, G*M4 + 1, F + HQ*WQ)
+            dgrid = shifted_rows_fma(dY, offsets, flipped weights)  # (n, G, phases, C/G, HQ*WQ)
+            dx[chunk] = the input pixels of dgrid's phase planes
+    """
+    grid = PhaseGrid.of(geo)
+    row_length = grid.F + grid.plane
+    weights, offsets = _backward_input_rows(w, geo, grid, row_length)
+    C4 = weights.shape[1] * BLOCK
+    for images in _chunks(dx.shape[0], geo, grid, dy.itemsize, max_workspace_bytes):
+        on_grid = _output_grid(dy[images], geo, grid, front=grid.F, length=row_length)
+        n = on_grid.shape[0]
+        src = on_grid.reshape(n, -1)
+        dgrid = SCRATCH.array("direct output", (n, geo.G, geo.SH, geo.SW, C4, grid.plane),
+                              dy.dtype)  # fmt: skip
+        shifted_rows_fma(src, offsets, weights, dgrid.reshape(n, -1, C4, grid.plane))
+        planes = dgrid[:, :, :, :, : geo.CG].reshape(
+            n, geo.G, geo.SH, geo.SW, geo.CG, grid.HQ, grid.WQ
+        )
+        dx_groups = dx[images].reshape(n, geo.G, geo.CG, geo.H, geo.W)
+        for a, b, (grid_rows, rows), (grid_cols, cols) in _phase_slices(geo, grid):
+            dx_groups[..., rows, cols] = planes[:, :, a, b, :, grid_rows, grid_cols]
+
+
+def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
+    """dL/dw, a new array; arguments as ``conv.conv2d_backward_weight``.
+
+    Loop::
+
+        dw_rows = 0                                               # (G, OC/G, C/G*KH*KW)
+        for each chunk of images:
+            grid = x[chunk] padded and split into phases          # (n, C*Q + L)
+            dY = dy[chunk] on the output grid                      # (n, G*M4 + 1, OH*WQ)
+            dw_rows += shifted_rows_dot(dY, grid, offsets)           # summed over images
+    """
+    grid = PhaseGrid.of(geo)
+    offsets = _forward_rows(geo, grid)
+    M4 = _round_up(geo.OCG, BLOCK)
+    dw_rows = np.zeros((geo.G, M4, offsets.shape[1]), dtype=x.dtype)
+    for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
+        src = _input_grid(x[images], geo, grid)
+        dY = _output_grid(dy[images], geo, grid, front=0, length=grid.L)
+        shifted_rows_dot(dY, src, offsets, grid.L, dw_rows)
+    return np.ascontiguousarray(dw_rows[:, : geo.OCG, : geo.KG]).reshape(
+        geo.OC, geo.CG, geo.KH, geo.KW
+    )
