@@ -1,0 +1,83 @@
+"""The direct convolution (conv/via_direct.py), forward and both backwards, against the oracles.
+
+`check_all` (from test_conv.py) compares each pass with the float64 loop oracle in
+``kernels/reference.py``, within the tolerance of ``tests/tolerance.py``.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import conv_cases, float_dtypes, seeds
+from test_conv import EDGE_CASES, check_all
+from tolerance import FIXTURE_OK
+
+from tinycnn.kernels import conv, reference
+from tinycnn.kernels.conv import via_direct
+from tinycnn.kernels.conv.geometry import ConvGeometry
+from tinycnn.kernels.runtime.workspace import WORKSPACE_BYTES
+
+
+@pytest.fixture
+def direct():
+    with conv.forced("direct"):
+        yield
+
+
+# Few examples: under NUMBA_DISABLE_JIT=1 (as CI runs tests/kernels) the kernels are
+# Python loops.
+@settings(max_examples=50, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(conv_cases(), float_dtypes, st.sampled_from([1, WORKSPACE_BYTES]), seeds)
+def test_direct_matches_oracle(build, direct, case, dtype, max_workspace_bytes, seed):
+    # 1 byte of workspace: one image per chunk.
+    check_all(case, dtype, max_workspace_bytes, seed)
+
+
+# (N, C, OC, G, H, W, KH, KW, stride, padding, dilation): what the blocking of via_direct
+# must get right beyond test_conv's edge cases.
+DIRECT_CASES = {
+    # 5 output and 5*2*2 = 20 summed rows per group: neither a multiple of the 4 x 4 block.
+    "rows not a multiple of the block": (2, 10, 10, 2, 5, 5, 2, 2, (1, 1), (0, 1), (1, 1)),
+    # 26 x 27 grid columns: more than one PIXEL_BLOCK of 512.
+    "more columns than one pixel block": (1, 1, 2, 1, 24, 25, 3, 3, (1, 1), (1, 1), (1, 1)),
+    # Taps at rows 0, 2, 4 with stride 3: phases 0, 2, 1; columns 0 and 3: phase 0 only, so
+    # the phases (a, 1) and (a, 2) have no tap and their dx comes from no sum at all.
+    "phases without taps": (2, 2, 3, 1, 10, 9, 3, 2, (3, 3), (1, 2), (2, 3)),
+    "AlexNet-like first layer, stride 4": (1, 3, 5, 1, 19, 19, 11, 11, (4, 4), (2, 2), (1, 1)),
+    "depthwise, 7 channels": (2, 7, 7, 7, 6, 5, 3, 3, (1, 2), (1, 1), (1, 1)),
+    "one output pixel from a padded input": (2, 3, 4, 1, 2, 2, 4, 4, (1, 1), (1, 1), (1, 1)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "case",
+    [*EDGE_CASES.values(), *DIRECT_CASES.values()],
+    ids=[*EDGE_CASES.keys(), *DIRECT_CASES.keys()],
+)
+def test_direct_edge_cases(build, direct, case, dtype):
+    check_all(case, dtype)
+
+
+def test_direct_runs_every_geometry():
+    strided_dilated_grouped = ((2, 6, 9, 9), (4, 3, 3, 3), (2, 3), (1, 0), (2, 1), 2)
+    assert via_direct.computes(ConvGeometry.of(*strided_dilated_grouped))
+    with conv.forced("direct"):
+        assert conv.algorithm_for(*strided_dilated_grouped) is via_direct
+
+
+def test_nan_and_inf_reach_exactly_the_outputs_whose_windows_hold_them(direct):
+    # The kernels reassociate sums but assume nothing about inf or NaN (no fastmath nnan,
+    # ninf): each reaches the outputs it should, and no other, as in the oracle.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 9, 8))
+    x[0, 1, 4, 0], x[1, 2, 8, 7] = np.nan, np.inf
+    w = rng.standard_normal((5, 3, 3, 3))
+    geometry = ((2, 1), (1, 1), (1, 2), 1)
+    y = conv.conv2d_forward(x, w, None, *geometry)
+    expected = reference.conv2d_forward(x, w, None, *geometry)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(y), np.isinf(expected))
+    assert np.isnan(y).any() and np.isfinite(y).any()
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(y[finite], expected[finite], rtol=1e-10, atol=1e-10)
