@@ -81,3 +81,20 @@ def test_nan_and_inf_reach_exactly_the_outputs_whose_windows_hold_them(direct):
     assert np.isnan(y).any() and np.isfinite(y).any()
     finite = np.isfinite(expected)
     np.testing.assert_allclose(y[finite], expected[finite], rtol=1e-10, atol=1e-10)
+
+
+def test_an_inf_in_x_reaches_only_the_weight_gradients_of_taps_that_see_it(direct):
+    # Tap kw = 0 of a 3-wide kernel never sees the last input column (OW = W - 2), but the
+    # direct kernels' grid runs past it: dw must stay finite where the oracle's is.
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 2, 5, 6))
+    x[1, 0, 2, 5] = np.inf
+    w_shape = (3, 2, 3, 3)
+    geometry = ((1, 1), (0, 0), (1, 1), 1)
+    dy = rng.standard_normal((2, 3, 3, 4))
+    dw = conv.conv2d_backward_weight(dy, x, w_shape, *geometry)
+    expected = reference.conv2d_backward_weight(dy, x, w_shape, *geometry)
+    np.testing.assert_array_equal(np.isfinite(dw), np.isfinite(expected))
+    assert np.isfinite(dw).any() and not np.isfinite(dw).all()
+    finite = np.isfinite(expected)
+    np.testing.assert_allclose(dw[finite], expected[finite], rtol=1e-10, atol=1e-10)

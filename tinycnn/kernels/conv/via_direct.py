@@ -204,20 +204,21 @@ def shifted_rows_fma(src, offsets, weights, out):
         x = src[i]
         for k in range(B):
             for m in range(0, M4, 4):
-                y0, y1, y2, y3 = out[i, k, m], out[i, k, m + 1], out[i, k, m + 2], out[i, k, m + 3]
                 for p0 in range(0, L, PIXEL_BLOCK):
-                    p1 = min(p0 + PIXEL_BLOCK, L)
-                    for p in range(p0, p1):
-                        y0[p] = y1[p] = y2[p] = y3[p] = 0
+                    P = min(PIXEL_BLOCK, L - p0)
+                    # Views starting at p0, indexed from 0: LLVM vectorized this form only.
+                    y0, y1 = out[i, k, m, p0 : p0 + P], out[i, k, m + 1, p0 : p0 + P]
+                    y2, y3 = out[i, k, m + 2, p0 : p0 + P], out[i, k, m + 3, p0 : p0 + P]
+                    y0[:] = y1[:] = y2[:] = y3[:] = 0
                     for r in range(0, R4, 4):
-                        x0, x1 = x[offsets[k, r] :], x[offsets[k, r + 1] :]
-                        x2, x3 = x[offsets[k, r + 2] :], x[offsets[k, r + 3] :]
+                        x0, x1 = x[offsets[k, r] + p0 :], x[offsets[k, r + 1] + p0 :]
+                        x2, x3 = x[offsets[k, r + 2] + p0 :], x[offsets[k, r + 3] + p0 :]
                         w = weights[k, m // 4, r // 4]
                         w00, w01, w02, w03 = w[0, 0], w[0, 1], w[0, 2], w[0, 3]
                         w10, w11, w12, w13 = w[1, 0], w[1, 1], w[1, 2], w[1, 3]
                         w20, w21, w22, w23 = w[2, 0], w[2, 1], w[2, 2], w[2, 3]
                         w30, w31, w32, w33 = w[3, 0], w[3, 1], w[3, 2], w[3, 3]
-                        for p in range(p0, p1):
+                        for p in range(P):
                             a, b, c, d = x0[p], x1[p], x2[p], x3[p]
                             y0[p] += w00 * a + w01 * b + w02 * c + w03 * d
                             y1[p] += w10 * a + w11 * b + w12 * c + w13 * d
@@ -226,20 +227,21 @@ def shifted_rows_fma(src, offsets, weights, out):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def shifted_rows_dot(a, src, offsets, L, out):
-    """out[k, m, r] += sum over images i, columns p < L of a[i, k*M4 + m, p] * src[i, offsets[k, r] + p].
+def shifted_rows_dot(a, src, offsets, first, L, out):
+    """out[k, m, r] += sum over images i, p in [first, first + L) of
+    a[i, k*M4 + m, p] * src[i, offsets[k, r] + p].
 
     Loop::
 
         for each image i, block k, 4 rows m..m+3 of a's block k, 4 summed rows r..r+3:
             s00 .. s33 = 0                                          # 16 accumulators
-            for p in range(L):                                      # vector FMAs
+            for p in range(first, first + L):                       # vector FMAs
                 s_oj += a[i, k*M4 + m + o, p] * src[i, offsets[k, r + j] + p]
             out[k, m + o, r + j] += s_oj
 
     Shape:
-        - a: (n, >= B*M4, >= L)
-        - src: (n, S), S > max(offsets) + L - 1
+        - a: (n, >= B*M4, >= first + L)
+        - src: (n, S), S > max(offsets) + first + L - 1
         - offsets: (B, R4)
         - out: (B, M4, R4)
     """
@@ -251,10 +253,11 @@ def shifted_rows_dot(a, src, offsets, L, out):
         for k in range(B):
             for m in range(0, M4, 4):
                 row = k * M4 + m
-                a0, a1, a2, a3 = a[i, row], a[i, row + 1], a[i, row + 2], a[i, row + 3]
+                a0, a1 = a[i, row, first : first + L], a[i, row + 1, first : first + L]
+                a2, a3 = a[i, row + 2, first : first + L], a[i, row + 3, first : first + L]
                 for r in range(0, R4, 4):
-                    x0, x1 = x[offsets[k, r] :], x[offsets[k, r + 1] :]
-                    x2, x3 = x[offsets[k, r + 2] :], x[offsets[k, r + 3] :]
+                    x0, x1 = x[offsets[k, r] + first :], x[offsets[k, r + 1] + first :]
+                    x2, x3 = x[offsets[k, r + 2] + first :], x[offsets[k, r + 3] + first :]
                     s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
                     s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
                     for p in range(L):
@@ -430,7 +433,15 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
     for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
         src = _input_grid(x[images], geo, grid)
         dY = _output_grid(dy[images], geo, grid, front=0, length=grid.L)
-        shifted_rows_dot(dY, src, offsets, grid.L, dw_rows)
+        if np.isfinite(src).all():
+            shifted_rows_dot(dY, src, offsets, 0, grid.L, dw_rows)
+            continue
+        # NOTE: at the dropped grid columns dY is 0, but the grid there holds pixels that
+        # the tap never multiplies in a real window; an inf or NaN among them would make
+        # 0 * inf = NaN where the true gradient is finite. So with such inputs the sums run
+        # row by row over the OW real columns only (slower, and only then).
+        for oh in range(geo.OH):
+            shifted_rows_dot(dY, src, offsets, oh * grid.WQ, geo.OW, dw_rows)
     return np.ascontiguousarray(dw_rows[:, : geo.OCG, : geo.KG]).reshape(
         geo.OC, geo.CG, geo.KH, geo.KW
     )
