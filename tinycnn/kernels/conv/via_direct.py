@@ -39,7 +39,9 @@ are one contiguous run of the flattened phase plane, starting at ``offset = qh*W
 stay in 16 vector registers, and for each vector of pixels the loop loads 4 runs of the
 grid and 4 of Y, does 16 vector multiply-adds and stores the 4 runs of Y. The dot products
 run the same 4 x 4 block: 16 accumulators, 8 loads per 16 multiply-adds. Rows are padded to
-multiples of 4 with zero weights reading a row of zeros. Numba cannot see that the
+multiples of 4 with zero weights reading a row of zeros. A block of 4 x PIXEL_BLOCK sums
+stays in the L1 cache until it is complete, then goes straight to its pixels (plus the bias):
+the grid's dropped columns are never stored. Numba cannot see that the
 weights and the output do not overlap in memory, so the 16 weights are copied into local
 variables, which LLVM keeps in registers (with the weights read from their array it reloaded
 them at every pixel and ran at half the speed).
@@ -179,38 +181,49 @@ def _forward_rows(geo, grid):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def shifted_rows_fma(src, offsets, weights, out):
-    """out[i, k, m, p] = sum over r of weights[k, m, r] * src[i, offsets[k, r] + p]: (1).
+def shifted_rows_fma(src, offsets, weights, L, WQ, M, targets, bias, out):
+    """(1) on every block of rows, written straight into the images ``out``, plus ``bias``.
+
+    Block k computes ``Y[m, p] = sum over r of weights[k, m, r] * src[i, offsets[k, r] + p]``
+    for its M rows and L grid columns, and grid column ``p = row*WQ + col`` of row m goes to
+    ``out[i, c0 + m, row*SR + R0, col*SC + C0]`` if that pixel exists, with
+    ``(c0, SR, R0, SC, C0) = targets[k]``: for the forward pass (g*OC/G, 1, 0, 1, 0), for
+    the dx phase (a, b) of group g (g*C/G, SH, a - PH, SW, b - PW).
 
     Loop::
 
-        for each image i, block of rows k, 4 output rows m..m+3:
-            for each PIXEL_BLOCK of columns p:
-                Y[m..m+3, p] = 0
+        for each image i, block k, 4 rows m..m+3:
+            for each PIXEL_BLOCK of grid columns p:
+                Y = 0                                               # (4, PIXEL_BLOCK), in L1
                 for each 4 summed rows r..r+3:
                     w00 .. w33 = weights of rows (m..m+3, r..r+3)     # 16 registers
                     for p in the pixel block:                        # vector FMAs
-                        Y[m + o, p] += sum over j of w_oj * src[i, offsets[k, r + j] + p]
+                        Y[o, p] += sum over j of w_oj * src[i, offsets[k, r + j] + p]
+                out[i, c0 + m + o, the block's pixels] = Y[o] + bias[c0 + m + o]
 
     Shape:
         - src: (n, S), one flat grid per image, S > max(offsets) + L - 1
         - offsets: (B, R4), R4 a multiple of 4
         - weights: (B, M4/4, R4/4, 4, 4), from `_pack`
-        - out: (n, B, M4, L)
+        - targets: (B, 5), int64
+        - bias: (channels of out,)
+        - out: (n, channels, HT, WT)
     """
-    n, B, M4, L = out.shape
+    n, _, HT, WT = out.shape
+    B, M4 = weights.shape[0], weights.shape[1] * 4
     R4 = offsets.shape[1]
+    Y = np.empty((4, PIXEL_BLOCK), dtype=out.dtype)
+    y0, y1, y2, y3 = Y[0], Y[1], Y[2], Y[3]
     for i in range(n):
         x = src[i]
         for k in range(B):
+            c0, SR, R0, SC, C0 = targets[k]
             for m in range(0, M4, 4):
                 for p0 in range(0, L, PIXEL_BLOCK):
                     P = min(PIXEL_BLOCK, L - p0)
-                    # Views starting at p0, indexed from 0: LLVM vectorized this form only.
-                    y0, y1 = out[i, k, m, p0 : p0 + P], out[i, k, m + 1, p0 : p0 + P]
-                    y2, y3 = out[i, k, m + 2, p0 : p0 + P], out[i, k, m + 3, p0 : p0 + P]
-                    y0[:] = y1[:] = y2[:] = y3[:] = 0
+                    Y[:, :P] = 0
                     for r in range(0, R4, 4):
+                        # Views starting at p0, indexed from 0: LLVM vectorized this form only.
                         x0, x1 = x[offsets[k, r] + p0 :], x[offsets[k, r + 1] + p0 :]
                         x2, x3 = x[offsets[k, r + 2] + p0 :], x[offsets[k, r + 3] + p0 :]
                         w = weights[k, m // 4, r // 4]
@@ -224,6 +237,29 @@ def shifted_rows_fma(src, offsets, weights, out):
                             y1[p] += w10 * a + w11 * b + w12 * c + w13 * d
                             y2[p] += w20 * a + w21 * b + w22 * c + w23 * d
                             y3[p] += w30 * a + w31 * b + w32 * c + w33 * d
+                    for o in range(min(4, M - m)):
+                        _grid_block_to_image(Y[o], p0, P, WQ, SR, R0, SC, C0,
+                                             bias[c0 + m + o], out[i, c0 + m + o])  # fmt: skip
+
+
+@njit(cache=True, nogil=True)
+def _grid_block_to_image(Y_row, p0, P, WQ, SR, R0, SC, C0, bias, image):
+    """image[row*SR + R0, col*SC + C0] = Y_row[p - p0] + bias for the grid columns
+    ``p = row*WQ + col`` in [p0, p0 + P) whose pixel lies inside the (HT, WT) image."""
+    HT, WT = image.shape
+    # The grid columns col whose pixel col*SC + C0 is in [0, WT).
+    col_first = max(0, -(C0 // SC))  # ceil(-C0 / SC)
+    col_stop = min(WQ, -(-(WT - C0) // SC))
+    q = p0
+    while q < p0 + P:
+        row = q // WQ
+        col = q - row * WQ
+        cols = min(WQ - col, p0 + P - q)  # the columns of this grid row in the block
+        pixel_row = row * SR + R0
+        if 0 <= pixel_row < HT:
+            for j in range(max(col, col_first), min(col + cols, col_stop)):
+                image[pixel_row, j * SC + C0] = Y_row[q - p0 + j - col] + bias
+        q += cols
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
@@ -320,11 +356,9 @@ def _output_grid(dy, geo, grid, front, length):
 
 
 def _chunks(N, geo, grid, itemsize, max_bytes):
-    """Chunks of the batch whose input grid and output grid fit in ``max_bytes``."""
-    out_rows = geo.G * _round_up(geo.OCG, BLOCK) + geo.G * geo.SH * geo.SW * _round_up(
-        geo.CG, BLOCK
-    )
-    per_image = (geo.C * grid.Q + out_rows * (grid.F + grid.plane)) * itemsize
+    """Chunks of the batch whose input grid and output-gradient grid fit in ``max_bytes``."""
+    dy_rows = geo.G * _round_up(geo.OCG, BLOCK) + 1
+    per_image = (geo.C * grid.Q + grid.L + dy_rows * (grid.F + grid.plane)) * itemsize
     return batch_chunks(N, per_image, max_bytes)
 
 
@@ -336,22 +370,17 @@ def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
         weights = w as (G, OC/G, C/G*KH*KW), in 4 x 4 blocks
         for each chunk of images:
             grid = x[chunk] padded and split into phases          # (n, C*Q + L)
-            Y = shifted_rows_fma(grid, offsets, weights)           # (n, G, OC/G, OH*WQ)
-            y[chunk] = the OW first columns of Y's rows, plus b
+            y[chunk] = shifted_rows_fma(grid, offsets, weights) + b, one block per group
     """
     grid = PhaseGrid.of(geo)
     weights = _pack(w.reshape(geo.G, geo.OCG, geo.KG))
     offsets = _forward_rows(geo, grid)
-    M4 = weights.shape[1] * BLOCK
+    targets = np.array([(g * geo.OCG, 1, 0, 1, 0) for g in range(geo.G)], dtype=np.int64)
+    bias = np.zeros(geo.OC, dtype=y.dtype) if b is None else b.astype(y.dtype, copy=False)
     for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
         src = _input_grid(x[images], geo, grid)
-        n = src.shape[0]
-        Y = SCRATCH.array("direct output", (n, geo.G, M4, grid.L), x.dtype)
-        shifted_rows_fma(src, offsets, weights, Y)
-        pixels = Y[:, :, : geo.OCG].reshape(n, geo.G, geo.OCG, geo.OH, grid.WQ)[..., : geo.OW]
-        y[images].reshape(n, geo.G, geo.OCG, geo.OH, geo.OW)[...] = pixels
-    if b is not None:
-        y += b.reshape(1, geo.OC, 1, 1)
+        shifted_rows_fma(src, offsets, weights, grid.L, grid.WQ, geo.OCG, targets, bias,
+                         y[images])  # fmt: skip
 
 
 def _backward_input_rows(w, geo, grid, row_length):
@@ -393,26 +422,27 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
 
         for each chunk of images:
             dY = dy[chunk] on the output grid, F zeros in front     # (n, G*M4 + 1, F + HQ*WQ)
-            dgrid = shifted_rows_fma(dY, offsets, flipped weights)  # (n, G, phases, C/G, HQ*WQ)
-            dx[chunk] = the input pixels of dgrid's phase planes
+            dx[chunk] = shifted_rows_fma(dY, offsets, flipped weights), one block per
+                        (group, phase), each written onto its phase's pixels
     """
     grid = PhaseGrid.of(geo)
     row_length = grid.F + grid.plane
     weights, offsets = _backward_input_rows(w, geo, grid, row_length)
-    C4 = weights.shape[1] * BLOCK
+    targets = np.array(
+        [
+            (g * geo.CG, geo.SH, a - geo.PH, geo.SW, b - geo.PW)
+            for g in range(geo.G)
+            for a in range(geo.SH)
+            for b in range(geo.SW)
+        ],
+        dtype=np.int64,
+    )
+    no_bias = np.zeros(geo.C, dtype=dx.dtype)
     for images in _chunks(dx.shape[0], geo, grid, dy.itemsize, max_workspace_bytes):
         on_grid = _output_grid(dy[images], geo, grid, front=grid.F, length=row_length)
-        n = on_grid.shape[0]
-        src = on_grid.reshape(n, -1)
-        dgrid = SCRATCH.array("direct output", (n, geo.G, geo.SH, geo.SW, C4, grid.plane),
-                              dy.dtype)  # fmt: skip
-        shifted_rows_fma(src, offsets, weights, dgrid.reshape(n, -1, C4, grid.plane))
-        planes = dgrid[:, :, :, :, : geo.CG].reshape(
-            n, geo.G, geo.SH, geo.SW, geo.CG, grid.HQ, grid.WQ
-        )
-        dx_groups = dx[images].reshape(n, geo.G, geo.CG, geo.H, geo.W)
-        for a, b, (grid_rows, rows), (grid_cols, cols) in _phase_slices(geo, grid):
-            dx_groups[..., rows, cols] = planes[:, :, a, b, :, grid_rows, grid_cols]
+        src = on_grid.reshape(on_grid.shape[0], -1)
+        shifted_rows_fma(src, offsets, weights, grid.plane, grid.WQ, geo.CG, targets, no_bias,
+                         dx[images])  # fmt: skip
 
 
 def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
