@@ -256,9 +256,16 @@ def _grid_block_to_image(Y_row, p0, P, WQ, SR, R0, SC, C0, bias, image):
         col = q - row * WQ
         cols = min(WQ - col, p0 + P - q)  # the columns of this grid row in the block
         pixel_row = row * SR + R0
-        if 0 <= pixel_row < HT:
-            for j in range(max(col, col_first), min(col + cols, col_stop)):
-                image[pixel_row, j * SC + C0] = Y_row[q - p0 + j - col] + bias
+        first, stop = max(col, col_first), min(col + cols, col_stop)
+        if 0 <= pixel_row < HT and first < stop:
+            sums = Y_row[q - p0 + first - col : q - p0 + stop - col]
+            if SC == 1:  # the forward pass: a contiguous run, copied with vector stores
+                run = image[pixel_row, first + C0 : stop + C0]
+                for j in range(stop - first):
+                    run[j] = sums[j] + bias
+            else:
+                for j in range(stop - first):
+                    image[pixel_row, (first + j) * SC + C0] = sums[j] + bias
         q += cols
 
 
