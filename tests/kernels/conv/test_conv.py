@@ -1,6 +1,5 @@
 """Convolution forward and both backwards, by every algorithm, against the float64 oracles."""
 
-import numba
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -224,10 +223,6 @@ def test_every_algorithm_computes_the_same_on_real_layers(layer):
     x32, w32, dy32 = (a.astype(np.float32) for a in (x, w, dy))
     for name, algorithm in choice.ALGORITHMS.items():
         if not algorithm.computes(geo):
-            continue
-        if name == "direct" and numba.config.DISABLE_JIT:
-            # Its multiply-adds are Numba loops, not BLAS: in plain Python these layers take
-            # minutes. test_direct.py runs its code paths in plain Python on small layers.
             continue
         with conv.forced(name):
             results = (

@@ -6,6 +6,7 @@
       -> via_im2col.py    im2col + one GEMM (im2col.py: the copies)
          via_winograd.py  Winograd's F(2x2, 3x3) (winograd.py: the transforms)
          via_windows.py   one GEMM per tap or per kernel row (window_grid.py: the layout)
+         via_direct.py    direct convolution in Numba, blocked for the vector registers
     geometry.py           ConvGeometry: every size of the layer, worked out once
 
 Whichever algorithm runs, the batch is split into one part per core and the parts run at
@@ -39,7 +40,7 @@ def forced(name):
     float rounding; this is for tests and benchmarks.
 
     Args:
-        name: one of ``"im2col"``, ``"winograd"``, ``"taps"``, ``"rows"``.
+        name: one of ``"im2col"``, ``"winograd"``, ``"taps"``, ``"rows"``, ``"direct"``.
 
     Example:
         >>> with forced("im2col"):

@@ -1,9 +1,11 @@
-"""Which algorithm runs a convolution: a rule of thumb for speed, never for the result.
+"""The algorithms, and the fixed rule that picks one when they are not timed.
 
 Every algorithm computes the same convolution (up to float rounding; the tests hold them
-to it), so the choice is only about time, and the time depends on the CPU: the thresholds
-below were measured on the machines listed in ``docs/performance.md``, which has the
-figures. Each threshold carries its reason here.
+to it), so the choice is only about time, and the time depends on the CPU. By default
+``tuning.py`` times the algorithms on the machine that runs; this rule decides when timing
+is off (``TINYCNN_CONV_TUNING=0``, as in the tests) or a layer is too small to time. Its
+thresholds were measured on the machine ``docs/performance.md`` names, which has the
+figures; each threshold carries its reason here. It never picks direct, which came later.
 
     im2col    (via_im2col.py)    any convolution; copies the input KH*KW times
     winograd  (via_winograd.py)  3x3, stride 1: 16 multiplications per 2x2 outputs, not 36
