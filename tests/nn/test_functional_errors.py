@@ -37,6 +37,12 @@ CASES = [
     (lambda: F.conv2d(t(1, 2, 4, 8, 8), W), ValueError, r"input must be 3 or 4-D .* got 5-D"),
     (lambda: F.conv2d(X, t(6, 4, 3)), ValueError, r"weight must be 4-D .* got 3-D shape"),
     (
+        lambda: F.conv2d(X, t(0, 4, 3, 3)),
+        ValueError,
+        r"at least one filter and a kernel of at least 1 x 1, got shape \(0, 4, 3, 3\)",
+    ),
+    (lambda: F.conv2d(X, t(6, 4, 0, 3)), ValueError, r"kernel of at least 1 x 1, got shape"),
+    (
         lambda: F.conv2d(X, t(6, 4, 11, 11)),
         ValueError,
         r"kernel \(KH, KW\) = \(11, 11\) must fit in the padded input .* = \(8, 8\)",

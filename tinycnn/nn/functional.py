@@ -144,6 +144,11 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     input, unbatched = _batched(input, op, "(N, C, H, W)")
     N, C, H, W = input.shape
     OC, C_per_group, KH, KW = w.shape
+    if OC < 1 or KH < 1 or KW < 1:  # as torch, which refuses both
+        raise ValueError(
+            f"{op}: weight (OC, C/groups, KH, KW) must have at least one filter and a "
+            f"kernel of at least 1 x 1, got shape {w.shape}"
+        )
     groups = _positive_int(op, "groups", groups)
     if C % groups or OC % groups:
         raise ValueError(

@@ -1,5 +1,8 @@
 """Convolution forward and both backwards, by every algorithm, against the float64 oracles."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -331,3 +334,30 @@ def test_backward_accepts_a_broadcast_gradient(build, any_algorithm):
     scale = reference.conv2d_backward_weight(ones, np.abs(x), w.shape, *geometry)
     expected = reference.conv2d_backward_weight(ones, x, w.shape, *geometry)
     assert_close(conv2d_backward_weight(ones, x, w.shape, *geometry), expected, np.float64, scale)
+
+
+def test_a_huge_kernel_on_a_large_image_runs_in_a_process_capped_at_2_gib():
+    # A (1, 3, 340, 340) image and a 63x63 kernel: its whole column matrix would take 3.7 GB
+    # (3*63*63 rows by 278*278 columns). Built in bands of output rows it fits in the
+    # workspace limit, and a process that may not map more than 2 GiB convolves it. One
+    # output pixel is checked against its definition, a sum over one window.
+    program = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30))\n"
+        "import numpy as np\n"
+        "from tinycnn.kernels import conv\n"
+        "rng = np.random.default_rng(0)\n"
+        "x = rng.standard_normal((1, 3, 340, 340)).astype(np.float32)\n"
+        "w = rng.standard_normal((1, 3, 63, 63)).astype(np.float32)\n"
+        "with conv.forced('im2col'):\n"
+        "    y = conv.conv2d_forward(x, w, None, (1, 1), (0, 0), (1, 1), 1)\n"
+        "terms = x[0, :, 100:163, 200:263].astype(np.float64) * w[0]\n"
+        "print(y.shape, float(y[0, 0, 100, 200]), terms.sum(), np.abs(terms).sum())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          check=False, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    shape, figures = done.stdout.rsplit(")", 1)
+    value, expected, scale = map(float, figures.split())
+    assert shape + ")" == "(1, 1, 278, 278)"
+    assert_close(np.float32(value), np.float32(expected), np.float32, scale)
