@@ -102,8 +102,9 @@ def models_section(runs):
         " cross-entropy, backward and SGD), and the peak resident memory of the process.",
         "",
         "| model | input | fwd tinycnn | fwd torch | train tinycnn | train torch |"
-        " torch time / tinycnn time, train | peak MiB tinycnn | peak MiB torch |",
-        "|---|---|---|---|---|---|---|---|---|",
+        " torch time / tinycnn time, train | peak MiB tinycnn | peak MiB torch |"
+        " import + first forward, s: tinycnn (of which timing algorithms) | torch |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     keys = [(row["model"], row["input"], row["batch"]) for row in runs[0]["rows"]]
     for model, setting, batch in keys:
@@ -128,7 +129,10 @@ def models_section(runs):
             f"| {spread(figures('torch', 'train_step_per_image_s'), scale=1e3)} "
             f"| {spread(ratios, digits=2)} "
             f"| {spread(figures('tinycnn', 'peak_resident_mib'), digits=0)} "
-            f"| {spread(figures('torch', 'peak_resident_mib'), digits=0)} |"
+            f"| {spread(figures('torch', 'peak_resident_mib'), digits=0)} "
+            f"| {spread(figures('tinycnn', 'import_to_first_forward_s'), digits=2)} "
+            f"({spread(figures('tinycnn', 'tuning_s'), digits=2)}) "
+            f"| {spread(figures('torch', 'import_to_first_forward_s'), digits=2)} |"
         )
     return lines
 
