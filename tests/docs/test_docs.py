@@ -1,0 +1,135 @@
+"""The tutorial track in docs/ runs, so that no chapter can rot.
+
+Conventions the chapters follow, and these tests hold them to:
+
+- Every ```python block runs. The blocks of one chapter run in order, in one namespace, in
+  a fresh empty working directory (a chapter may write files there).
+- A block that shows output is written as a doctest (`>>>` lines, each followed by the
+  output it prints); doctest compares what the code prints with what the chapter shows.
+  A block without `>>>` must print nothing, so every output a reader sees is checked.
+- ```bash blocks are commands for the reader and never run here.
+- Every file the docs cite as `tinycnn/...py` (or `benchmarks/`, `tools/`, `tests/`) exists,
+  and every `path.py:name` names a function, class or constant defined in that file.
+- Every picture a chapter shows exists.
+- docs/README.md lists the chapters in order; each chapter ends with its exercises,
+  which name exercises that exist.
+"""
+
+import ast
+import doctest
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+INDEX = DOCS / "README.md"
+CHAPTER_NAME = re.compile(r"^\d\d-[a-z0-9-]+\.md$")
+
+# `tinycnn exercises` names each chapter may point at (issue 13's list).
+EXERCISES = {
+    "im2col", "conv2d_loops", "conv2d_im2col", "conv2d_backward", "max_pool2d",
+    "avg_pool2d", "relu_backward", "batch_norm", "local_response_norm", "dropout",
+    "softmax_cross_entropy", "sgd_momentum", "sigmoid_function", "basic_block",
+    "dense_layer", "receptive_field",
+}  # fmt: skip
+
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+CITED_PATH = re.compile(r"\b((?:tinycnn|benchmarks|tools|tests)/[\w/]*\w\.py)(?::(\w+))?")
+PICTURE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
+DOCTEST_FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
+
+
+def chapters():
+    """The chapter files, in the order docs/README.md lists them."""
+    listed = re.findall(r"\]\(([^)]+\.md)\)", INDEX.read_text())
+    return [DOCS / name for name in listed if CHAPTER_NAME.match(name)]
+
+
+def markdown_files():
+    return sorted(DOCS.glob("*.md"))
+
+
+def blocks(path):
+    """(language, code, line number) of every fenced block in `path`."""
+    text = path.read_text()
+    for match in FENCE.finditer(text):
+        line = text.count("\n", 0, match.start()) + 2  # the first line of code
+        yield match.group(1), match.group(2), line
+
+
+def test_the_index_lists_every_chapter_once_in_order():
+    listed = chapters()
+    on_disk = sorted(path for path in DOCS.glob("*.md") if CHAPTER_NAME.match(path.name))
+    assert listed == on_disk, "docs/README.md must list every chapter, in file-name order"
+    assert len(listed) == 9
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda path: path.stem)
+def test_chapter_runs_and_shows_what_its_code_prints(path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    namespace = {"__name__": f"docs_{path.stem.replace('-', '_')}"}
+    parser, runner = doctest.DocTestParser(), doctest.DocTestRunner(optionflags=DOCTEST_FLAGS)
+    for language, code, line in blocks(path):
+        if language != "python":
+            continue
+        where = f"{path.name}, block at line {line}"
+        if ">>>" in code:
+            test = parser.get_doctest(code, namespace, where, str(path), line - 1)
+            result = runner.run(test, clear_globs=False)
+            assert result.failed == 0, f"{where}: its output differs from the chapter's"
+            namespace.update(test.globs)
+        else:
+            assert not _prints(code), f"{where}: shows no output, so it must print nothing"
+            exec(compile(code, where, "exec"), namespace)
+
+
+def _prints(code):
+    """Whether `code` calls print (its output would go unchecked)."""
+    tree = ast.parse(code)
+    return any(
+        isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
+        for node in ast.walk(tree)
+    )
+
+
+def test_every_block_is_python_bash_or_text():
+    for path in markdown_files():
+        for language, _, line in blocks(path):
+            assert language in ("python", "bash", "text"), f"{path.name}:{line}: ```{language}"
+
+
+def test_every_cited_file_and_name_exists():
+    cited = 0
+    for path in markdown_files():
+        for file, name in CITED_PATH.findall(path.read_text()):
+            cited += 1
+            source = ROOT / file
+            assert source.is_file(), f"{path.name} cites {file}, which does not exist"
+            if name:
+                definition = rf"^\s*(?:def|class)\s+{name}\b|^{name}\s*[:=]"
+                assert re.search(definition, source.read_text(), re.MULTILINE), (
+                    f"{path.name} cites {file}:{name}, which that file does not define"
+                )
+    assert cited > 0
+
+
+def test_every_picture_exists_and_is_small():
+    for path in markdown_files():
+        for picture in PICTURE.findall(path.read_text()):
+            file = DOCS / picture
+            assert file.is_file(), f"{path.name} shows {picture}, which does not exist"
+            assert file.stat().st_size < 200_000, f"{picture} should stay a small PNG"
+
+
+@pytest.mark.parametrize("path", chapters(), ids=lambda path: path.stem)
+def test_chapter_ends_with_its_exercises(path):
+    text = path.read_text()
+    headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
+    assert headings and headings[-1] == "Exercises", f"{path.name}: last section 'Exercises'"
+    exercises = text[text.rindex("## Exercises") :]
+    names = re.findall(r"tinycnn exercises (?:start|check) (?:\S+/)?(\w+)", exercises)
+    assert names, f"{path.name}: its exercises name no `tinycnn exercises` command"
+    unknown = set(names) - EXERCISES
+    assert not unknown, f"{path.name}: no such exercises {sorted(unknown)}"
