@@ -78,8 +78,10 @@ def receptive_field_picture(path):
     axis = figure.subplots()
     axis.add_patch(Rectangle((0, 0), 224, 224, facecolor="#eeeeee", edgecolor="black"))
     for number, layer in enumerate(convs, start=1):
-        OH, OW = layer.output_shape[2:]
-        centre = [s + (n // 2) * j for s, n, j in zip(layer.rf.start, (OH, OW), layer.rf.jump)]
+        # the unit at the middle of the output map: its field's centre on the input
+        middle = [size // 2 for size in layer.output_shape[2:]]  # (OH // 2, OW // 2)
+        starts, jumps = layer.rf.start, layer.rf.jump
+        centre = [s + m * j for s, m, j in zip(starts, middle, jumps, strict=True)]
         size_h, size_w = layer.rf.size
         corner = (centre[1] - (size_w - 1) / 2, centre[0] - (size_h - 1) / 2)
         colour = f"C{number - 1}"
