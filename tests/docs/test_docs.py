@@ -10,6 +10,7 @@ Conventions the chapters follow, and these tests hold them to:
 - ```bash blocks are commands for the reader and never run here.
 - Every file the docs cite as `tinycnn/...py` (or `benchmarks/`, `tools/`, `tests/`) exists,
   and every `path.py:name` names a function, class or constant defined in that file.
+- Every `tinycnn lessons NAME` and `tinycnn summary MODEL` the docs mention exists.
 - Every picture a chapter shows exists.
 - docs/README.md lists the chapters in order; each chapter ends with its exercises,
   which name exercises that exist.
@@ -21,6 +22,8 @@ import re
 from pathlib import Path
 
 import pytest
+
+from tinycnn import lessons, models
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -113,6 +116,19 @@ def test_every_cited_file_and_name_exists():
                     f"{path.name} cites {file}:{name}, which that file does not define"
                 )
     assert cited > 0
+
+
+def test_every_lesson_and_model_named_in_a_command_exists():
+    named = 0
+    for path in markdown_files():
+        text = path.read_text()
+        for lesson in re.findall(r"tinycnn lessons ([a-z][a-z-]*)", text):
+            named += 1
+            assert lesson in lessons.names(), f"{path.name}: no lesson {lesson!r}"
+        for model in re.findall(r"tinycnn summary ([a-z]\w*)", text):
+            named += 1
+            assert model in models.list_models(), f"{path.name}: no model {model!r}"
+    assert named > 0
 
 
 def test_every_picture_exists_and_is_small():
