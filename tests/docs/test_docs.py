@@ -54,6 +54,16 @@ def markdown_files():
     return sorted(DOCS.glob("*.md"))
 
 
+def runnable_files():
+    """The chapters in order, then any other page of docs/ that holds Python blocks."""
+    others = [
+        path
+        for path in markdown_files()
+        if not CHAPTER_NAME.match(path.name) and any(lang == "python" for lang, *_ in blocks(path))
+    ]
+    return chapters() + others
+
+
 def blocks(path):
     """(language, code, line number) of every fenced block in `path`."""
     text = path.read_text()
@@ -69,7 +79,7 @@ def test_the_index_lists_every_chapter_once_in_order():
     assert len(listed) == 9
 
 
-@pytest.mark.parametrize("path", chapters(), ids=lambda path: path.stem)
+@pytest.mark.parametrize("path", runnable_files(), ids=lambda path: path.stem)
 def test_chapter_runs_and_shows_what_its_code_prints(path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace = {"__name__": f"docs_{path.stem.replace('-', '_')}"}
@@ -97,8 +107,8 @@ def _prints(code):
     )
 
 
-def test_every_block_is_python_bash_or_text():
-    for path in markdown_files():
+def test_every_block_of_the_track_is_python_bash_or_text():
+    for path in [INDEX, *chapters()]:
         for language, _, line in blocks(path):
             assert language in ("python", "bash", "text"), f"{path.name}:{line}: ```{language}"
 
