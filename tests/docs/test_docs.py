@@ -13,32 +13,25 @@ Conventions the chapters follow, and these tests hold them to:
 - Every `tinycnn lessons NAME` and `tinycnn summary MODEL` the docs mention exists.
 - Every picture a chapter shows exists.
 - docs/README.md lists the chapters in order; each chapter ends with its exercises,
-  which name exercises that exist.
+  which name exercises that exist, and every exercise is in some chapter.
 """
 
 import ast
 import doctest
 import re
+import textwrap
 from pathlib import Path
 
 import pytest
 
-from tinycnn import lessons, models
+from tinycnn import exercises, lessons, models
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 INDEX = DOCS / "README.md"
 CHAPTER_NAME = re.compile(r"^\d\d-[a-z0-9-]+\.md$")
 
-# `tinycnn exercises` names each chapter may point at (issue 13's list).
-EXERCISES = {
-    "im2col", "conv2d_loops", "conv2d_im2col", "conv2d_backward", "max_pool2d",
-    "avg_pool2d", "relu_backward", "batch_norm", "local_response_norm", "dropout",
-    "softmax_cross_entropy", "sgd_momentum", "sigmoid_function", "basic_block",
-    "dense_layer", "receptive_field",
-}  # fmt: skip
-
-FENCE = re.compile(r"^```(\w*)\n(.*?)^```\s*$", re.MULTILINE | re.DOTALL)
+FENCE = re.compile(r"^[ \t]*```(\w*)\n(.*?)^[ \t]*```[ \t]*$", re.MULTILINE | re.DOTALL)
 CITED_PATH = re.compile(r"\b((?:tinycnn|benchmarks|tools|tests)/[\w/]*\w\.py)(?::(\w+))?")
 PICTURE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
 DOCTEST_FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
@@ -69,7 +62,7 @@ def blocks(path):
     text = path.read_text()
     for match in FENCE.finditer(text):
         line = text.count("\n", 0, match.start()) + 2  # the first line of code
-        yield match.group(1), match.group(2), line
+        yield match.group(1), textwrap.dedent(match.group(2)), line  # blocks in lists are indented
 
 
 def test_the_index_lists_every_chapter_once_in_order():
@@ -105,6 +98,13 @@ def _prints(code):
         isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print"
         for node in ast.walk(tree)
     )
+
+
+def test_every_fence_of_the_track_stands_on_its_own_line():
+    for path in [INDEX, *chapters()]:
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if line.lstrip().startswith("```"):
+                assert re.fullmatch(r"\s*```\w*", line), f"{path.name}:{number}: {line!r}"
 
 
 def test_every_block_of_the_track_is_python_bash_or_text():
@@ -154,8 +154,20 @@ def test_chapter_ends_with_its_exercises(path):
     text = path.read_text()
     headings = re.findall(r"^## (.+)$", text, re.MULTILINE)
     assert headings and headings[-1] == "Exercises", f"{path.name}: last section 'Exercises'"
-    exercises = text[text.rindex("## Exercises") :]
-    names = re.findall(r"tinycnn exercises (?:start|check) (?:\S+/)?(\w+)", exercises)
+    names = exercise_names(text[text.rindex("## Exercises") :])
     assert names, f"{path.name}: its exercises name no `tinycnn exercises` command"
-    unknown = set(names) - EXERCISES
+    unknown = names - set(exercises.names())
     assert not unknown, f"{path.name}: no such exercises {sorted(unknown)}"
+
+
+def exercise_names(text):
+    """The exercises that `tinycnn exercises start NAME` or `check DIR/NAME.py` name."""
+    return set(re.findall(r"tinycnn exercises (?:start|check) (?:\S+/)?(\w+)", text))
+
+
+def test_every_exercise_is_in_the_exercises_of_a_chapter():
+    named = set()
+    for path in chapters():
+        text = path.read_text()
+        named |= exercise_names(text[text.rindex("## Exercises") :])
+    assert set(exercises.names()) <= named
