@@ -132,7 +132,7 @@ def test_every_lesson_and_model_named_in_a_command_exists():
     named = 0
     for path in markdown_files():
         text = path.read_text()
-        for lesson in re.findall(r"tinycnn lessons ([a-z][a-z-]*)", text):
+        for lesson in re.findall(r"tinycnn lessons ([a-z][a-z0-9-]*)", text):
             named += 1
             assert lesson in lessons.names(), f"{path.name}: no lesson {lesson!r}"
         for model in re.findall(r"tinycnn summary ([a-z]\w*)", text):
