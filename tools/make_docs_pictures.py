@@ -6,7 +6,7 @@ Run from the project root: `python tools/make_docs_pictures.py` (needs matplotli
     docs/im2col.png            chapter 2: a 4 x 4 image, its 3 x 3 windows and their columns
     docs/receptive_fields.png  chapter 4: AlexNet's receptive fields, from tinycnn.summary
     docs/training_curves.png   chapter 7: the curves of `tinycnn train` with its defaults
-                               (a full run: about two minutes on two cores)
+                               (a full run of 12 epochs)
 
 `--skip-training` redraws the first two only.
 """
@@ -20,6 +20,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from tinycnn import models, pictures, summary
+from tinycnn.kernels.conv import tuning
 from tinycnn.pictures.figures import new_figure, save_png
 from tinycnn.training import Recipe, train
 
@@ -98,8 +99,12 @@ def receptive_field_picture(path):
 
 
 def training_curves_picture(path):
-    """Train with `tinycnn train`'s defaults into a temporary run, then draw its log."""
-    with tempfile.TemporaryDirectory() as run:
+    """Train with `tinycnn train`'s defaults into a temporary run, then draw its log.
+
+    The convolution algorithms come from the fixed rule, not from timing: timing may pick
+    others from run to run, whose different rounding changes the curves.
+    """
+    with tempfile.TemporaryDirectory() as run, tuning.disabled():
         result = train(Recipe(), out=run, stream=io.StringIO())
         print(f"trained: test accuracy {result.test.accuracy:.4f}")
         return pictures.plot_training_curves(Path(run) / "log.csv", path)
