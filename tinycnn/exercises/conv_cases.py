@@ -7,6 +7,7 @@ x_shape = (N, C, H, W), w_shape = (OC, C/G, KH, KW) and (H, W) pairs.
 import numpy as np
 from hypothesis import strategies as st
 
+from tinycnn.exercises import plug
 from tinycnn.exercises.cases import run
 from tinycnn.exercises.failure import Mistake, call, check_dtype, compare
 from tinycnn.kernels import reference
@@ -124,3 +125,42 @@ def check_conv2d_forward(learner):
         check_dtype("conv2d_forward", words, "y", y, dtype)
 
     return run(check_case, EDGE_CASES, drawn_case())
+
+
+# The function a learner writes in exercises conv2d_loops and conv2d_im2col (the same
+# signature and formula; the two differ in how they ask for it to be computed).
+CONV2D_FORWARD_STUB = '''
+import numpy as np
+
+
+def conv2d_forward(x, w, b, stride, padding, dilation, groups):
+    """2-D convolution (cross-correlation, as every deep-learning library computes it).
+
+        y[n, oc, oh, ow] = b[oc] + sum over cg, kh, kw of w[oc, cg, kh, kw] * x[n, c, ih, iw]
+        with ih = oh*SH - PH + kh*DH, iw = ow*SW - PW + kw*DW, c = g*CG + cg,
+
+    where positions outside x count as 0 (the zero padding), CG = C // groups is the number
+    of input channels each filter sees, and g = oc // (OC // groups) is the group of
+    filter oc (groups = 1: every filter sees every channel).
+
+    Args:
+        x: input images. w: filters. b: one bias per filter, or None.
+        stride: (SH, SW). padding: (PH, PW). dilation: (DH, DW) (1 = adjacent taps).
+        groups: G, splitting the channels and the filters into G independent convolutions.
+
+    Returns:
+        y, of x's dtype.
+
+    Shape:
+        x: (N, C, H, W); w: (OC, C // G, KH, KW); b: (OC,); y: (N, OC, OH, OW) with
+        OH = (H + 2*PH - DH*(KH-1) - 1) // SH + 1, OW likewise.
+    """
+    raise NotImplementedError
+'''
+
+
+def plug_conv2d_forward(learner, progress):
+    """Train SmallCNN with the learner's convolution forward in every layer."""
+    ops = {"conv2d_forward": learner.conv2d_forward}
+    accuracy = plug.train_small_cnn(ops, progress=progress)
+    return f"SmallCNN trained with your conv2d_forward: {accuracy:.1%} test accuracy"
