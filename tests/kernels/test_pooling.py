@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from strategies import float_dtypes, pool_cases, random_array
 from tolerance import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import pooling, reference
@@ -18,40 +19,6 @@ from tinycnn.kernels.pooling import (
     max_pool2d_forward,
     pooled_output_size,
 )
-
-DTYPES = st.sampled_from([np.float32, np.float64])
-
-
-@st.composite
-def axis_geometry(draw, dilated=True):
-    """(size, K, S, P, D) along one axis, with P <= K // 2 and a kernel that fits the padded
-    input (the smallest size makes the kernel exactly as large as the padded input)."""
-    K = draw(st.integers(1, 4))
-    S = draw(st.integers(1, 5))
-    P = draw(st.integers(0, K // 2))
-    D = draw(st.integers(1, 3)) if dilated else 1
-    smallest = max(1, D * (K - 1) + 1 - 2 * P)
-    size = draw(st.integers(smallest, smallest + 6))
-    return size, K, S, P, D
-
-
-@st.composite
-def pool_case(draw, dilated=True):
-    """x of shape (N, C, H, W), the (KH, KW), (SH, SW), (PH, PW), (DH, DW) tuples, ceil_mode."""
-    rows = draw(axis_geometry(dilated))
-    cols = draw(axis_geometry(dilated))
-    N, C = draw(st.integers(1, 2)), draw(st.integers(1, 3))
-    shape = (N, C, rows[0], cols[0])
-    geometry = tuple((rows[i], cols[i]) for i in range(1, 5))
-    return shape, geometry, draw(st.booleans())
-
-
-def random_array(seed, shape, dtype, integers=False):
-    """Normal values, or small integers (many ties) when integers is True."""
-    rng = np.random.default_rng(seed)
-    values = rng.integers(-2, 3, shape) if integers else rng.standard_normal(shape)
-    return values.astype(dtype)
-
 
 # ---------------------------------------------------------------------------- output size
 
@@ -87,7 +54,7 @@ def test_pooled_output_size_known_values(args, expected):
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
-@given(pool_case(), DTYPES, st.booleans(), st.integers(0, 2**32 - 1))
+@given(pool_cases(), float_dtypes, st.booleans(), st.integers(0, 2**32 - 1))
 @example(((1, 1, 3, 3), ((5, 5), (1, 1), (1, 1), (1, 1)), False), np.float32, False, 0)
 @example(((1, 2, 7, 6), ((2, 2), (5, 4), (1, 0), (1, 1)), True), np.float64, False, 1)
 @example(((2, 1, 4, 5), ((1, 1), (2, 3), (0, 0), (1, 1)), True), np.float32, False, 2)
@@ -157,7 +124,7 @@ def test_max_pool2d_nan_propagates_like_torch(build):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=FIXTURE_OK)
-@given(pool_case(), DTYPES, st.integers(0, 2**32 - 1))
+@given(pool_cases(), float_dtypes, st.integers(0, 2**32 - 1))
 def test_max_pool2d_with_nan_and_inf_matches_oracle(build, case, dtype, seed):
     # A few NaN, +inf and -inf among small integers: NaN must win (the last NaN's index),
     # -inf must still be picked when a window holds nothing larger.
@@ -191,7 +158,7 @@ def test_max_pool2d_window_on_padding_only_gives_minus_inf_and_no_gradient(build
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=FIXTURE_OK)
-@given(pool_case(dilated=False), DTYPES, st.booleans(), st.integers(0, 2**32 - 1))
+@given(pool_cases(dilated=False), float_dtypes, st.booleans(), st.integers(0, 2**32 - 1))
 @example(((1, 1, 3, 3), ((5, 5), (1, 1), (1, 1), (1, 1)), False), np.float32, True, 0)
 @example(((1, 2, 7, 6), ((2, 2), (5, 4), (1, 0), (1, 1)), True), np.float64, False, 1)
 @example(((2, 1, 4, 5), ((1, 1), (2, 3), (0, 0), (1, 1)), True), np.float32, True, 2)
@@ -233,7 +200,7 @@ def test_avg_pool2d_divisor_stops_at_the_padding(build):
     st.tuples(st.integers(1, 2), st.integers(1, 3), st.integers(1, 8), st.integers(1, 8)),
     st.integers(1, 10),
     st.integers(1, 10),
-    DTYPES,
+    float_dtypes,
     st.integers(0, 2**32 - 1),
 )
 @example((1, 1, 7, 5), 3, 2, np.float32, 0)  # output sizes not dividing the input

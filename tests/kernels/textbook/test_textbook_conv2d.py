@@ -2,8 +2,8 @@
 
 import numpy as np
 from hypothesis import example, given, settings
-from strategies import conv_cases
-from textbook_cases import DTYPES, SEEDS, conv_scales, random_array
+from strategies import conv_cases, random_array
+from textbook_cases import DTYPES, SEEDS, conv_scales
 from tolerance import assert_close
 
 from tinycnn.kernels import reference, textbook

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from textbook_cases import DTYPES, SEEDS, random_array
+from strategies import random_array
+from textbook_cases import DTYPES, SEEDS
 from tolerance import assert_close
 
 from tinycnn.kernels import dropout, reference, sgd, textbook

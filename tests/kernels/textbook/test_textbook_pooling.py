@@ -4,14 +4,15 @@ the same windows (ceil mode), ties, NaN and -1 conventions and divisors as the f
 import numpy as np
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from textbook_cases import DTYPES, SEEDS, pool_case, random_array
+from strategies import pool_cases, random_array
+from textbook_cases import DTYPES, SEEDS
 from tolerance import assert_close
 
 from tinycnn.kernels import reference, textbook
 
 
 @settings(max_examples=40, deadline=None)
-@given(pool_case(), DTYPES, st.booleans(), st.integers(0, 3), SEEDS)
+@given(pool_cases(), DTYPES, st.booleans(), st.integers(0, 3), SEEDS)
 @example(((1, 1, 3, 3), ((5, 5), (1, 1), (2, 2), (1, 1)), False), np.float32, False, 0, 0)
 @example(((1, 2, 7, 6), ((2, 2), (5, 4), (1, 0), (1, 1)), True), np.float64, True, 2, 1)
 @example(((1, 1, 2, 2), ((2, 2), (1, 1), (1, 1), (3, 3)), False), np.float64, False, 0, 3)
@@ -36,7 +37,7 @@ def test_max_pool2d_matches_oracle(case, dtype, integers, nans, seed):
 
 
 @settings(max_examples=40, deadline=None)
-@given(pool_case(dilated=False), DTYPES, st.booleans(), st.sampled_from([None, 1, 4]), SEEDS)
+@given(pool_cases(dilated=False), DTYPES, st.booleans(), st.sampled_from([None, 1, 4]), SEEDS)
 @example(((1, 1, 5, 5), ((2, 2), (2, 2), (1, 1), (1, 1)), True), np.float32, True, None, 0)
 @example(((2, 1, 4, 5), ((3, 1), (2, 3), (1, 0), (1, 1)), True), np.float64, False, None, 1)
 @example(((1, 2, 5, 4), ((3, 3), (2, 1), (1, 1), (1, 1)), True), np.float64, True, 4, 2)
