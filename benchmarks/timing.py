@@ -84,12 +84,18 @@ def machine():
     """What a figure was measured on: CPU, cores, BLAS, versions and the date."""
     import numpy as np
 
+    from tinycnn.kernels.runtime import openblas
+
     blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
     return {
         "cpu_model": cpu_model(),
         "cpu_flags": cpu_flags(),
         "cpu_count": os.cpu_count(),
         "blas": f"{blas.get('name', '?')} {blas.get('version', '')}".strip(),
+        # Which GEMM kernels OpenBLAS runs, and whether the environment chose them: on an
+        # AVX-512 CPU, OPENBLAS_CORETYPE=Haswell halves NumPy's GEMM (docs/performance.md).
+        "blas_kernels": openblas.kernel_name(),
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "python": platform.python_version(),
         "numpy": np.__version__,
         "date": datetime.date.today().isoformat(),

@@ -28,8 +28,18 @@ def machine_heading(environment, runs):
     when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
     return (
         f"{environment['cpu_model']} ({flags}), {environment['cpu_count']} cores, "
-        f"{environment['blas']}, NumPy {environment['numpy']}; {when}; {len(runs)} run(s)"
+        f"{environment['blas']}{blas_kernels(environment)}, NumPy {environment['numpy']}; "
+        f"{when}; {len(runs)} run(s)"
     )
+
+
+def blas_kernels(environment):
+    """' (Haswell kernels, set by OPENBLAS_CORETYPE)': which GEMM kernels ran, if recorded."""
+    kernels = environment.get("blas_kernels")
+    if not kernels:
+        return ""
+    chosen_by = "set by OPENBLAS_CORETYPE" if environment.get("openblas_coretype") else "detected"
+    return f" ({kernels} kernels, {chosen_by})"
 
 
 def spread(values, digits=1, scale=1.0):
@@ -142,7 +152,8 @@ def grouped(runs, extra_key):
     groups = {}
     for run in runs:
         env = run["environment"]
-        key = (env["cpu_model"], env["cpu_count"], env["blas"], extra_key(run))
+        key = (env["cpu_model"], env["cpu_count"], env["blas"], env.get("blas_kernels") or "")
+        key += (extra_key(run),)
         groups.setdefault(key, []).append(run)
     return [groups[key] for key in sorted(groups)]
 

@@ -1,5 +1,7 @@
 """gemm through NumPy's OpenBLAS (and its NumPy fallback) against float64 matmul."""
 
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -65,6 +67,17 @@ def test_numpys_wheel_openblas_is_found():
         pytest.skip("NumPy here is not built against a bundled OpenBLAS")
     assert set(openblas._GEMMS) == {np.dtype(np.float32), np.dtype(np.float64)}
     assert openblas.get_num_threads() >= 1
+
+
+def test_kernel_name_is_the_kind_openblas_runs():
+    if not openblas.HAS_CBLAS:
+        pytest.skip("NumPy here is not built against a bundled OpenBLAS")
+    name = openblas.kernel_name()
+    assert isinstance(name, str) and name
+    # Where the environment names a kind (some machines set it), OpenBLAS runs that kind.
+    asked = os.environ.get("OPENBLAS_CORETYPE")
+    if asked:
+        assert name.lower() == asked.lower()
 
 
 @pytest.mark.parametrize(

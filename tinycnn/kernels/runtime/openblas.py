@@ -53,15 +53,18 @@ def _find_library():
 
 
 def _bind():
-    """ctypes functions: thread count getter and setter, and sgemm/dgemm by dtype."""
+    """ctypes functions: thread count getter and setter, kernel name, sgemm/dgemm by dtype."""
     found = _find_library()
     if found is None:
-        return None, None, {}
+        return None, None, None, {}
     library, prefix, suffix, integer = found
     get_num_threads = getattr(library, f"{prefix}openblas_get_num_threads{suffix}")
     get_num_threads.restype = ctypes.c_int
     set_num_threads = getattr(library, f"{prefix}openblas_set_num_threads{suffix}")
     set_num_threads.argtypes = [ctypes.c_int]
+    get_corename = getattr(library, f"{prefix}openblas_get_corename{suffix}", None)
+    if get_corename is not None:
+        get_corename.restype = ctypes.c_char_p
     gemms = {}
     precisions = ((np.float32, "s", ctypes.c_float), (np.float64, "d", ctypes.c_double))
     for dtype, letter, scalar in precisions:
@@ -74,11 +77,24 @@ def _bind():
         function.argtypes += [pointer, integer, pointer, integer, scalar, pointer, integer]
         function.restype = None
         gemms[np.dtype(dtype)] = function
-    return get_num_threads, set_num_threads, gemms
+    return get_num_threads, set_num_threads, get_corename, gemms
 
 
-get_num_threads, set_num_threads, _GEMMS = _bind()
+get_num_threads, set_num_threads, _get_corename, _GEMMS = _bind()
 HAS_CBLAS = bool(_GEMMS)
+
+
+def kernel_name():
+    """The CPU kind whose GEMM kernels OpenBLAS runs ("Haswell", "SkylakeX", ...), or None.
+
+    OpenBLAS picks them from the CPU it finds, unless the environment variable
+    ``OPENBLAS_CORETYPE`` names a kind; Haswell's kernels use 256-bit vectors, SkylakeX's
+    512-bit ones, so on an AVX-512 CPU the choice can halve GEMM speed. Benchmarks record it
+    beside their figures; tinycnn never changes it (the variable is the user's setting).
+    """
+    if _get_corename is None:
+        return None
+    return _get_corename().decode(errors="replace")
 
 
 def _operand(matrix):
