@@ -6,8 +6,8 @@ time a layer geometry is seen (its `ConvGeometry`, the images in one part of the
 the dtype), every algorithm that computes it is timed on random data of that size, pass by
 pass (forward, input gradient, weight gradient), within a small time budget, and the
 fastest of each pass is kept: in memory, and in a file in the cache directory keyed by the
-machine (CPU model, cores, BLAS, NumPy) and by the kernels' own source, so a changed
-algorithm is timed again.
+machine (CPU model, cores, BLAS and the kernels it runs, NumPy) and by the kernels' own
+source, so a changed algorithm is timed again.
 
 Results do not depend on which algorithm won beyond float rounding. For bit-exact
 reproducibility (a resumed training run, the tests), `snapshot` and `preset` carry the
@@ -31,7 +31,7 @@ import time
 import numpy as np
 
 from tinycnn.kernels.conv.choice import ALGORITHMS
-from tinycnn.kernels.runtime import threads
+from tinycnn.kernels.runtime import openblas, threads
 
 PASSES = ("forward", "backward_input", "backward_weight")
 # Seconds of timing one geometry may take, all candidates and passes together, beyond the
@@ -171,7 +171,8 @@ def _time_candidates(candidates, make_problem, run_pass):
 
 @functools.cache
 def _machine():
-    """What the timings depend on besides the layer: CPU, cores, BLAS, NumPy, the kernels."""
+    """What the timings depend on besides the layer: CPU, cores, BLAS and its kernels, NumPy,
+    our kernels' sources."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as cpuinfo:
@@ -188,6 +189,7 @@ def _machine():
         "cores": os.cpu_count(),
         "batch_parts": threads.BATCH_PARTS,
         "blas": f"{blas.get('name')} {blas.get('version')}",
+        "blas_kernels": openblas.kernel_name(),  # OPENBLAS_CORETYPE can change them
         "numpy": np.__version__,
         "kernels": sources.hexdigest()[:16],
     }
