@@ -13,6 +13,7 @@ import tinycnn
 import tinycnn.nn as nn
 import tinycnn.nn.functional as F
 import tinycnn.optim as optim
+from tinycnn.autograd import linear as linear_ops
 from tinycnn.tensor import Tensor
 
 
@@ -72,6 +73,41 @@ def test_gradients_arriving_as_shared_arrays_are_summed_without_corrupting_them(
     c = b + a + a + both[:2] + both[2:]  # = 2a + a + a + a + 2a = 7a = 14x
     (c * weights).sum().backward()
     np.testing.assert_allclose(x.grad, 14 * weights, rtol=1e-12)
+
+
+def test_a_leaf_keeps_a_new_gradient_array_without_copying_it(monkeypatch):
+    # Linear's weight gradient is a new array nothing else holds (returns_new_arrays): the
+    # leaf keeps that array, where a copy would double a large classifier's gradient.
+    rng = np.random.default_rng(0)
+    x = tinycnn.tensor(rng.standard_normal((4, 3)))
+    w = tinycnn.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    returned = []
+    original = linear_ops.Linear.backward
+
+    def recording_backward(ctx, grad):
+        grads = original(ctx, grad)
+        returned.append(grads[1])
+        return grads
+
+    monkeypatch.setattr(linear_ops.Linear, "backward", staticmethod(recording_backward))
+    F.linear(x, w).sum().backward()
+    assert np.shares_memory(w.grad, returned[0])
+    np.testing.assert_allclose(w.grad, np.ones((4, 2)).T @ x.data, rtol=1e-12)
+
+
+def test_a_new_gradient_array_is_summed_into_and_never_shared_between_leaves():
+    # w reaches the loss through two Linear calls: the second gradient is added into the
+    # first one's array. a and b receive one array from Add: each must keep its own copy.
+    rng = np.random.default_rng(1)
+    x = tinycnn.tensor(rng.standard_normal((4, 3)))
+    w = tinycnn.tensor(rng.standard_normal((2, 3)), requires_grad=True)
+    (F.linear(x, w).sum() + 2.0 * F.linear(x, w).sum()).backward()
+    np.testing.assert_allclose(w.grad, 3.0 * np.ones((4, 2)).T @ x.data, rtol=1e-12)
+    a, b = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (a + b).sum().backward()
+    assert not np.shares_memory(a.grad, b.grad)
+    a.grad.zero_()
+    np.testing.assert_allclose(b.grad, [1.0, 1.0])
 
 
 def test_grad_accumulates_across_backward_calls_as_in_torch():

@@ -164,17 +164,20 @@ class _PendingGradients:
     and takes a tensor's sum once the walk reaches that tensor. A gradient as it arrives
     may be shared (Add hands the same array to both inputs, Cat hands out views of its
     gradient), so the first sum for a tensor must be a new array; later arrivals are then
-    added into that array in place.
+    added into that array in place. A gradient that arrives ``owned`` (a new array nothing
+    else holds, see `Function.returns_new_arrays`) is summed into in place from the start.
     """
 
     def __init__(self, root, grad):
         self._sums = {id(root): grad}
-        self._owned = set()  # keys whose sum this object allocated
+        self._owned = set()  # keys whose sum is a new array only this object holds
 
-    def add(self, tensor, grad):
+    def add(self, tensor, grad, owned=False):
         key = id(tensor)
         if key not in self._sums:
             self._sums[key] = grad
+            if owned:
+                self._owned.add(key)
         elif key in self._owned:
             self._sums[key] += grad
         else:
@@ -182,7 +185,11 @@ class _PendingGradients:
             self._owned.add(key)
 
     def pop(self, tensor):
-        return self._sums.pop(id(tensor), None)
+        """(the tensor's summed gradient or None, whether that array is held by nothing else)."""
+        key = id(tensor)
+        owned = key in self._owned
+        self._owned.discard(key)
+        return self._sums.pop(key, None), owned
 
 
 class Tensor:
@@ -479,11 +486,11 @@ class Tensor:
                 _check_node_usable(tensor._node)
         pending = _PendingGradients(self, grad)
         for tensor in order:
-            g = pending.pop(tensor)
+            g, owned = pending.pop(tensor)
             node = tensor._node
             if node is None:  # a leaf
                 if g is not None:
-                    tensor._accumulate_grad(g)
+                    tensor._accumulate_grad(g, owned)
                 continue
             if g is not None:
                 _backpropagate(node, g, pending)
@@ -510,10 +517,15 @@ class Tensor:
             )
         return grad
 
-    def _accumulate_grad(self, g):
-        """A leaf keeps its gradient, summed over backward calls as in torch."""
+    def _accumulate_grad(self, g, owned=False):
+        """A leaf keeps its gradient, summed over backward calls as in torch.
+
+        A gradient array that something else may hold (another leaf, the caller) is copied;
+        an ``owned`` one, held by nothing else, is kept as it is: for VGG's 411 MB classifier
+        weight, that copy was the largest temporary array of a training step.
+        """
         if self.grad is None:
-            self.grad = np.array(g, copy=True).view(GradArray)
+            self.grad = (g if owned else np.array(g, copy=True)).view(GradArray)
         else:
             self.grad = self.grad + g
 
@@ -814,7 +826,8 @@ def _backpropagate(node, grad, pending):
     input_grads = node.function.backward(node.ctx, np.require(grad, requirements="C"))
     for parent, parent_grad in zip(node.inputs, input_grads, strict=True):
         if parent_grad is not None and isinstance(parent, Tensor) and parent.requires_grad:
-            pending.add(parent, np.asarray(parent_grad, dtype=parent.dtype))
+            owned = node.function.returns_new_arrays
+            pending.add(parent, np.asarray(parent_grad, dtype=parent.dtype), owned)
 
 
 # ------------------------------------------------------------------------ printing

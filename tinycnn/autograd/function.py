@@ -29,7 +29,13 @@ class Function:
     - `backward(ctx, grad) -> tuple`: given dL/d(output), with the output's shape, return
       dL/d(input) for every input, in order, each with that input's shape (None where
       `ctx.needs_input_grad` is False or the input was None).
+
+    A subclass whose backward returns only new arrays, none of them a view of ``grad`` or
+    of each other, sets ``returns_new_arrays = True``; a leaf then keeps such a gradient as
+    its ``.grad`` without copying it. The default, False, is always safe.
     """
+
+    returns_new_arrays = False
 
     @staticmethod
     def forward(ctx, *inputs, **options):

@@ -14,6 +14,8 @@ def _flop(x, weight):
 class Linear(Function):
     """y = x @ Wᵀ + b, x (*, in_features), W (out_features, in_features), b (out_features,)."""
 
+    returns_new_arrays = True  # two matmuls and a sum: each gradient is a new array
+
     @staticmethod
     def forward(ctx, x, weight, bias):
         ctx.save_for_backward(x, weight)
