@@ -24,9 +24,10 @@ from pathlib import Path
 from tinycnn import pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
-from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, mean_curve, seed_values, train_run
+from tinycnn.lessons.seed_results import mean_loss_rows, summary_rows, values_per_seed
+from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, train_run
 from tinycnn.lessons.small_nets import LessonCNN
-from tinycnn.lessons.verdict import decide, summarize
+from tinycnn.lessons.verdict import decide
 
 NAME = "batchnorm"
 TITLE = "BatchNorm: training with and without it, at a base and a ten times higher lr"
@@ -89,26 +90,14 @@ def report(numbers):
         "layer, so a network with BatchNorm trains at learning rates where one without it "
         "fails, and trains faster at the same rate.",
     )
-    curves = {name: mean_curve([run["epoch_losses"] for run in runs[name]]) for name in runs}
-    report.table(
-        ("epoch", *(f"{name}" for name in runs)),
-        [(epoch + 1, *(curves[name][epoch] for name in runs))
-         for epoch in range(settings["epochs"])],
-    )  # fmt: skip
+    report.table(("epoch", *runs), mean_loss_rows(runs, settings["epochs"]))
     report.note("Training loss per epoch (mean over the seeds; inf or nan: the run diverged).")
-    values = {
-        name: {key: seed_values(runs[name], key)
-               for key in ("first_loss", "final_accuracy", "test_accuracy")}
-        for name in runs
-    }  # fmt: skip
+    keys = ("first_loss", "final_accuracy", "test_accuracy")
+    values = values_per_seed(runs, keys)
     report.table(
         ("condition", "first epoch's loss", "last epoch's train accuracy", "test accuracy"),
-        [
-            (name, *(str(summarize(v[key])) for key in
-                     ("first_loss", "final_accuracy", "test_accuracy")))
-            for name, v in values.items()
-        ],
-    )  # fmt: skip
+        summary_rows(values, keys),
+    )
     data = (
         f"LessonCNN on {settings['images_used']:,} digits at {SIZE} x {SIZE}, "
         f"{settings['epochs']} epochs, batches of {BATCH}, SGD Nesterov cosine, "

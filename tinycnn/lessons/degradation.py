@@ -27,7 +27,8 @@ from pathlib import Path
 from tinycnn import models, pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
-from tinycnn.lessons.short_runs import CHANCE, CLASSES, digits, mean_curve, seed_values, train_run
+from tinycnn.lessons.seed_results import mean_loss_rows, seed_values
+from tinycnn.lessons.short_runs import CHANCE, CLASSES, digits, train_run
 from tinycnn.lessons.verdict import decide, summarize
 
 NAME = "degradation"
@@ -94,13 +95,8 @@ def report(numbers):
     )
     loss = {name: seed_values(runs[name], "final_loss") for name in NETWORKS}
     accuracy = {name: seed_values(runs[name], "final_accuracy") for name in NETWORKS}
-    curves = {name: mean_curve([run["epoch_losses"] for run in runs[name]]) for name in NETWORKS}
     report.table(
-        ("epoch", *(f"{name} loss" for name in NETWORKS)),
-        [
-            (epoch + 1, *(curves[name][epoch] for name in NETWORKS))
-            for epoch in range(settings["epochs"])
-        ],
+        ("epoch", *(f"{name} loss" for name in runs)), mean_loss_rows(runs, settings["epochs"])
     )
     report.note("Training loss per epoch, the mean over the seeds.")
     report.table(

@@ -31,7 +31,8 @@ import tinycnn.nn.functional as F
 from tinycnn import pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
-from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, seed_values, train_run
+from tinycnn.lessons.seed_results import seed_values, summary_rows, values_per_seed
+from tinycnn.lessons.short_runs import CHANCE, digits, train_and_test_accuracy, train_run
 from tinycnn.lessons.verdict import decide, summarize
 from tinycnn.tensor import no_grad, tensor
 
@@ -106,14 +107,7 @@ def measure(scale="default", seeds=DEFAULT_SEEDS):
             rng.manual_seed(seed)
             model = Perceptron(P if name == "dropout" else 0.0)
             train_run(model, train_set, settings["epochs"], BATCH, LR, seed)
-            train_accuracy, test_accuracy = accuracy(model, train_set), accuracy(model, test)
-            results[name].append(
-                {
-                    "train_accuracy": train_accuracy,
-                    "test_accuracy": test_accuracy,
-                    "gap": train_accuracy - test_accuracy,
-                }
-            )
+            results[name].append(train_and_test_accuracy(model, train_set, test))
         for masks in ensembles:  # `model` is the dropout network
             ensembles[masks].append(ensemble_accuracy(model, test, masks, seed))
     return {
@@ -134,14 +128,11 @@ def report(numbers):
         "the whole network at test time (weights scaled) approximates averaging them, and "
         "the network overfits less.",
     )
-    values = {
-        name: {key: seed_values(runs, key) for key in runs[0]} for name, runs in results.items()
-    }
+    values = values_per_seed(results)
     report.table(
         ("network", "train accuracy", "test accuracy", "gap"),
-        [(name, *(str(summarize(v[key])) for key in ("train_accuracy", "test_accuracy", "gap")))
-         for name, v in values.items()],
-    )  # fmt: skip
+        summary_rows(values, ("train_accuracy", "test_accuracy", "gap")),
+    )
     scaled = values["dropout"]["test_accuracy"]
     report.table(
         ("dropout network at test time", "test accuracy"),

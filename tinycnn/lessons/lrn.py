@@ -39,7 +39,8 @@ import tinycnn.nn.functional as F
 from tinycnn import pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
-from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, seed_values, train_run
+from tinycnn.lessons.seed_results import seed_values, summary_rows, values_per_seed
+from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, train_run
 from tinycnn.lessons.small_nets import LRN_ALPHA, LRN_BETA, LRN_K, LRN_SIZE, LessonCNN
 from tinycnn.lessons.verdict import decide, summarize
 from tinycnn.tensor import no_grad, tensor
@@ -142,14 +143,11 @@ def report(numbers):
         f"AlexNet's constants were chosen for its own activations' size (its inputs were raw "
         f"pixel values, 0-255 minus the mean)."
     )
-    values = {
-        name: {key: seed_values(runs, key) for key in runs[0]} for name, runs in results.items()
-    }
+    values = values_per_seed(results)
     report.table(
         ("network (no BatchNorm)", "train accuracy", "test accuracy"),
-        [(name, *(str(summarize(v[key])) for key in ("train_accuracy", "test_accuracy")))
-         for name, v in values.items()],
-    )  # fmt: skip
+        summary_rows(values, ("train_accuracy", "test_accuracy")),
+    )
     report.verdict(
         Claim("LRN after the first two ReLUs raises test accuracy", SOURCE,
               f"test accuracy of LessonCNN without BN on {settings['images_used']:,} digits at "

@@ -27,9 +27,10 @@ import tinycnn.nn.functional as F
 from tinycnn import pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
-from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, seed_values, train_run
+from tinycnn.lessons.seed_results import seed_values, summary_rows, values_per_seed
+from tinycnn.lessons.short_runs import CHANCE, digits, train_and_test_accuracy, train_run
 from tinycnn.lessons.small_nets import LessonCNN
-from tinycnn.lessons.verdict import decide, summarize
+from tinycnn.lessons.verdict import decide
 from tinycnn.summary import summary
 from tinycnn.tensor import tensor
 
@@ -92,14 +93,7 @@ def measure(scale="default", seeds=DEFAULT_SEEDS):
             rng.manual_seed(seed)
             model = LessonCNN(pool=pool)
             train_run(model, train_set, settings["epochs"], BATCH, LR, seed)
-            train_accuracy, test_accuracy = accuracy(model, train_set), accuracy(model, test)
-            results[name].append(
-                {
-                    "train_accuracy": train_accuracy,
-                    "test_accuracy": test_accuracy,
-                    "gap": train_accuracy - test_accuracy,
-                }
-            )
+            results[name].append(train_and_test_accuracy(model, train_set, test))
     return {
         "geometry": geometry(),
         "results": results,
@@ -128,14 +122,11 @@ def report(numbers):
         "stride 2 the windows share their edge rows and columns, so a pixel is in up to four "
         "and each output sees 9 pixels instead of 4. The fields of later layers grow with it."
     )
-    values = {
-        name: {key: seed_values(runs, key) for key in runs[0]} for name, runs in results.items()
-    }
+    values = values_per_seed(results)
     report.table(
         ("pooling", "train accuracy", "test accuracy", "gap"),
-        [(name, *(str(summarize(v[key])) for key in ("train_accuracy", "test_accuracy", "gap")))
-         for name, v in values.items()],
-    )  # fmt: skip
+        summary_rows(values, ("train_accuracy", "test_accuracy", "gap")),
+    )
     plain, overlap = POOLS
     test_accuracies = [values[plain]["test_accuracy"], values[overlap]["test_accuracy"]]
     condition = (

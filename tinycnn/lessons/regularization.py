@@ -28,7 +28,8 @@ from pathlib import Path
 from tinycnn import pictures, rng
 from tinycnn.lessons.report import Claim, Report
 from tinycnn.lessons.scale import DEFAULT_SEEDS, check
-from tinycnn.lessons.short_runs import CHANCE, accuracy, digits, seed_values, train_run
+from tinycnn.lessons.seed_results import seed_values, summary_rows, values_per_seed
+from tinycnn.lessons.short_runs import CHANCE, digits, train_and_test_accuracy, train_run
 from tinycnn.lessons.small_nets import LessonCNN
 from tinycnn.lessons.verdict import decide, summarize
 
@@ -78,15 +79,8 @@ def measure(scale="default", seeds=DEFAULT_SEEDS):
                 model, train_set, settings["epochs"], BATCH, LR, seed,
                 weight_decay=WEIGHT_DECAY if decay else 0.0,
             )  # fmt: skip
-            train_accuracy, test_accuracy = accuracy(model, train_clean), accuracy(model, test)
-            results[name].append(
-                {
-                    "train_accuracy": train_accuracy,
-                    "test_accuracy": test_accuracy,
-                    "gap": train_accuracy - test_accuracy,
-                    "final_loss": run.epoch_losses[-1],
-                }
-            )
+            scores = train_and_test_accuracy(model, train_clean, test)
+            results[name].append({**scores, "final_loss": run.epoch_losses[-1]})
     return {
         "results": results,
         "settings": {
@@ -104,17 +98,11 @@ def report(numbers):
         "new ones. Dropout, data augmentation and weight decay make memorizing harder, so the "
         "gap between training and test accuracy shrinks.",
     )
-    values = {
-        name: {key: seed_values(runs, key) for key in runs[0]} for name, runs in results.items()
-    }
+    values = values_per_seed(results)
     report.table(
         ("variant", "train accuracy", "test accuracy", "gap", "last epoch's loss"),
-        [
-            (name, *(str(summarize(v[key])) for key in
-                     ("train_accuracy", "test_accuracy", "gap", "final_loss")))
-            for name, v in values.items()
-        ],
-    )  # fmt: skip
+        summary_rows(values, ("train_accuracy", "test_accuracy", "gap", "final_loss")),
+    )
     report.note(f"Each cell: mean ± spread over {settings['seeds']} seeds.")
     plain = values["plain"]
     for name in ("dropout", "augmentation", "weight decay", "all three"):

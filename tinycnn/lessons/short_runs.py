@@ -4,8 +4,6 @@ momentum 0.9, a cosine learning-rate schedule stepped once per epoch)."""
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from tinycnn import rng
 from tinycnn.data import DataLoader, Digits, Subset, transforms
 from tinycnn.optim import SGD
@@ -77,11 +75,12 @@ def accuracy(model, dataset, batch_size=256):
     return evaluate(model, DataLoader(dataset, batch_size=batch_size), CLASSES).accuracy
 
 
-def seed_values(results, key):
-    """[result[key] for each seed's result], as floats: one condition's per-seed values."""
-    return [float(result[key]) for result in results]
-
-
-def mean_curve(curves):
-    """The element-wise mean of equal-length per-seed curves, as a list (for tables)."""
-    return np.mean(np.asarray(curves, dtype=np.float64), axis=0).tolist()
+def train_and_test_accuracy(model, train_set, test):
+    """{"train_accuracy", "test_accuracy", "gap"} of a trained model, where the gap,
+    train - test accuracy, measures how much it overfits."""
+    train_accuracy, test_accuracy = accuracy(model, train_set), accuracy(model, test)
+    return {
+        "train_accuracy": train_accuracy,
+        "test_accuracy": test_accuracy,
+        "gap": train_accuracy - test_accuracy,
+    }
