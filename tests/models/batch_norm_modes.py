@@ -1,7 +1,10 @@
-"""A check shared by the model tests: a block's BatchNorm uses batch statistics in
-training and its running statistics in evaluation."""
+"""Shared by the model tests: a check that a block's BatchNorm uses batch statistics in
+training and its running statistics in evaluation, and running statistics to set, so that
+a whole network's evaluation mode is tested away from BatchNorm's initial identity."""
 
 import numpy as np
+
+import tinycnn.nn as nn
 
 
 def check_batch_norm_modes(block, bn, x):
@@ -27,3 +30,13 @@ def check_batch_norm_modes(block, bn, x):
     np.testing.assert_array_equal(bn.running_mean.data, mean)
     np.testing.assert_array_equal(bn.running_var.data, var)
     assert bn.num_batches_tracked.item() == 2
+
+
+def set_running_statistics(model, seed=2):
+    """Give every BatchNorm running statistics unlike its initial 0 and 1."""
+    rng = np.random.default_rng(seed)
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            C = module.num_features
+            module.running_mean.data[...] = rng.normal(0, 0.5, C)
+            module.running_var.data[...] = rng.uniform(0.5, 2.0, C)

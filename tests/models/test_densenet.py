@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 import pytest
-from batch_norm_modes import check_batch_norm_modes
+from batch_norm_modes import check_batch_norm_modes, set_running_statistics
 
 import tinycnn
 import tinycnn.nn as nn
@@ -164,16 +164,6 @@ def test_output_shapes_on_a_small_input():
 def test_bad_arguments_are_refused():
     with pytest.raises(NotImplementedError, match="memory_efficient=True"):
         densenet121(memory_efficient=True)
-
-
-def set_running_statistics(model, seed=2):
-    """Give every BatchNorm running statistics unlike its initial 0 and 1."""
-    rng = np.random.default_rng(seed)
-    for module in model.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            C = module.num_features
-            module.running_mean.data[...] = rng.normal(0, 0.5, C)
-            module.running_var.data[...] = rng.uniform(0.5, 2.0, C)
 
 
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])

@@ -10,6 +10,7 @@ import math
 
 import numpy as np
 import pytest
+from finite_gradients import assert_finite_gradients
 
 import tinycnn
 import tinycnn.nn as nn
@@ -70,12 +71,6 @@ def total_loss(outputs, target):
     return loss + 0.3 * (
         F.cross_entropy(outputs.aux_logits1, target) + F.cross_entropy(outputs.aux_logits2, target)
     )
-
-
-def assert_finite_gradients(model):
-    for name, param in model.named_parameters():
-        assert param.grad is not None, name
-        assert np.isfinite(param.grad).all(), name
 
 
 @pytest.fixture(scope="module")

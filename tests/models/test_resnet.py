@@ -12,7 +12,8 @@ import time
 
 import numpy as np
 import pytest
-from batch_norm_modes import check_batch_norm_modes
+from batch_norm_modes import check_batch_norm_modes, set_running_statistics
+from finite_gradients import assert_finite_gradients
 
 import tinycnn
 import tinycnn.nn as nn
@@ -186,21 +187,8 @@ def test_resnet18_training_step_at_224_gives_finite_gradients_for_every_paramete
     elapsed = time.perf_counter() - start
     print(f"resnet18 forward + backward, batch 2, 224 x 224: {elapsed:.2f} s")
     assert np.isfinite(loss.item())
-    for name, param in model.named_parameters():
-        assert param.grad is not None, name
-        assert param.grad.shape == param.shape, name
-        assert np.isfinite(param.grad).all(), name
+    assert_finite_gradients(model)
     assert np.abs(model.fc.weight.grad).max() > 0
-
-
-def set_running_statistics(model, seed=2):
-    """Give every BatchNorm running statistics unlike its initial 0 and 1."""
-    rng = np.random.default_rng(seed)
-    for module in model.modules():
-        if isinstance(module, nn.BatchNorm2d):
-            C = module.num_features
-            module.running_mean.data[...] = rng.normal(0, 0.5, C)
-            module.running_var.data[...] = rng.uniform(0.5, 2.0, C)
 
 
 # The Bottleneck network is ResNeXt-style (groups=2, 16 channels per group: 3x3 widths 32 to

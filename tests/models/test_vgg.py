@@ -8,10 +8,10 @@ import math
 
 import numpy as np
 import pytest
+from finite_gradients import assert_training_step_is_finite
 
 import tinycnn
 import tinycnn.nn as nn
-import tinycnn.nn.functional as F
 from tinycnn.models import vgg
 from tinycnn.nn import init
 
@@ -119,12 +119,5 @@ def test_output_shapes(vgg11_bn):
 
 
 def test_forward_backward_gives_finite_gradients(vgg11_bn):
-    vgg11_bn.train()
-    vgg11_bn.zero_grad()
-    loss = F.cross_entropy(vgg11_bn(image(1, 3, 64, 64)), np.array([7]))
-    loss.backward()
-    assert np.isfinite(loss.item())
-    for name, p in vgg11_bn.named_parameters():
-        assert p.grad is not None and p.grad.shape == p.shape, name
-        assert np.isfinite(p.grad).all(), name
+    assert_training_step_is_finite(vgg11_bn, image(1, 3, 64, 64), np.array([7]))
     assert np.abs(vgg11_bn.features[0].weight.grad).sum() > 0  # it reaches the first layer
