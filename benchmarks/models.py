@@ -89,6 +89,25 @@ def median_of(function, repeats):
 # only the framework it measures.
 
 
+def step_functions(model, images, labels, optimizer, no_grad, cross_entropy):
+    """forward() and train_step() of `model`: the same steps in either framework, given the
+    framework's no_grad context and cross-entropy function."""
+
+    def forward():
+        model.eval()
+        with no_grad():
+            model(images)
+
+    def train_step():
+        model.train()
+        optimizer.zero_grad()
+        loss = cross_entropy(model(images), labels)
+        loss.backward()
+        optimizer.step()
+
+    return forward, train_step
+
+
 def build_tinycnn(name, batch, size, seed):
     import numpy as np
 
@@ -104,19 +123,9 @@ def build_tinycnn(name, batch, size, seed):
     labels = rng.integers(0, NUM_CLASSES, batch)
     optimizer = optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=0.9)
     built = resident_mib()
-
-    def forward():
-        model.eval()
-        with tinycnn.no_grad():
-            model(images)
-
-    def train_step():
-        model.train()
-        optimizer.zero_grad()
-        loss = F.cross_entropy(model(images), labels)
-        loss.backward()
-        optimizer.step()
-
+    forward, train_step = step_functions(
+        model, images, labels, optimizer, tinycnn.no_grad, F.cross_entropy
+    )
     return forward, train_step, built
 
 
@@ -134,19 +143,9 @@ def build_torch(name, batch, size, seed):
     labels = torch.from_numpy(rng.integers(0, NUM_CLASSES, batch))
     optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE, momentum=0.9)
     built = resident_mib()
-
-    def forward():
-        model.eval()
-        with torch.no_grad():
-            model(images)
-
-    def train_step():
-        model.train()
-        optimizer.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(images), labels)
-        loss.backward()
-        optimizer.step()
-
+    forward, train_step = step_functions(
+        model, images, labels, optimizer, torch.no_grad, torch.nn.functional.cross_entropy
+    )
     return forward, train_step, built
 
 
