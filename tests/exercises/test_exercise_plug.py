@@ -31,3 +31,20 @@ def test_check_with_plug_prints_what_the_network_did(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.startswith("PASSED receptive_field")
     assert "conv5  (163, 16, 15.0)  ok" in out  # AlexNet's conv5 sees 163 x 163 pixels
+
+
+def test_a_plugged_block_is_compared_with_the_library_in_resnet18():
+    solution = exercises.solution("basic_block")
+    exercise = exercises.get("basic_block")
+    report = exercise.plug_in(solution, progress=None)
+    assert report.endswith("differ from the library's by 0.0e+00 (relative)"), report
+
+    class BlockWithoutLastRelu(solution.BasicBlock):
+        def forward(self, x):
+            out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+            return out + (x if self.downsample is None else self.downsample(x))
+
+    learner = types.SimpleNamespace(BasicBlock=BlockWithoutLastRelu)
+    report = exercise.plug_in(learner, progress=None)
+    difference = float(report.split(" by ")[-1].removesuffix(" (relative)"))
+    assert difference > 0.01, report

@@ -2,9 +2,10 @@
 
 Kernels go in through `tinycnn.kernels.use`, so every layer, the autograd and the
 optimizer of the network run them. `train_small_cnn` trains SmallCNN on the bundled
-digits for a short run and returns the test accuracy; `compare_models` runs two networks
-on one input and returns the largest difference of their logits, for the exercises a
-short run cannot train (whole blocks of big networks).
+digits for a short run and returns the test accuracy; `compare_models` runs a network
+with and without the learner's parts in it, on one input, and returns the largest
+difference of their logits, for the exercises a short run cannot train (whole blocks of
+big networks).
 
 The short run: 16 x 16 digits, width 8, batch 32, SGD with momentum 0.9 at lr 0.05 for
 two epochs, then one at lr 0.005. With the engine's kernels it reaches 97-99% on the 359
@@ -19,7 +20,7 @@ from tinycnn import kernels, rng
 from tinycnn.data import DataLoader, Digits
 from tinycnn.models import small_cnn
 from tinycnn.optim import SGD
-from tinycnn.tensor import no_grad
+from tinycnn.tensor import no_grad, tensor
 
 SIZE = 16
 WIDTH = 8
@@ -84,9 +85,18 @@ def replace_each(model, layer_type, make_layer):
     return model
 
 
-def compare_models(reference, learners, x):
-    """max |learners(x) - reference(x)| / max |reference(x)| of two networks' logits."""
+def compare_models(build, put_in_learners_parts):
+    """max |learners(x) - library(x)| / max |library(x)| of two networks' logits.
+
+    library = build(); learners = put_in_learners_parts(build()), the same network with
+    the learner's parts in it. Both get the library's weights and run in evaluation mode
+    on one seeded image x (1, 3, 64, 64).
+    """
+    library = build().eval()
+    learners = put_in_learners_parts(build()).eval()
+    learners.load_state_dict(library.state_dict())
+    x = tensor(np.random.default_rng(0).standard_normal((1, 3, 64, 64)).astype(np.float32))
     with no_grad():
-        expected = reference(x).data
+        expected = library(x).data
         actual = learners(x).data
     return float(np.abs(actual - expected).max() / np.abs(expected).max())
