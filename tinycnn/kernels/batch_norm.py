@@ -67,6 +67,13 @@ def _planes(a):
     return a.reshape(N, C, H * W)
 
 
+def _empty_gradients(x):
+    """dx like x (C-contiguous, so _planes(dx) is a view), and dweight and dbias (C,), all
+    of x's dtype, for a backward loop to fill."""
+    C = x.shape[1]
+    return np.empty(x.shape, dtype=x.dtype), np.empty(C, dtype=x.dtype), np.empty(C, dtype=x.dtype)
+
+
 def batch_norm_train_forward(x, weight, bias, eps):
     """Batch normalization with the batch's statistics.
 
@@ -185,10 +192,7 @@ def batch_norm_train_backward(dy, x, mean, invstd, weight):
     Shape:
         dy, x, dx: (N, C, H, W); mean, invstd, weight, dweight, dbias: (C,).
     """
-    C = x.shape[1]
-    dx = np.empty(x.shape, dtype=x.dtype)  # C-contiguous, so _planes(dx) is a view
-    dweight = np.empty(C, dtype=x.dtype)
-    dbias = np.empty(C, dtype=x.dtype)
+    dx, dweight, dbias = _empty_gradients(x)
     _batch_norm_train_backward_loop(
         _planes(dy), _planes(x), mean, invstd, weight, _planes(dx), dweight, dbias, work=x.size
     )
@@ -252,10 +256,7 @@ def batch_norm_eval_backward(dy, x, running_mean, running_var, weight, eps):
     Shape:
         dy, x, dx: (N, C, H, W); running_mean, running_var, weight, dweight, dbias: (C,).
     """
-    C = x.shape[1]
-    dx = np.empty(x.shape, dtype=x.dtype)  # C-contiguous, so _planes(dx) is a view
-    dweight = np.empty(C, dtype=x.dtype)
-    dbias = np.empty(C, dtype=x.dtype)
+    dx, dweight, dbias = _empty_gradients(x)
     eps = x.dtype.type(eps)
     _batch_norm_eval_backward_loop(
         _planes(dy), _planes(x), running_mean, running_var, weight, eps, _planes(dx),
