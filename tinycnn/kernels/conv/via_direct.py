@@ -35,19 +35,39 @@ are one contiguous run of the flattened phase plane, starting at ``offset = qh*W
 - dw: ``dw[oc, r] = sum over p of dY[oc, p] * grid[offset_r + p]``, a dot product along the
   grid for every (oc, r) (dY is zero at the dropped grid columns).
 
-**The blocking.** (1) runs 4 output rows against 4 summed rows at a time: their 16 weights
-stay in 16 vector registers, and for each vector of pixels the loop loads 4 runs of the
-grid and 4 of Y, does 16 vector multiply-adds and stores the 4 runs of Y. The dot products
-run the same 4 x 4 block: 16 accumulators, 8 loads per 16 multiply-adds. Rows are padded to
-multiples of 4 with zero weights reading a row of zeros. A block of 4 x PIXEL_BLOCK sums
-stays in the L1 cache until it is complete, then goes straight to its pixels, plus the bias
-(the grid's dropped columns are never stored).
+**The blocking: a tile of sums held in registers.** (1) is computed one tile at a time: 4
+output rows m..m+3 by TILE_PIXELS = 48 grid columns p0..p0+47, 4 x 48 sums. The tile
+stays in vector registers for the whole sum over the rows r, and is stored once at the
+end::
 
-Numba cannot see that the weights and the output do not overlap in memory, so the 16
-weights are copied into local variables, which LLVM keeps in registers (read from their
-array, they were reloaded at every pixel and the loop ran at half the speed). To see what
-LLVM made of a loop: ``shifted_rows_fma.inspect_asm()`` (with the Numba cache off) and look
-for ``vfmadd231ps`` on ``zmm`` (512-bit), ``ymm`` (256-bit) or ``xmm`` registers.
+    tile = 0                                            # 4 x 48: 12 zmm registers (float32)
+    for r in range(R):                                  # every summed row (c, kh, kw)
+        run = grid[offset_r + p0 : offset_r + p0 + 48]  # 3 vector loads
+        for o in 0..3:
+            tile[o, :] += w[m + o, r] * run             # a broadcast weight, 3 vector FMAs
+    Y[m : m + 4, p0 : p0 + 48] = tile
+
+Per row r that is 3 loads and 4 broadcasts for 12 vector multiply-adds, and no store: the
+loop runs near the FMA units' peak (the blocking of oneDNN's and BLIS's microkernels).
+The tile lives in `register_tile`, a small array on the stack that LLVM turns into
+registers; an ordinary array would be loaded and stored at every r, since LLVM cannot
+prove that no other array overlaps it. Its loops have constant trip counts, so LLVM
+vectorizes the 48 columns (3 zmm, 6 ymm) and unrolls the 4 rows. 48 is the smallest width
+that works: from 40 columns down, LLVM unrolls the column loop completely before it
+vectorizes, then vectorizes the wrong loop (gathers and scatters, over 20x slower). In
+float64 the tile is 24 zmm registers of the 32. Rows are padded to multiples of 4 with zero
+weights reading a row of zeros, and the grids end in TILE_PIXELS zeros, which the last tile
+reads past L.
+
+Tiles of a block of PIXEL_BLOCK columns are stored in a 4 x PIXEL_BLOCK buffer, in the L1
+cache, which then goes straight to its pixels, plus the bias (the grid's dropped columns
+are never stored). The dot products run a 4 x 4 block of (oc, r): 16 vector accumulators,
+8 loads per 16 multiply-adds.
+
+To see what LLVM made of a loop: ``_tile_sums.inspect_asm(_tile_sums.signatures[0])``
+(with the Numba cache off, or NUMBA_CACHE_DIR set to an empty directory) and look for
+``vfmadd231ps`` on ``zmm`` (512-bit), ``ymm`` (256-bit) or ``xmm`` registers; the loop over r
+should hold only loads, broadcasts and FMAs.
 """
 
 from dataclasses import dataclass
@@ -55,13 +75,17 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from tinycnn.kernels.conv.register_tile import register_tile
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
-# Output rows and summed rows the kernels handle at once: 16 weights in 16 vector registers.
-BLOCK = 4
-# Grid columns (1) sums over all rows before moving on: 4 rows of Y and of the grid, 16 kB
-# in float32, stay in the L1 cache.
-PIXEL_BLOCK = 512
+# Output rows and summed rows the dot products handle at once (16 sums), and rows of (1)
+# in one tile.
+BLOCK = TILE_ROWS = 4
+# Grid columns of one tile of (1): 4 x 48 sums are 12 vector registers of 16 float32, or 24
+# of 8 float64, within the 32 of AVX-512 (see the module docstring).
+TILE_PIXELS = 48
+# Grid columns whose sums are stored before going to their pixels: 4 x 480 in L1.
+PIXEL_BLOCK = 10 * TILE_PIXELS
 # Reassociation lets LLVM vectorize the sums; contraction makes a*b + c one FMA. Unlike
 # fastmath=True, no flag assumes the data has no inf or NaN, so those propagate as in IEEE.
 FAST_SUMS = {"reassoc", "contract"}
@@ -138,14 +162,16 @@ def _phase_slices(geo, grid):
 
 
 def _input_grid(x, geo, grid):
-    """x on the phase grid, one flat row per image, followed by a zero row of L values.
+    """x on the phase grid, one flat row per image, followed by a zero row of L values and
+    TILE_PIXELS more zeros (the last tile of (1) reads up to TILE_PIXELS - 1 values past L).
 
     Shape:
         - x: (n, C, H, W)
-        - result: (n, C*Q + L); ``result[i, :C*Q]`` is (C, SH, SW, HQ, WQ)
+        - result: (n, C*Q + L + TILE_PIXELS); ``result[i, :C*Q]`` is (C, SH, SW, HQ, WQ)
     """
     n = x.shape[0]
-    flat = SCRATCH.array("direct input grid", (n, geo.C * grid.Q + grid.L), x.dtype)
+    length = geo.C * grid.Q + grid.L + TILE_PIXELS
+    flat = SCRATCH.array("direct input grid", (n, length), x.dtype)
     flat.fill(0)
     planes = flat[:, : geo.C * grid.Q].reshape(n, geo.C, geo.SH, geo.SW, grid.HQ, grid.WQ)
     for a, b, (grid_rows, rows), (grid_cols, cols) in _phase_slices(geo, grid):
@@ -154,16 +180,17 @@ def _input_grid(x, geo, grid):
 
 
 def _pack(matrix):
-    """Zero-pad (B, M, R) to multiples of 4 and cut it into 4 x 4 blocks, each contiguous.
+    """Zero-pad (B, M, R) to multiples of 4 and cut it into blocks of 4 rows m, each
+    contiguous with the 4 weights of one summed row r side by side (what a tile reads).
 
     Shape:
-        - result: (B, M4/4, R4/4, 4, 4), ``result[k, i, j] = padded[k, 4i : 4i+4, 4j : 4j+4]``
+        - result: (B, M4/4, R4, 4), ``result[k, i, r, o] = padded[k, 4i + o, r]``
     """
     B, M, R = matrix.shape
-    M4, R4 = _round_up(M, BLOCK), _round_up(max(R, 1), BLOCK)
+    M4, R4 = _round_up(M, TILE_ROWS), _round_up(max(R, 1), BLOCK)
     padded = np.zeros((B, M4, R4), dtype=matrix.dtype)
     padded[:, :M, :R] = matrix
-    blocks = padded.reshape(B, M4 // BLOCK, BLOCK, R4 // BLOCK, BLOCK).transpose(0, 1, 3, 2, 4)
+    blocks = padded.reshape(B, M4 // TILE_ROWS, TILE_ROWS, R4).transpose(0, 1, 3, 2)
     return np.ascontiguousarray(blocks)
 
 
@@ -195,54 +222,64 @@ def shifted_rows_fma(src, offsets, weights, L, WQ, M, targets, bias, out):
 
     Loop::
 
-        for each image i, block k, 4 rows m..m+3:
-            for each PIXEL_BLOCK of grid columns p:
-                Y = 0                                               # (4, PIXEL_BLOCK), in L1
-                for each 4 summed rows r..r+3:
-                    w00 .. w33 = weights of rows (m..m+3, r..r+3)     # 16 registers
-                    for p in the pixel block:                        # vector FMAs
-                        Y[o, p] += sum over j of w_oj * src[i, offsets[k, r + j] + p]
+        for each image i, block k, PIXEL_BLOCK of grid columns:
+            for each 4 rows m..m+3:
+                for each tile of TILE_PIXELS columns p0.. in the pixel block:
+                    Y[:, tile] = _tile_sums(rows m..m+3, columns p0..)   # in registers
                 out[i, c0 + m + o, the block's pixels] = Y[o] + bias[c0 + m + o]
 
     Shape:
-        - src: (n, S), one flat grid per image, S > max(offsets) + L - 1
-        - offsets: (B, R4), R4 a multiple of 4
-        - weights: (B, M4/4, R4/4, 4, 4), from `_pack`
+        - src: (n, S), one flat grid per image, S >= max(offsets) + L + TILE_PIXELS - 1
+        - offsets: (B, R)
+        - weights: (B, M4/4, R, 4), from `_pack`
         - targets: (B, 5), int64
         - bias: (channels of out,)
         - out: (n, channels, HT, WT)
     """
-    n, _, HT, WT = out.shape
-    B, M4 = weights.shape[0], weights.shape[1] * 4
-    R4 = offsets.shape[1]
-    Y = np.empty((4, PIXEL_BLOCK), dtype=out.dtype)
-    y0, y1, y2, y3 = Y[0], Y[1], Y[2], Y[3]
+    n = out.shape[0]
+    B, M4 = weights.shape[0], weights.shape[1] * TILE_ROWS
+    Y = np.empty((TILE_ROWS, PIXEL_BLOCK), dtype=out.dtype)
     for i in range(n):
-        x = src[i]
         for k in range(B):
             c0, SR, R0, SC, C0 = targets[k]
-            for m in range(0, M4, 4):
-                for p0 in range(0, L, PIXEL_BLOCK):
-                    P = min(PIXEL_BLOCK, L - p0)
-                    Y[:, :P] = 0
-                    for r in range(0, R4, 4):
-                        # Views starting at p0, indexed from 0: LLVM vectorized this form only.
-                        x0, x1 = x[offsets[k, r] + p0 :], x[offsets[k, r + 1] + p0 :]
-                        x2, x3 = x[offsets[k, r + 2] + p0 :], x[offsets[k, r + 3] + p0 :]
-                        w = weights[k, m // 4, r // 4]
-                        w00, w01, w02, w03 = w[0, 0], w[0, 1], w[0, 2], w[0, 3]
-                        w10, w11, w12, w13 = w[1, 0], w[1, 1], w[1, 2], w[1, 3]
-                        w20, w21, w22, w23 = w[2, 0], w[2, 1], w[2, 2], w[2, 3]
-                        w30, w31, w32, w33 = w[3, 0], w[3, 1], w[3, 2], w[3, 3]
-                        for p in range(P):
-                            a, b, c, d = x0[p], x1[p], x2[p], x3[p]
-                            y0[p] += w00 * a + w01 * b + w02 * c + w03 * d
-                            y1[p] += w10 * a + w11 * b + w12 * c + w13 * d
-                            y2[p] += w20 * a + w21 * b + w22 * c + w23 * d
-                            y3[p] += w30 * a + w31 * b + w32 * c + w33 * d
-                    for o in range(min(4, M - m)):
-                        _grid_block_to_image(Y[o], p0, P, WQ, SR, R0, SC, C0,
+            for p_block in range(0, L, PIXEL_BLOCK):
+                P = min(PIXEL_BLOCK, L - p_block)
+                for m in range(0, M4, TILE_ROWS):
+                    for q0 in range(0, P, TILE_PIXELS):
+                        _tile_sums(src[i], offsets[k], p_block + q0, weights[k, m // TILE_ROWS],
+                                   Y[:, q0:])  # fmt: skip
+                    for o in range(min(TILE_ROWS, M - m)):
+                        _grid_block_to_image(Y[o], p_block, P, WQ, SR, R0, SC, C0,
                                              bias[c0 + m + o], out[i, c0 + m + o])  # fmt: skip
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def _tile_sums(x, offsets, p0, w, Y):
+    """Y[o, q] = sum over r of w[r, o] * x[offsets[r] + p0 + q], for a 4 x TILE_PIXELS tile.
+
+    The tile's sums stay in vector registers for the whole sum over r (see the module
+    docstring): ``tile`` is on the stack and the loops over it have constant trip counts.
+
+    Shape:
+        - x: (S,), S >= max(offsets) + p0 + TILE_PIXELS
+        - offsets: (R,)
+        - w: (R, 4)
+        - Y: (4, >= TILE_PIXELS)
+    """
+    tile = register_tile(TILE_ROWS, TILE_PIXELS, Y.dtype)
+    for o in range(TILE_ROWS):
+        for q in range(TILE_PIXELS):
+            tile[o, q] = 0
+    for r in range(offsets.shape[0]):
+        # A view starting at the run, indexed from 0: LLVM vectorized this form only.
+        run = x[offsets[r] + p0 :]
+        for o in range(TILE_ROWS):
+            w_or = w[r, o]
+            for q in range(TILE_PIXELS):
+                tile[o, q] += w_or * run[q]
+    for o in range(TILE_ROWS):
+        for q in range(TILE_PIXELS):
+            Y[o, q] = tile[o, q]
 
 
 @njit(cache=True, nogil=True)
@@ -368,8 +405,14 @@ def _output_grid(dy, geo, grid, front, length):
 def _chunks(N, geo, grid, itemsize, max_bytes):
     """Chunks of the batch whose input grid and output-gradient grid fit in ``max_bytes``."""
     dy_rows = geo.G * _round_up(geo.OCG, BLOCK) + 1
-    per_image = (geo.C * grid.Q + grid.L + dy_rows * (grid.F + grid.plane)) * itemsize
-    return batch_chunks(N, per_image, max_bytes)
+    per_image = geo.C * grid.Q + grid.L + TILE_PIXELS + dy_rows * _dy_row_length(grid)
+    return batch_chunks(N, per_image * itemsize, max_bytes)
+
+
+def _dy_row_length(grid):
+    """Length of a row of dY in the dx pass: F zeros, the plane, and TILE_PIXELS zeros (the
+    last tile of (1) reads up to TILE_PIXELS - 1 values past the plane)."""
+    return grid.F + grid.plane + TILE_PIXELS
 
 
 def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
@@ -377,9 +420,9 @@ def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
 
     Loop::
 
-        weights = w as (G, OC/G, C/G*KH*KW), in 4 x 4 blocks
+        weights = w as (G, OC/G, C/G*KH*KW), in blocks of 4 rows
         for each chunk of images:
-            grid = x[chunk] padded and split into phases          # (n, C*Q + L)
+            grid = x[chunk] padded and split into phases          # (n, C*Q + L + TILE_PIXELS)
             y[chunk] = shifted_rows_fma(grid, offsets, weights) + b, one block per group
     """
     grid = PhaseGrid.of(geo)
@@ -402,7 +445,7 @@ def _backward_input_rows(w, geo, grid, row_length):
 
     Shape:
         - w: (OC, C/G, KH, KW)
-        - result: weights (G*SH*SW, C4/4, R4/4, 4, 4) and offsets (G*SH*SW, R4), over
+        - result: weights (G*SH*SW, C4/4, R4, 4) and offsets (G*SH*SW, R4), over
           R = OC/G * T rows, T the most taps of one phase
     """
     phases = geo.SH * geo.SW
@@ -431,12 +474,12 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     Loop::
 
         for each chunk of images:
-            dY = dy[chunk] on the output grid, F zeros in front     # (n, G*M4 + 1, F + HQ*WQ)
+            dY = dy[chunk] on the output grid, F zeros in front     # (n, G*M4 + 1, row length)
             dx[chunk] = shifted_rows_fma(dY, offsets, flipped weights), one block per
                         (group, phase), each written onto its phase's pixels
     """
     grid = PhaseGrid.of(geo)
-    row_length = grid.F + grid.plane
+    row_length = _dy_row_length(grid)
     weights, offsets = _backward_input_rows(w, geo, grid, row_length)
     targets = np.array(
         [
@@ -462,7 +505,7 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
 
         dw_rows = 0                                               # (G, OC/G, C/G*KH*KW)
         for each chunk of images:
-            grid = x[chunk] padded and split into phases          # (n, C*Q + L)
+            grid = x[chunk] padded and split into phases          # (n, C*Q + L + TILE_PIXELS)
             dY = dy[chunk] on the output grid                      # (n, G*M4 + 1, OH*WQ)
             dw_rows += shifted_rows_dot(dY, grid, offsets)           # summed over images
     """
