@@ -211,11 +211,11 @@ def _forward_rows(geo, grid):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def shifted_rows_fma(src, offsets, weights, L, WQ, M, targets, bias, out):
+def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
     """(1) on every block of rows, written straight into the images ``out``, plus ``bias``.
 
-    Block k computes ``Y[m, p] = sum over r of weights[k, m, r] * src[i, offsets[k, r] + p]``
-    for its M rows and L grid columns, and grid column ``p = row*WQ + col`` of row m goes to
+    Block k computes ``Y[m, p] = sum over r < R[k] of weights[k, m, r] * src[i, offsets[k, r]
+    + p]`` for its M rows and L grid columns, and grid column ``p = row*WQ + col`` of row m goes to
     ``out[i, c0 + m, row*SR + R0, col*SC + C0]`` if that pixel exists, with
     ``(c0, SR, R0, SC, C0) = targets[k]``: for the forward pass (g*OC/G, 1, 0, 1, 0), for
     the dx phase (a, b) of group g (g*C/G, SH, a - PH, SW, b - PW).
@@ -230,8 +230,9 @@ def shifted_rows_fma(src, offsets, weights, L, WQ, M, targets, bias, out):
 
     Shape:
         - src: (n, S), one flat grid per image, S >= max(offsets) + L + TILE_PIXELS - 1
-        - offsets: (B, R)
-        - weights: (B, M4/4, R, 4), from `_pack`
+        - offsets: (B, R4), R4 >= R[k]
+        - weights: (B, M4/4, R4, 4), from `_pack`
+        - R: (B,), int64
         - targets: (B, 5), int64
         - bias: (channels of out,)
         - out: (n, channels, HT, WT)
@@ -242,12 +243,13 @@ def shifted_rows_fma(src, offsets, weights, L, WQ, M, targets, bias, out):
     for i in range(n):
         for k in range(B):
             c0, SR, R0, SC, C0 = targets[k]
+            rows = offsets[k, : R[k]]
             for p_block in range(0, L, PIXEL_BLOCK):
                 P = min(PIXEL_BLOCK, L - p_block)
                 for m in range(0, M4, TILE_ROWS):
+                    w = weights[k, m // TILE_ROWS, : R[k]]
                     for q0 in range(0, P, TILE_PIXELS):
-                        _tile_sums(src[i], offsets[k], p_block + q0, weights[k, m // TILE_ROWS],
-                                   Y[:, q0:])  # fmt: skip
+                        _tile_sums(src[i], rows, p_block + q0, w, Y[:, q0:])
                     for o in range(min(TILE_ROWS, M - m)):
                         _grid_block_to_image(Y[o], p_block, P, WQ, SR, R0, SC, C0,
                                              bias[c0 + m + o], out[i, c0 + m + o])  # fmt: skip
@@ -429,24 +431,26 @@ def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
     weights = _pack(w.reshape(geo.G, geo.OCG, geo.KG))
     offsets = _forward_rows(geo, grid)
     targets = np.array([(g * geo.OCG, 1, 0, 1, 0) for g in range(geo.G)], dtype=np.int64)
+    R = np.full(geo.G, geo.KG)
     bias = np.zeros(geo.OC, dtype=y.dtype) if b is None else b.astype(y.dtype, copy=False)
     for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
         src = _input_grid(x[images], geo, grid)
-        shifted_rows_fma(src, offsets, weights, grid.L, grid.WQ, geo.OCG, targets, bias,
+        shifted_rows_fma(src, offsets, weights, R, grid.L, grid.WQ, geo.OCG, targets, bias,
                          y[images])  # fmt: skip
 
 
 def _backward_input_rows(w, geo, grid, row_length):
     """Weights and dY offsets of the dx pass: one block per (group, phase).
 
-    Block (g, a, b) sums over the rows (oc, t): output channel oc of group g through the t-th
+    Block (g, a, b) sums over the rows (t, oc): output channel oc of group g through the t-th
     tap of phase (a, b), flipped: it reads dY row oc at ``F - shift``. Phases with fewer taps
-    than the most are padded with zero weights reading the zero row.
+    than the most are padded with zero weights reading the zero row; those rows come last,
+    so the sums stop before them: at R[k] = OC/G * (taps of the phase).
 
     Shape:
         - w: (OC, C/G, KH, KW)
-        - result: weights (G*SH*SW, C4/4, R4, 4) and offsets (G*SH*SW, R4), over
-          R = OC/G * T rows, T the most taps of one phase
+        - result: weights (G*SH*SW, C4/4, R4, 4), offsets (G*SH*SW, R4) and R (G*SH*SW,),
+          over R4 >= OC/G * T rows, T the most taps of one phase
     """
     phases = geo.SH * geo.SW
     tap_phase, tap_offsets = _taps(geo, grid)
@@ -459,13 +463,14 @@ def _backward_input_rows(w, geo, grid, row_length):
     shifts = tap_offsets - tap_phase * grid.plane  # qh*WQ + qw
     # w_taps[g, oc, c, phase, t] = w[g*OC/G + oc, c, tap(phase, t)], 0 for padding taps
     w_taps = w.reshape(geo.G, geo.OCG, geo.CG, geo.KH * geo.KW)[..., taps] * valid
-    by_block = w_taps.transpose(0, 3, 2, 1, 4).reshape(geo.G * phases, geo.CG, geo.OCG * T)
+    by_block = w_taps.transpose(0, 3, 2, 4, 1).reshape(geo.G * phases, geo.CG, T * geo.OCG)
     M4 = _round_up(geo.OCG, BLOCK)
     rows = np.arange(geo.G).reshape(geo.G, 1, 1, 1) * M4 + np.arange(geo.OCG).reshape(-1, 1, 1)
     offsets = rows * row_length + grid.F - shifts[taps]  # (G, OC/G, phases, T)
     zero_row = geo.G * M4 * row_length
-    offsets = np.where(valid, offsets, zero_row).transpose(0, 2, 1, 3)
-    return _pack(by_block), _pad_offsets(offsets.reshape(geo.G * phases, -1), zero_row)
+    offsets = np.where(valid, offsets, zero_row).transpose(0, 2, 3, 1)
+    R = np.tile(valid.sum(axis=1) * geo.OCG, geo.G)
+    return _pack(by_block), _pad_offsets(offsets.reshape(geo.G * phases, -1), zero_row), R
 
 
 def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
@@ -480,7 +485,7 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     """
     grid = PhaseGrid.of(geo)
     row_length = _dy_row_length(grid)
-    weights, offsets = _backward_input_rows(w, geo, grid, row_length)
+    weights, offsets, R = _backward_input_rows(w, geo, grid, row_length)
     targets = np.array(
         [
             (g * geo.CG, geo.SH, a - geo.PH, geo.SW, b - geo.PW)
@@ -494,8 +499,8 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     for images in _chunks(dx.shape[0], geo, grid, dy.itemsize, max_workspace_bytes):
         on_grid = _output_grid(dy[images], geo, grid, front=grid.F, length=row_length)
         src = on_grid.reshape(on_grid.shape[0], -1)
-        shifted_rows_fma(src, offsets, weights, grid.plane, grid.WQ, geo.CG, targets, no_bias,
-                         dx[images])  # fmt: skip
+        shifted_rows_fma(src, offsets, weights, R, grid.plane, grid.WQ, geo.CG, targets,
+                         no_bias, dx[images])  # fmt: skip
 
 
 def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
