@@ -14,10 +14,23 @@ plain Python (``NUMBA_DISABLE_JIT=1``) it is an ordinary array.
 """
 
 import numpy as np
-from llvmlite import ir
+from llvmlite import binding, ir
 from numba import carray, types
-from numba.core import cgutils, errors
+from numba.core import cgutils, config, errors
 from numba.extending import intrinsic, overload
+
+
+def _target_features():
+    """The CPU features Numba compiles for: NUMBA_CPU_FEATURES, else the host's."""
+    if config.CPU_FEATURES is not None:
+        return config.CPU_FEATURES
+    return binding.get_host_cpu_features().flatten()
+
+
+# Vector registers of the target: 32 with AVX-512, 16 with AVX2 (and SSE). A tile that
+# needs more than there are is spilled to the stack at every step and runs slower than no
+# tile at all.
+VECTOR_REGISTERS = 32 if "+avx512f" in _target_features().split(",") else 16
 
 
 def register_tile(rows, columns, dtype):

@@ -55,14 +55,22 @@ prove that no other array overlaps it. Its loops have constant trip counts, so L
 vectorizes the 48 columns (3 zmm, 6 ymm) and unrolls the 4 rows. 48 is the smallest width
 that works: from 40 columns down, LLVM unrolls the column loop completely before it
 vectorizes, then vectorizes the wrong loop (gathers and scatters, over 20x slower). In
-float64 the tile is 24 zmm registers of the 32. Rows are padded to multiples of 4 with zero
-weights reading a row of zeros, and the grids end in TILE_PIXELS zeros, which the last tile
-reads past L.
+float64 the tile is 24 zmm registers. Rows are padded to multiples of 4 with zero weights
+reading a row of zeros, and the grids end in TILE_PIXELS zeros, which the last tile reads
+past L.
 
-Tiles of a block of PIXEL_BLOCK columns are stored in a 4 x PIXEL_BLOCK buffer, in the L1
-cache, which then goes straight to its pixels, plus the bias (the grid's dropped columns
-are never stored). The dot products run a 4 x 4 block of (oc, r): 16 vector accumulators,
-8 loads per 16 multiply-adds.
+**Without AVX-512** there are 16 vector registers, not 32, and no tile wide enough for
+LLVM to vectorize fits: 4 x 48 float32 sums are 24 ymm, 2 x 48 are 12 plus 6 runs loaded
+at once, and both were spilled to the stack and ran slower than the loop the tile
+replaced. So there `_block_sums` is that loop, `_streamed_block_sums`: 4 output rows
+against 4 summed rows at a time, their 16 weights in registers; for each vector of pixels
+it loads 4 runs of the grid and 4 of Y, does 16 vector multiply-adds and stores the 4 runs
+of Y, which stay in the L1 cache.
+
+Either way the sums of a block of PIXEL_BLOCK columns go to a 4 x PIXEL_BLOCK buffer in the
+L1 cache, which then goes straight to its pixels, plus the bias (the grid's dropped columns
+are never stored). The dot products of dw run a 4 x 4 block of (oc, r): 16 vector
+accumulators, 8 loads per 16 multiply-adds.
 
 To see what LLVM made of a loop: ``_tile_sums.inspect_asm(_tile_sums.signatures[0])``
 (with the Numba cache off, or NUMBA_CACHE_DIR set to an empty directory) and look for
@@ -75,13 +83,12 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from tinycnn.kernels.conv.register_tile import register_tile
+from tinycnn.kernels.conv.register_tile import VECTOR_REGISTERS, register_tile
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
-# Output rows and summed rows the dot products handle at once (16 sums), and rows of (1)
-# in one tile.
-BLOCK = TILE_ROWS = 4
-# Grid columns of one tile of (1): 4 x 48 sums are 12 vector registers of 16 float32, or 24
+# Output rows and summed rows the kernels handle at once: 4 x 4 weights or sums.
+BLOCK = 4
+# Grid columns of one tile of (1): 4 x 48 sums are 12 zmm registers of 16 float32, or 24
 # of 8 float64, within the 32 of AVX-512 (see the module docstring).
 TILE_PIXELS = 48
 # Grid columns whose sums are stored before going to their pixels: 4 x 480 in L1.
@@ -187,10 +194,10 @@ def _pack(matrix):
         - result: (B, M4/4, R4, 4), ``result[k, i, r, o] = padded[k, 4i + o, r]``
     """
     B, M, R = matrix.shape
-    M4, R4 = _round_up(M, TILE_ROWS), _round_up(max(R, 1), BLOCK)
+    M4, R4 = _round_up(M, BLOCK), _round_up(max(R, 1), BLOCK)
     padded = np.zeros((B, M4, R4), dtype=matrix.dtype)
     padded[:, :M, :R] = matrix
-    blocks = padded.reshape(B, M4 // TILE_ROWS, TILE_ROWS, R4).transpose(0, 1, 3, 2)
+    blocks = padded.reshape(B, M4 // BLOCK, BLOCK, R4).transpose(0, 1, 3, 2)
     return np.ascontiguousarray(blocks)
 
 
@@ -224,8 +231,7 @@ def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
 
         for each image i, block k, PIXEL_BLOCK of grid columns:
             for each 4 rows m..m+3:
-                for each tile of TILE_PIXELS columns p0.. in the pixel block:
-                    Y[:, tile] = _tile_sums(rows m..m+3, columns p0..)   # in registers
+                Y = _block_sums(rows m..m+3, the block's columns)     # (4, PIXEL_BLOCK)
                 out[i, c0 + m + o, the block's pixels] = Y[o] + bias[c0 + m + o]
 
     Shape:
@@ -238,26 +244,77 @@ def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
         - out: (n, channels, HT, WT)
     """
     n = out.shape[0]
-    B, M4 = weights.shape[0], weights.shape[1] * TILE_ROWS
-    Y = np.empty((TILE_ROWS, PIXEL_BLOCK), dtype=out.dtype)
+    B, M4 = weights.shape[0], weights.shape[1] * 4
+    Y = np.empty((4, PIXEL_BLOCK), dtype=out.dtype)
     for i in range(n):
         for k in range(B):
             c0, SR, R0, SC, C0 = targets[k]
-            rows = offsets[k, : R[k]]
             for p_block in range(0, L, PIXEL_BLOCK):
                 P = min(PIXEL_BLOCK, L - p_block)
-                for m in range(0, M4, TILE_ROWS):
-                    w = weights[k, m // TILE_ROWS, : R[k]]
-                    for q0 in range(0, P, TILE_PIXELS):
-                        _tile_sums(src[i], rows, p_block + q0, w, Y[:, q0:])
-                    for o in range(min(TILE_ROWS, M - m)):
+                for m in range(0, M4, 4):
+                    _block_sums(src[i], offsets[k], R[k], p_block, P, weights[k, m // 4], Y)
+                    for o in range(min(4, M - m)):
                         _grid_block_to_image(Y[o], p_block, P, WQ, SR, R0, SC, C0,
                                              bias[c0 + m + o], out[i, c0 + m + o])  # fmt: skip
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def _tile_sums(x, offsets, p0, w, Y):
-    """Y[o, q] = sum over r of w[r, o] * x[offsets[r] + p0 + q], for a 4 x TILE_PIXELS tile.
+def _tiled_block_sums(x, offsets, R, p0, P, w, Y):
+    """Y[o, q] = sum over r < R of w[r, o] * x[offsets[r] + p0 + q] for q < P (and up to
+    TILE_PIXELS - 1 columns more), tile by tile in registers: for AVX-512.
+
+    Shape:
+        - x: (S,), S >= max(offsets) + p0 + P + TILE_PIXELS - 1
+        - offsets: (R4,), R4 >= R
+        - w: (R4, 4)
+        - Y: (4, PIXEL_BLOCK), P <= PIXEL_BLOCK
+    """
+    for q0 in range(0, P, TILE_PIXELS):
+        _tile_sums(x, offsets[:R], p0 + q0, w[:R], Y, q0)
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def _streamed_block_sums(x, offsets, R, p0, P, w, Y):
+    """The sums of `_tiled_block_sums` for AVX2: 4 summed rows at a time, their 16 weights in
+    registers, Y streamed through the L1 cache.
+
+    Rows from R up to the next multiple of 4 are summed too: their weights are zero.
+
+    Shape:
+        - x: (S,), S >= max(offsets) + p0 + P
+        - offsets: (R4,), R4 >= R rounded up to 4
+        - w: (R4, 4)
+        - Y: (4, >= P)
+    """
+    Y[:, :P] = 0
+    y0, y1, y2, y3 = Y[0], Y[1], Y[2], Y[3]
+    for r in range(0, R, 4):
+        # Views starting at p0, indexed from 0: LLVM vectorized this form only.
+        x0, x1 = x[offsets[r] + p0 :], x[offsets[r + 1] + p0 :]
+        x2, x3 = x[offsets[r + 2] + p0 :], x[offsets[r + 3] + p0 :]
+        # Local copies: read from w, they were reloaded at every pixel (Numba cannot see
+        # that w and Y do not overlap) and the loop ran at half the speed.
+        w00, w01, w02, w03 = w[r, 0], w[r + 1, 0], w[r + 2, 0], w[r + 3, 0]
+        w10, w11, w12, w13 = w[r, 1], w[r + 1, 1], w[r + 2, 1], w[r + 3, 1]
+        w20, w21, w22, w23 = w[r, 2], w[r + 1, 2], w[r + 2, 2], w[r + 3, 2]
+        w30, w31, w32, w33 = w[r, 3], w[r + 1, 3], w[r + 2, 3], w[r + 3, 3]
+        for p in range(P):
+            a, b, c, d = x0[p], x1[p], x2[p], x3[p]
+            y0[p] += w00 * a + w01 * b + w02 * c + w03 * d
+            y1[p] += w10 * a + w11 * b + w12 * c + w13 * d
+            y2[p] += w20 * a + w21 * b + w22 * c + w23 * d
+            y3[p] += w30 * a + w31 * b + w32 * c + w33 * d
+
+
+# The tile of `_tiled_block_sums` needs 12 of AVX-512's 32 vector registers; in AVX2's 16
+# it was spilled to the stack (see the module docstring).
+_block_sums = _tiled_block_sums if VECTOR_REGISTERS >= 32 else _streamed_block_sums
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def _tile_sums(x, offsets, p0, w, Y, q0):
+    """Y[o, q0 + q] = sum over r of w[r, o] * x[offsets[r] + p0 + q], for the 4 x TILE_PIXELS
+    tile of columns p0 <= p0 + q < p0 + TILE_PIXELS.
 
     The tile's sums stay in vector registers for the whole sum over r (see the module
     docstring): ``tile`` is on the stack and the loops over it have constant trip counts.
@@ -266,22 +323,23 @@ def _tile_sums(x, offsets, p0, w, Y):
         - x: (S,), S >= max(offsets) + p0 + TILE_PIXELS
         - offsets: (R,)
         - w: (R, 4)
-        - Y: (4, >= TILE_PIXELS)
+        - Y: (4, >= q0 + TILE_PIXELS)
     """
-    tile = register_tile(TILE_ROWS, TILE_PIXELS, Y.dtype)
-    for o in range(TILE_ROWS):
+    tile = register_tile(BLOCK, TILE_PIXELS, Y.dtype)
+    for o in range(BLOCK):
         for q in range(TILE_PIXELS):
             tile[o, q] = 0
     for r in range(offsets.shape[0]):
         # A view starting at the run, indexed from 0: LLVM vectorized this form only.
         run = x[offsets[r] + p0 :]
-        for o in range(TILE_ROWS):
+        for o in range(BLOCK):
             w_or = w[r, o]
             for q in range(TILE_PIXELS):
                 tile[o, q] += w_or * run[q]
-    for o in range(TILE_ROWS):
+    for o in range(BLOCK):
+        Y_o = Y[o, q0:]
         for q in range(TILE_PIXELS):
-            Y[o, q] = tile[o, q]
+            Y_o[q] = tile[o, q]
 
 
 @njit(cache=True, nogil=True)
