@@ -67,18 +67,19 @@ def test_direct_edge_cases(build, direct, case, dtype):
 )
 def test_both_block_sums_compute_the_sums_of_one_block(block_sums, dtype):
     # The machine runs one of them (tiled with AVX-512, streamed without): test both here.
-    # 10 summed rows (padded to 12 with zero weights) and 100 columns: not multiples of the
-    # 4 rows or the 48 columns of a tile.
+    # 6 output rows (padded to 8), 10 summed rows (padded to 12 with zero weights) and 100
+    # columns: not multiples of the 4 x 4 blocks or the 48 columns of a tile.
     rng = np.random.default_rng(0)
-    R, p0, P = 10, 3, 100
+    M, R, p0, P = 6, 10, 3, 100
     offsets = rng.integers(0, 40, 12)
-    w = rng.standard_normal((12, 4))
-    w[R:] = 0
+    w = np.zeros((8, 12))
+    w[:M, :R] = rng.standard_normal((M, R))
+    packed = via_direct._pack(w[None])[0]  # (2, 12, 4)
     x = rng.standard_normal(40 + p0 + P + via_direct.TILE_PIXELS)
-    Y = np.full((4, via_direct.PIXEL_BLOCK), np.nan, dtype=dtype)
-    block_sums(x.astype(dtype), offsets, R, p0, P, w.astype(dtype), Y)
+    Y = np.full((8, via_direct.PIXEL_BLOCK), np.nan, dtype=dtype)
+    block_sums(x.astype(dtype), offsets, R, p0, P, packed.astype(dtype), Y)
     runs = np.stack([x[o + p0 : o + p0 + P] for o in offsets[:R]])  # (R, P)
-    assert_close(Y[:, :P], w[:R].T @ runs, dtype, np.abs(w[:R]).T @ np.abs(runs))
+    assert_close(Y[:M, :P], w[:M, :R] @ runs, dtype, np.abs(w[:M, :R]) @ np.abs(runs))
 
 
 def test_direct_runs_every_geometry():

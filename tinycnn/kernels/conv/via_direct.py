@@ -230,9 +230,8 @@ def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
     Loop::
 
         for each image i, block k, PIXEL_BLOCK of grid columns:
-            for each 4 rows m..m+3:
-                Y = _block_sums(rows m..m+3, the block's columns)     # (4, PIXEL_BLOCK)
-                out[i, c0 + m + o, the block's pixels] = Y[o] + bias[c0 + m + o]
+            Y = _block_sums(the block's columns)                    # (M4, PIXEL_BLOCK)
+            out[i, c0 + m, the block's pixels] = Y[m] + bias[c0 + m]
 
     Shape:
         - src: (n, S), one flat grid per image, S >= max(offsets) + L + TILE_PIXELS - 1
@@ -245,65 +244,70 @@ def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
     """
     n = out.shape[0]
     B, M4 = weights.shape[0], weights.shape[1] * 4
-    Y = np.empty((4, PIXEL_BLOCK), dtype=out.dtype)
+    Y = np.empty((M4, PIXEL_BLOCK), dtype=out.dtype)
     for i in range(n):
         for k in range(B):
             c0, SR, R0, SC, C0 = targets[k]
             for p_block in range(0, L, PIXEL_BLOCK):
                 P = min(PIXEL_BLOCK, L - p_block)
-                for m in range(0, M4, 4):
-                    _block_sums(src[i], offsets[k], R[k], p_block, P, weights[k, m // 4], Y)
-                    for o in range(min(4, M - m)):
-                        _grid_block_to_image(Y[o], p_block, P, WQ, SR, R0, SC, C0,
-                                             bias[c0 + m + o], out[i, c0 + m + o])  # fmt: skip
+                _block_sums(src[i], offsets[k], R[k], p_block, P, weights[k], Y)
+                for m in range(M):
+                    _grid_block_to_image(Y[m], p_block, P, WQ, SR, R0, SC, C0, bias[c0 + m],
+                                         out[i, c0 + m])  # fmt: skip
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
 def _tiled_block_sums(x, offsets, R, p0, P, w, Y):
-    """Y[o, q] = sum over r < R of w[r, o] * x[offsets[r] + p0 + q] for q < P (and up to
-    TILE_PIXELS - 1 columns more), tile by tile in registers: for AVX-512.
+    """Y[m, q] = sum over r < R of w[m // 4, r, m % 4] * x[offsets[r] + p0 + q] for q < P
+    (and up to TILE_PIXELS - 1 columns more), tile by tile in registers: for AVX-512.
+
+    For each tile of columns, the tiles of every 4 rows m run in turn, so the runs of the
+    grid they read stay in the L1 cache (the weights come from L2, one broadcast per FMAs).
 
     Shape:
         - x: (S,), S >= max(offsets) + p0 + P + TILE_PIXELS - 1
         - offsets: (R4,), R4 >= R
-        - w: (R4, 4)
-        - Y: (4, PIXEL_BLOCK), P <= PIXEL_BLOCK
+        - w: (M4/4, R4, 4)
+        - Y: (M4, PIXEL_BLOCK), P <= PIXEL_BLOCK
     """
     for q0 in range(0, P, TILE_PIXELS):
-        _tile_sums(x, offsets[:R], p0 + q0, w[:R], Y, q0)
+        for m in range(w.shape[0]):
+            _tile_sums(x, offsets[:R], p0 + q0, w[m, :R], Y[4 * m : 4 * m + 4], q0)
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
 def _streamed_block_sums(x, offsets, R, p0, P, w, Y):
-    """The sums of `_tiled_block_sums` for AVX2: 4 summed rows at a time, their 16 weights in
-    registers, Y streamed through the L1 cache.
+    """The sums of `_tiled_block_sums` for AVX2: for each 4 rows m, 4 summed rows at a time,
+    their 16 weights in registers, 4 rows of Y streamed through the L1 cache.
 
     Rows from R up to the next multiple of 4 are summed too: their weights are zero.
 
     Shape:
         - x: (S,), S >= max(offsets) + p0 + P
         - offsets: (R4,), R4 >= R rounded up to 4
-        - w: (R4, 4)
-        - Y: (4, >= P)
+        - w: (M4/4, R4, 4)
+        - Y: (M4, >= P)
     """
     Y[:, :P] = 0
-    y0, y1, y2, y3 = Y[0], Y[1], Y[2], Y[3]
-    for r in range(0, R, 4):
-        # Views starting at p0, indexed from 0: LLVM vectorized this form only.
-        x0, x1 = x[offsets[r] + p0 :], x[offsets[r + 1] + p0 :]
-        x2, x3 = x[offsets[r + 2] + p0 :], x[offsets[r + 3] + p0 :]
-        # Local copies: read from w, they were reloaded at every pixel (Numba cannot see
-        # that w and Y do not overlap) and the loop ran at half the speed.
-        w00, w01, w02, w03 = w[r, 0], w[r + 1, 0], w[r + 2, 0], w[r + 3, 0]
-        w10, w11, w12, w13 = w[r, 1], w[r + 1, 1], w[r + 2, 1], w[r + 3, 1]
-        w20, w21, w22, w23 = w[r, 2], w[r + 1, 2], w[r + 2, 2], w[r + 3, 2]
-        w30, w31, w32, w33 = w[r, 3], w[r + 1, 3], w[r + 2, 3], w[r + 3, 3]
-        for p in range(P):
-            a, b, c, d = x0[p], x1[p], x2[p], x3[p]
-            y0[p] += w00 * a + w01 * b + w02 * c + w03 * d
-            y1[p] += w10 * a + w11 * b + w12 * c + w13 * d
-            y2[p] += w20 * a + w21 * b + w22 * c + w23 * d
-            y3[p] += w30 * a + w31 * b + w32 * c + w33 * d
+    for m in range(w.shape[0]):
+        y0, y1, y2, y3 = Y[4 * m], Y[4 * m + 1], Y[4 * m + 2], Y[4 * m + 3]
+        for r in range(0, R, 4):
+            # Views starting at p0, indexed from 0: LLVM vectorized this form only.
+            x0, x1 = x[offsets[r] + p0 :], x[offsets[r + 1] + p0 :]
+            x2, x3 = x[offsets[r + 2] + p0 :], x[offsets[r + 3] + p0 :]
+            # Local copies: read from w, they were reloaded at every pixel (Numba cannot
+            # see that w and Y do not overlap) and the loop ran at half the speed.
+            v = w[m]
+            w00, w01, w02, w03 = v[r, 0], v[r + 1, 0], v[r + 2, 0], v[r + 3, 0]
+            w10, w11, w12, w13 = v[r, 1], v[r + 1, 1], v[r + 2, 1], v[r + 3, 1]
+            w20, w21, w22, w23 = v[r, 2], v[r + 1, 2], v[r + 2, 2], v[r + 3, 2]
+            w30, w31, w32, w33 = v[r, 3], v[r + 1, 3], v[r + 2, 3], v[r + 3, 3]
+            for p in range(P):
+                a, b, c, d = x0[p], x1[p], x2[p], x3[p]
+                y0[p] += w00 * a + w01 * b + w02 * c + w03 * d
+                y1[p] += w10 * a + w11 * b + w12 * c + w13 * d
+                y2[p] += w20 * a + w21 * b + w22 * c + w23 * d
+                y3[p] += w30 * a + w31 * b + w32 * c + w33 * d
 
 
 # The tile of `_tiled_block_sums` needs 12 of AVX-512's 32 vector registers; in AVX2's 16
