@@ -272,7 +272,7 @@ def _tiled_block_sums(x, offsets, R, p0, P, w, Y):
     """
     for q0 in range(0, P, TILE_PIXELS):
         for m in range(w.shape[0]):
-            _tile_sums(x, offsets[:R], p0 + q0, w[m, :R], Y[4 * m : 4 * m + 4], q0)
+            _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0)
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
@@ -316,32 +316,32 @@ _block_sums = _tiled_block_sums if VECTOR_REGISTERS >= 32 else _streamed_block_s
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def _tile_sums(x, offsets, p0, w, Y, q0):
-    """Y[o, q0 + q] = sum over r of w[r, o] * x[offsets[r] + p0 + q], for the 4 x TILE_PIXELS
-    tile of columns p0 <= p0 + q < p0 + TILE_PIXELS.
+def _tile_sums(x, offsets, R, p0, w, m, Y, q0):
+    """Y[4m + o, q0 + q] = sum over r < R of w[m, r, o] * x[offsets[r] + p0 + q], for the
+    4 x TILE_PIXELS tile of rows 4m.. and columns p0 <= p0 + q < p0 + TILE_PIXELS.
 
     The tile's sums stay in vector registers for the whole sum over r (see the module
     docstring): ``tile`` is on the stack and the loops over it have constant trip counts.
 
     Shape:
         - x: (S,), S >= max(offsets) + p0 + TILE_PIXELS
-        - offsets: (R,)
-        - w: (R, 4)
-        - Y: (4, >= q0 + TILE_PIXELS)
+        - offsets: (R4,), R4 >= R
+        - w: (M4/4, R4, 4)
+        - Y: (M4, >= q0 + TILE_PIXELS)
     """
     tile = register_tile(BLOCK, TILE_PIXELS, Y.dtype)
     for o in range(BLOCK):
         for q in range(TILE_PIXELS):
             tile[o, q] = 0
-    for r in range(offsets.shape[0]):
+    for r in range(R):
         # A view starting at the run, indexed from 0: LLVM vectorized this form only.
         run = x[offsets[r] + p0 :]
         for o in range(BLOCK):
-            w_or = w[r, o]
+            w_or = w[m, r, o]
             for q in range(TILE_PIXELS):
                 tile[o, q] += w_or * run[q]
     # The 4 rows in one loop: one loop per row was unrolled into 48 scalar copies.
-    Y0, Y1, Y2, Y3 = Y[0, q0:], Y[1, q0:], Y[2, q0:], Y[3, q0:]
+    Y0, Y1, Y2, Y3 = Y[4 * m, q0:], Y[4 * m + 1, q0:], Y[4 * m + 2, q0:], Y[4 * m + 3, q0:]
     for q in range(TILE_PIXELS):
         Y0[q], Y1[q], Y2[q], Y3[q] = tile[0, q], tile[1, q], tile[2, q], tile[3, q]
 
