@@ -291,13 +291,13 @@ def _streamed_block_sums(x, offsets, R, p0, P, w, Y):
     Y[:, :P] = 0
     for m in range(w.shape[0]):
         y0, y1, y2, y3 = Y[4 * m], Y[4 * m + 1], Y[4 * m + 2], Y[4 * m + 3]
+        v = w[m]
         for r in range(0, R, 4):
             # Views starting at p0, indexed from 0: LLVM vectorized this form only.
             x0, x1 = x[offsets[r] + p0 :], x[offsets[r + 1] + p0 :]
             x2, x3 = x[offsets[r + 2] + p0 :], x[offsets[r + 3] + p0 :]
             # Local copies: read from w, they were reloaded at every pixel (Numba cannot
             # see that w and Y do not overlap) and the loop ran at half the speed.
-            v = w[m]
             w00, w01, w02, w03 = v[r, 0], v[r + 1, 0], v[r + 2, 0], v[r + 3, 0]
             w10, w11, w12, w13 = v[r, 1], v[r + 1, 1], v[r + 2, 1], v[r + 3, 1]
             w20, w21, w22, w23 = v[r, 2], v[r + 1, 2], v[r + 2, 2], v[r + 3, 2]
