@@ -67,9 +67,9 @@ against 4 summed rows at a time, their 16 weights in registers; for each vector 
 it loads 4 runs of the grid and 4 of Y, does 16 vector multiply-adds and stores the 4 runs
 of Y, which stay in the L1 cache.
 
-Either way the sums of a block of PIXEL_BLOCK columns go to a 4 x PIXEL_BLOCK buffer in the
-L1 cache, which then goes straight to its pixels, plus the bias (the grid's dropped columns
-are never stored). The dot products of dw run a 4 x 4 block of (oc, r): 16 vector
+Either way the sums of a block of PIXEL_BLOCK grid columns, for all the block's output rows,
+go to a buffer which then goes straight to their pixels, plus the bias (the grid's dropped
+columns are never stored). The dot products of dw run a 4 x 4 block of (oc, r): 16 vector
 accumulators, 8 loads per 16 multiply-adds.
 
 To see what LLVM made of a loop: ``_tile_sums.inspect_asm(_tile_sums.signatures[0])``
@@ -91,7 +91,7 @@ BLOCK = 4
 # Grid columns of one tile of (1): 4 x 48 sums are 12 zmm registers of 16 float32, or 24
 # of 8 float64, within the 32 of AVX-512 (see the module docstring).
 TILE_PIXELS = 48
-# Grid columns whose sums are stored before going to their pixels: 4 x 480 in L1.
+# Grid columns whose sums are stored before going to their pixels.
 PIXEL_BLOCK = 10 * TILE_PIXELS
 # Reassociation lets LLVM vectorize the sums; contraction makes a*b + c one FMA. Unlike
 # fastmath=True, no flag assumes the data has no inf or NaN, so those propagate as in IEEE.
@@ -221,11 +221,11 @@ def _forward_rows(geo, grid):
 def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
     """(1) on every block of rows, written straight into the images ``out``, plus ``bias``.
 
-    Block k computes ``Y[m, p] = sum over r < R[k] of weights[k, m, r] * src[i, offsets[k, r]
-    + p]`` for its M rows and L grid columns, and grid column ``p = row*WQ + col`` of row m goes to
-    ``out[i, c0 + m, row*SR + R0, col*SC + C0]`` if that pixel exists, with
-    ``(c0, SR, R0, SC, C0) = targets[k]``: for the forward pass (g*OC/G, 1, 0, 1, 0), for
-    the dx phase (a, b) of group g (g*C/G, SH, a - PH, SW, b - PW).
+    Block k computes ``Y[m, p] = sum over r < R[k] of weights[k, m, r] *
+    src[i, offsets[k, r] + p]`` for its M rows and L grid columns, and grid column
+    ``p = row*WQ + col`` of row m goes to ``out[i, c0 + m, row*SR + R0, col*SC + C0]`` if
+    that pixel exists, with ``(c0, SR, R0, SC, C0) = targets[k]``: for the forward pass
+    (g*OC/G, 1, 0, 1, 0), for the dx phase (a, b) of group g (g*C/G, SH, a - PH, SW, b - PW).
 
     Loop::
 
@@ -262,7 +262,7 @@ def _tiled_block_sums(x, offsets, R, p0, P, w, Y):
     (and up to TILE_PIXELS - 1 columns more), tile by tile in registers: for AVX-512.
 
     For each tile of columns, the tiles of every 4 rows m run in turn, so the runs of the
-    grid they read stay in the L1 cache (the weights come from L2, one broadcast per FMAs).
+    grid they read stay in the L1 cache (the weights come from L2, a broadcast per 3 FMAs).
 
     Shape:
         - x: (S,), S >= max(offsets) + p0 + P + TILE_PIXELS - 1
