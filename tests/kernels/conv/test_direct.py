@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import conv_cases, float_dtypes, seeds
 from test_conv import EDGE_CASES, check_all
-from tolerance import FIXTURE_OK
+from tolerance import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import conv, reference
 from tinycnn.kernels.conv import via_direct
@@ -57,6 +57,29 @@ DIRECT_CASES = {
 )
 def test_direct_edge_cases(build, direct, case, dtype):
     check_all(case, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "block_sums",
+    [via_direct._tiled_block_sums, via_direct._streamed_block_sums],
+    ids=["tiled", "streamed"],
+)
+def test_both_block_sums_compute_the_sums_of_one_block(block_sums, dtype):
+    # The machine runs one of them (tiled with AVX-512, streamed without): test both here.
+    # 6 output rows (padded to 8), 10 summed rows (padded to 12 with zero weights) and 100
+    # columns: not multiples of the 4 x 4 blocks or the 48 columns of a tile.
+    rng = np.random.default_rng(0)
+    M, R, p0, P = 6, 10, 3, 100
+    offsets = rng.integers(0, 40, 12)
+    w = np.zeros((8, 12))
+    w[:M, :R] = rng.standard_normal((M, R))
+    packed = via_direct._pack(w[None])[0]  # (2, 12, 4)
+    x = rng.standard_normal(40 + p0 + P + via_direct.TILE_PIXELS)
+    Y = np.full((8, via_direct.PIXEL_BLOCK), np.nan, dtype=dtype)
+    block_sums(x.astype(dtype), offsets, R, p0, P, packed.astype(dtype), Y)
+    runs = np.stack([x[o + p0 : o + p0 + P] for o in offsets[:R]])  # (R, P)
+    assert_close(Y[:M, :P], w[:M, :R] @ runs, dtype, np.abs(w[:M, :R]) @ np.abs(runs))
 
 
 def test_direct_runs_every_geometry():

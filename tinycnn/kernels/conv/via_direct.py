@@ -35,19 +35,47 @@ are one contiguous run of the flattened phase plane, starting at ``offset = qh*W
 - dw: ``dw[oc, r] = sum over p of dY[oc, p] * grid[offset_r + p]``, a dot product along the
   grid for every (oc, r) (dY is zero at the dropped grid columns).
 
-**The blocking.** (1) runs 4 output rows against 4 summed rows at a time: their 16 weights
-stay in 16 vector registers, and for each vector of pixels the loop loads 4 runs of the
-grid and 4 of Y, does 16 vector multiply-adds and stores the 4 runs of Y. The dot products
-run the same 4 x 4 block: 16 accumulators, 8 loads per 16 multiply-adds. Rows are padded to
-multiples of 4 with zero weights reading a row of zeros. A block of 4 x PIXEL_BLOCK sums
-stays in the L1 cache until it is complete, then goes straight to its pixels, plus the bias
-(the grid's dropped columns are never stored).
+**The blocking: a tile of sums held in registers.** (1) is computed one tile at a time: 4
+output rows m..m+3 by TILE_PIXELS = 48 grid columns p0..p0+47, 4 x 48 sums. The tile
+stays in vector registers for the whole sum over the rows r, and is stored once at the
+end::
 
-Numba cannot see that the weights and the output do not overlap in memory, so the 16
-weights are copied into local variables, which LLVM keeps in registers (read from their
-array, they were reloaded at every pixel and the loop ran at half the speed). To see what
-LLVM made of a loop: ``shifted_rows_fma.inspect_asm()`` (with the Numba cache off) and look
-for ``vfmadd231ps`` on ``zmm`` (512-bit), ``ymm`` (256-bit) or ``xmm`` registers.
+    tile = 0                                            # 4 x 48: 12 zmm registers (float32)
+    for r in range(R):                                  # every summed row (c, kh, kw)
+        run = grid[offset_r + p0 : offset_r + p0 + 48]  # 3 vector loads
+        for o in 0..3:
+            tile[o, :] += w[m + o, r] * run             # a broadcast weight, 3 vector FMAs
+    Y[m : m + 4, p0 : p0 + 48] = tile
+
+Per row r that is 3 loads and 4 broadcasts for 12 vector multiply-adds, and no store: the
+loop runs near the FMA units' peak (the blocking of oneDNN's and BLIS's microkernels).
+The tile lives in `register_tile`, a small array on the stack that LLVM turns into
+registers; an ordinary array would be loaded and stored at every r, since LLVM cannot
+prove that no other array overlaps it. Its loops have constant trip counts, so LLVM
+vectorizes the 48 columns (3 zmm, 6 ymm) and unrolls the 4 rows. 48 is the smallest width
+that works: from 40 columns down, LLVM unrolls the column loop completely before it
+vectorizes, then vectorizes the wrong loop (gathers and scatters, over 20x slower). In
+float64 the tile is 24 zmm registers. Rows are padded to multiples of 4 with zero weights
+reading a row of zeros, and the grids end in TILE_PIXELS zeros, which the last tile reads
+past L.
+
+**Without AVX-512** there are 16 vector registers, not 32, and no tile wide enough for
+LLVM to vectorize fits: 4 x 48 float32 sums are 24 ymm, 2 x 48 are 12 plus 6 runs loaded
+at once, and both were spilled to the stack and ran slower than the loop the tile
+replaced. So there `_block_sums` is that loop, `_streamed_block_sums`: 4 output rows
+against 4 summed rows at a time, their 16 weights in registers; for each vector of pixels
+it loads 4 runs of the grid and 4 of Y, does 16 vector multiply-adds and stores the 4 runs
+of Y, which stay in the L1 cache.
+
+Either way the sums of a block of PIXEL_BLOCK grid columns, for all the block's output rows,
+go to a buffer which then goes straight to their pixels, plus the bias (the grid's dropped
+columns are never stored). The dot products of dw run a 4 x 4 block of (oc, r): 16 vector
+accumulators, 8 loads per 16 multiply-adds.
+
+To see what LLVM made of a loop: ``_tile_sums.inspect_asm(_tile_sums.signatures[0])``
+(with the Numba cache off, or NUMBA_CACHE_DIR set to an empty directory) and look for
+``vfmadd231ps`` on ``zmm`` (512-bit), ``ymm`` (256-bit) or ``xmm`` registers; the loop over r
+should hold only loads, broadcasts and FMAs.
 """
 
 from dataclasses import dataclass
@@ -55,13 +83,16 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from tinycnn.kernels.conv.register_tile import VECTOR_REGISTERS, register_tile
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
-# Output rows and summed rows the kernels handle at once: 16 weights in 16 vector registers.
+# Output rows and summed rows the kernels handle at once: 4 x 4 weights or sums.
 BLOCK = 4
-# Grid columns (1) sums over all rows before moving on: 4 rows of Y and of the grid, 16 kB
-# in float32, stay in the L1 cache.
-PIXEL_BLOCK = 512
+# Grid columns of one tile of (1): 4 x 48 sums are 12 zmm registers of 16 float32, or 24
+# of 8 float64, within the 32 of AVX-512 (see the module docstring).
+TILE_PIXELS = 48
+# Grid columns whose sums are stored before going to their pixels.
+PIXEL_BLOCK = 10 * TILE_PIXELS
 # Reassociation lets LLVM vectorize the sums; contraction makes a*b + c one FMA. Unlike
 # fastmath=True, no flag assumes the data has no inf or NaN, so those propagate as in IEEE.
 FAST_SUMS = {"reassoc", "contract"}
@@ -138,14 +169,16 @@ def _phase_slices(geo, grid):
 
 
 def _input_grid(x, geo, grid):
-    """x on the phase grid, one flat row per image, followed by a zero row of L values.
+    """x on the phase grid, one flat row per image, followed by a zero row of L values and
+    TILE_PIXELS more zeros (the last tile of (1) reads up to TILE_PIXELS - 1 values past L).
 
     Shape:
         - x: (n, C, H, W)
-        - result: (n, C*Q + L); ``result[i, :C*Q]`` is (C, SH, SW, HQ, WQ)
+        - result: (n, C*Q + L + TILE_PIXELS); ``result[i, :C*Q]`` is (C, SH, SW, HQ, WQ)
     """
     n = x.shape[0]
-    flat = SCRATCH.array("direct input grid", (n, geo.C * grid.Q + grid.L), x.dtype)
+    length = geo.C * grid.Q + grid.L + TILE_PIXELS
+    flat = SCRATCH.array("direct input grid", (n, length), x.dtype)
     flat.fill(0)
     planes = flat[:, : geo.C * grid.Q].reshape(n, geo.C, geo.SH, geo.SW, grid.HQ, grid.WQ)
     for a, b, (grid_rows, rows), (grid_cols, cols) in _phase_slices(geo, grid):
@@ -154,16 +187,17 @@ def _input_grid(x, geo, grid):
 
 
 def _pack(matrix):
-    """Zero-pad (B, M, R) to multiples of 4 and cut it into 4 x 4 blocks, each contiguous.
+    """Zero-pad (B, M, R) to multiples of 4 and cut it into blocks of 4 rows m, each
+    contiguous with the 4 weights of one summed row r side by side (what a tile reads).
 
     Shape:
-        - result: (B, M4/4, R4/4, 4, 4), ``result[k, i, j] = padded[k, 4i : 4i+4, 4j : 4j+4]``
+        - result: (B, M4/4, R4, 4), ``result[k, i, r, o] = padded[k, 4i + o, r]``
     """
     B, M, R = matrix.shape
     M4, R4 = _round_up(M, BLOCK), _round_up(max(R, 1), BLOCK)
     padded = np.zeros((B, M4, R4), dtype=matrix.dtype)
     padded[:, :M, :R] = matrix
-    blocks = padded.reshape(B, M4 // BLOCK, BLOCK, R4 // BLOCK, BLOCK).transpose(0, 1, 3, 2, 4)
+    blocks = padded.reshape(B, M4 // BLOCK, BLOCK, R4).transpose(0, 1, 3, 2)
     return np.ascontiguousarray(blocks)
 
 
@@ -184,65 +218,132 @@ def _forward_rows(geo, grid):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def shifted_rows_fma(src, offsets, weights, L, WQ, M, targets, bias, out):
+def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
     """(1) on every block of rows, written straight into the images ``out``, plus ``bias``.
 
-    Block k computes ``Y[m, p] = sum over r of weights[k, m, r] * src[i, offsets[k, r] + p]``
-    for its M rows and L grid columns, and grid column ``p = row*WQ + col`` of row m goes to
-    ``out[i, c0 + m, row*SR + R0, col*SC + C0]`` if that pixel exists, with
-    ``(c0, SR, R0, SC, C0) = targets[k]``: for the forward pass (g*OC/G, 1, 0, 1, 0), for
-    the dx phase (a, b) of group g (g*C/G, SH, a - PH, SW, b - PW).
+    Block k computes ``Y[m, p] = sum over r < R[k] of weights[k, m, r] *
+    src[i, offsets[k, r] + p]`` for its M rows and L grid columns, and grid column
+    ``p = row*WQ + col`` of row m goes to ``out[i, c0 + m, row*SR + R0, col*SC + C0]`` if
+    that pixel exists, with ``(c0, SR, R0, SC, C0) = targets[k]``: for the forward pass
+    (g*OC/G, 1, 0, 1, 0), for the dx phase (a, b) of group g (g*C/G, SH, a - PH, SW, b - PW).
 
     Loop::
 
-        for each image i, block k, 4 rows m..m+3:
-            for each PIXEL_BLOCK of grid columns p:
-                Y = 0                                               # (4, PIXEL_BLOCK), in L1
-                for each 4 summed rows r..r+3:
-                    w00 .. w33 = weights of rows (m..m+3, r..r+3)     # 16 registers
-                    for p in the pixel block:                        # vector FMAs
-                        Y[o, p] += sum over j of w_oj * src[i, offsets[k, r + j] + p]
-                out[i, c0 + m + o, the block's pixels] = Y[o] + bias[c0 + m + o]
+        for each image i, block k, PIXEL_BLOCK of grid columns:
+            Y = _block_sums(the block's columns)                    # (M4, PIXEL_BLOCK)
+            out[i, c0 + m, the block's pixels] = Y[m] + bias[c0 + m]
 
     Shape:
-        - src: (n, S), one flat grid per image, S > max(offsets) + L - 1
-        - offsets: (B, R4), R4 a multiple of 4
-        - weights: (B, M4/4, R4/4, 4, 4), from `_pack`
+        - src: (n, S), one flat grid per image, S >= max(offsets) + L + TILE_PIXELS - 1
+        - offsets: (B, R4), R4 >= R[k]
+        - weights: (B, M4/4, R4, 4), from `_pack`
+        - R: (B,), int64
         - targets: (B, 5), int64
         - bias: (channels of out,)
         - out: (n, channels, HT, WT)
     """
-    n, _, HT, WT = out.shape
+    n = out.shape[0]
     B, M4 = weights.shape[0], weights.shape[1] * 4
-    R4 = offsets.shape[1]
-    Y = np.empty((4, PIXEL_BLOCK), dtype=out.dtype)
-    y0, y1, y2, y3 = Y[0], Y[1], Y[2], Y[3]
+    Y = np.empty((M4, PIXEL_BLOCK), dtype=out.dtype)
     for i in range(n):
-        x = src[i]
         for k in range(B):
             c0, SR, R0, SC, C0 = targets[k]
-            for m in range(0, M4, 4):
-                for p0 in range(0, L, PIXEL_BLOCK):
-                    P = min(PIXEL_BLOCK, L - p0)
-                    Y[:, :P] = 0
-                    for r in range(0, R4, 4):
-                        # Views starting at p0, indexed from 0: LLVM vectorized this form only.
-                        x0, x1 = x[offsets[k, r] + p0 :], x[offsets[k, r + 1] + p0 :]
-                        x2, x3 = x[offsets[k, r + 2] + p0 :], x[offsets[k, r + 3] + p0 :]
-                        w = weights[k, m // 4, r // 4]
-                        w00, w01, w02, w03 = w[0, 0], w[0, 1], w[0, 2], w[0, 3]
-                        w10, w11, w12, w13 = w[1, 0], w[1, 1], w[1, 2], w[1, 3]
-                        w20, w21, w22, w23 = w[2, 0], w[2, 1], w[2, 2], w[2, 3]
-                        w30, w31, w32, w33 = w[3, 0], w[3, 1], w[3, 2], w[3, 3]
-                        for p in range(P):
-                            a, b, c, d = x0[p], x1[p], x2[p], x3[p]
-                            y0[p] += w00 * a + w01 * b + w02 * c + w03 * d
-                            y1[p] += w10 * a + w11 * b + w12 * c + w13 * d
-                            y2[p] += w20 * a + w21 * b + w22 * c + w23 * d
-                            y3[p] += w30 * a + w31 * b + w32 * c + w33 * d
-                    for o in range(min(4, M - m)):
-                        _grid_block_to_image(Y[o], p0, P, WQ, SR, R0, SC, C0,
-                                             bias[c0 + m + o], out[i, c0 + m + o])  # fmt: skip
+            for p_block in range(0, L, PIXEL_BLOCK):
+                P = min(PIXEL_BLOCK, L - p_block)
+                _block_sums(src[i], offsets[k], R[k], p_block, P, weights[k], Y)
+                for m in range(M):
+                    _grid_block_to_image(Y[m], p_block, P, WQ, SR, R0, SC, C0, bias[c0 + m],
+                                         out[i, c0 + m])  # fmt: skip
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def _tiled_block_sums(x, offsets, R, p0, P, w, Y):
+    """Y[m, q] = sum over r < R of w[m // 4, r, m % 4] * x[offsets[r] + p0 + q] for q < P
+    (and up to TILE_PIXELS - 1 columns more), tile by tile in registers: for AVX-512.
+
+    For each tile of columns, the tiles of every 4 rows m run in turn, so the runs of the
+    grid they read stay in the L1 cache (the weights come from L2, a broadcast per 3 FMAs).
+
+    Shape:
+        - x: (S,), S >= max(offsets) + p0 + P + TILE_PIXELS - 1
+        - offsets: (R4,), R4 >= R
+        - w: (M4/4, R4, 4)
+        - Y: (M4, PIXEL_BLOCK), P <= PIXEL_BLOCK
+    """
+    for q0 in range(0, P, TILE_PIXELS):
+        for m in range(w.shape[0]):
+            _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0)
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def _streamed_block_sums(x, offsets, R, p0, P, w, Y):
+    """The sums of `_tiled_block_sums` for AVX2: for each 4 rows m, 4 summed rows at a time,
+    their 16 weights in registers, 4 rows of Y streamed through the L1 cache.
+
+    Rows from R up to the next multiple of 4 are summed too: their weights are zero.
+
+    Shape:
+        - x: (S,), S >= max(offsets) + p0 + P
+        - offsets: (R4,), R4 >= R rounded up to 4
+        - w: (M4/4, R4, 4)
+        - Y: (M4, >= P)
+    """
+    Y[:, :P] = 0
+    for m in range(w.shape[0]):
+        y0, y1, y2, y3 = Y[4 * m], Y[4 * m + 1], Y[4 * m + 2], Y[4 * m + 3]
+        v = w[m]
+        for r in range(0, R, 4):
+            # Views starting at p0, indexed from 0: LLVM vectorized this form only.
+            x0, x1 = x[offsets[r] + p0 :], x[offsets[r + 1] + p0 :]
+            x2, x3 = x[offsets[r + 2] + p0 :], x[offsets[r + 3] + p0 :]
+            # Local copies: read from w, they were reloaded at every pixel (Numba cannot
+            # see that w and Y do not overlap) and the loop ran at half the speed.
+            w00, w01, w02, w03 = v[r, 0], v[r + 1, 0], v[r + 2, 0], v[r + 3, 0]
+            w10, w11, w12, w13 = v[r, 1], v[r + 1, 1], v[r + 2, 1], v[r + 3, 1]
+            w20, w21, w22, w23 = v[r, 2], v[r + 1, 2], v[r + 2, 2], v[r + 3, 2]
+            w30, w31, w32, w33 = v[r, 3], v[r + 1, 3], v[r + 2, 3], v[r + 3, 3]
+            for p in range(P):
+                a, b, c, d = x0[p], x1[p], x2[p], x3[p]
+                y0[p] += w00 * a + w01 * b + w02 * c + w03 * d
+                y1[p] += w10 * a + w11 * b + w12 * c + w13 * d
+                y2[p] += w20 * a + w21 * b + w22 * c + w23 * d
+                y3[p] += w30 * a + w31 * b + w32 * c + w33 * d
+
+
+# The tile of `_tiled_block_sums` needs 12 of AVX-512's 32 vector registers; in AVX2's 16
+# it was spilled to the stack (see the module docstring).
+_block_sums = _tiled_block_sums if VECTOR_REGISTERS >= 32 else _streamed_block_sums
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def _tile_sums(x, offsets, R, p0, w, m, Y, q0):
+    """Y[4m + o, q0 + q] = sum over r < R of w[m, r, o] * x[offsets[r] + p0 + q], for the
+    4 x TILE_PIXELS tile of rows 4m.. and columns p0 <= p0 + q < p0 + TILE_PIXELS.
+
+    The tile's sums stay in vector registers for the whole sum over r (see the module
+    docstring): ``tile`` is on the stack and the loops over it have constant trip counts.
+
+    Shape:
+        - x: (S,), S >= max(offsets) + p0 + TILE_PIXELS
+        - offsets: (R4,), R4 >= R
+        - w: (M4/4, R4, 4)
+        - Y: (M4, >= q0 + TILE_PIXELS)
+    """
+    tile = register_tile(BLOCK, TILE_PIXELS, Y.dtype)
+    for o in range(BLOCK):
+        for q in range(TILE_PIXELS):
+            tile[o, q] = 0
+    for r in range(R):
+        # A view starting at the run, indexed from 0: LLVM vectorized this form only.
+        run = x[offsets[r] + p0 :]
+        for o in range(BLOCK):
+            w_or = w[m, r, o]
+            for q in range(TILE_PIXELS):
+                tile[o, q] += w_or * run[q]
+    # The 4 rows in one loop: one loop per row was unrolled into 48 scalar copies.
+    Y0, Y1, Y2, Y3 = Y[4 * m, q0:], Y[4 * m + 1, q0:], Y[4 * m + 2, q0:], Y[4 * m + 3, q0:]
+    for q in range(TILE_PIXELS):
+        Y0[q], Y1[q], Y2[q], Y3[q] = tile[0, q], tile[1, q], tile[2, q], tile[3, q]
 
 
 @njit(cache=True, nogil=True)
@@ -368,8 +469,14 @@ def _output_grid(dy, geo, grid, front, length):
 def _chunks(N, geo, grid, itemsize, max_bytes):
     """Chunks of the batch whose input grid and output-gradient grid fit in ``max_bytes``."""
     dy_rows = geo.G * _round_up(geo.OCG, BLOCK) + 1
-    per_image = (geo.C * grid.Q + grid.L + dy_rows * (grid.F + grid.plane)) * itemsize
-    return batch_chunks(N, per_image, max_bytes)
+    per_image = geo.C * grid.Q + grid.L + TILE_PIXELS + dy_rows * _dy_row_length(grid)
+    return batch_chunks(N, per_image * itemsize, max_bytes)
+
+
+def _dy_row_length(grid):
+    """Length of a row of dY in the dx pass: F zeros, the plane, and TILE_PIXELS zeros (the
+    last tile of (1) reads up to TILE_PIXELS - 1 values past the plane)."""
+    return grid.F + grid.plane + TILE_PIXELS
 
 
 def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
@@ -377,33 +484,35 @@ def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
 
     Loop::
 
-        weights = w as (G, OC/G, C/G*KH*KW), in 4 x 4 blocks
+        weights = w as (G, OC/G, C/G*KH*KW), in blocks of 4 rows
         for each chunk of images:
-            grid = x[chunk] padded and split into phases          # (n, C*Q + L)
+            grid = x[chunk] padded and split into phases          # (n, C*Q + L + TILE_PIXELS)
             y[chunk] = shifted_rows_fma(grid, offsets, weights) + b, one block per group
     """
     grid = PhaseGrid.of(geo)
     weights = _pack(w.reshape(geo.G, geo.OCG, geo.KG))
     offsets = _forward_rows(geo, grid)
     targets = np.array([(g * geo.OCG, 1, 0, 1, 0) for g in range(geo.G)], dtype=np.int64)
+    R = np.full(geo.G, geo.KG)
     bias = np.zeros(geo.OC, dtype=y.dtype) if b is None else b.astype(y.dtype, copy=False)
     for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
         src = _input_grid(x[images], geo, grid)
-        shifted_rows_fma(src, offsets, weights, grid.L, grid.WQ, geo.OCG, targets, bias,
+        shifted_rows_fma(src, offsets, weights, R, grid.L, grid.WQ, geo.OCG, targets, bias,
                          y[images])  # fmt: skip
 
 
 def _backward_input_rows(w, geo, grid, row_length):
     """Weights and dY offsets of the dx pass: one block per (group, phase).
 
-    Block (g, a, b) sums over the rows (oc, t): output channel oc of group g through the t-th
+    Block (g, a, b) sums over the rows (t, oc): output channel oc of group g through the t-th
     tap of phase (a, b), flipped: it reads dY row oc at ``F - shift``. Phases with fewer taps
-    than the most are padded with zero weights reading the zero row.
+    than the most are padded with zero weights reading the zero row; those rows come last,
+    so the sums stop before them: at R[k] = OC/G * (taps of the phase).
 
     Shape:
         - w: (OC, C/G, KH, KW)
-        - result: weights (G*SH*SW, C4/4, R4/4, 4, 4) and offsets (G*SH*SW, R4), over
-          R = OC/G * T rows, T the most taps of one phase
+        - result: weights (G*SH*SW, C4/4, R4, 4), offsets (G*SH*SW, R4) and R (G*SH*SW,),
+          over R4 >= OC/G * T rows, T the most taps of one phase
     """
     phases = geo.SH * geo.SW
     tap_phase, tap_offsets = _taps(geo, grid)
@@ -416,13 +525,14 @@ def _backward_input_rows(w, geo, grid, row_length):
     shifts = tap_offsets - tap_phase * grid.plane  # qh*WQ + qw
     # w_taps[g, oc, c, phase, t] = w[g*OC/G + oc, c, tap(phase, t)], 0 for padding taps
     w_taps = w.reshape(geo.G, geo.OCG, geo.CG, geo.KH * geo.KW)[..., taps] * valid
-    by_block = w_taps.transpose(0, 3, 2, 1, 4).reshape(geo.G * phases, geo.CG, geo.OCG * T)
+    by_block = w_taps.transpose(0, 3, 2, 4, 1).reshape(geo.G * phases, geo.CG, T * geo.OCG)
     M4 = _round_up(geo.OCG, BLOCK)
     rows = np.arange(geo.G).reshape(geo.G, 1, 1, 1) * M4 + np.arange(geo.OCG).reshape(-1, 1, 1)
     offsets = rows * row_length + grid.F - shifts[taps]  # (G, OC/G, phases, T)
     zero_row = geo.G * M4 * row_length
-    offsets = np.where(valid, offsets, zero_row).transpose(0, 2, 1, 3)
-    return _pack(by_block), _pad_offsets(offsets.reshape(geo.G * phases, -1), zero_row)
+    offsets = np.where(valid, offsets, zero_row).transpose(0, 2, 3, 1)
+    R = np.tile(valid.sum(axis=1) * geo.OCG, geo.G)
+    return _pack(by_block), _pad_offsets(offsets.reshape(geo.G * phases, -1), zero_row), R
 
 
 def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
@@ -431,13 +541,13 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     Loop::
 
         for each chunk of images:
-            dY = dy[chunk] on the output grid, F zeros in front     # (n, G*M4 + 1, F + HQ*WQ)
+            dY = dy[chunk] on the output grid, F zeros in front     # (n, G*M4 + 1, row length)
             dx[chunk] = shifted_rows_fma(dY, offsets, flipped weights), one block per
                         (group, phase), each written onto its phase's pixels
     """
     grid = PhaseGrid.of(geo)
-    row_length = grid.F + grid.plane
-    weights, offsets = _backward_input_rows(w, geo, grid, row_length)
+    row_length = _dy_row_length(grid)
+    weights, offsets, R = _backward_input_rows(w, geo, grid, row_length)
     targets = np.array(
         [
             (g * geo.CG, geo.SH, a - geo.PH, geo.SW, b - geo.PW)
@@ -451,8 +561,8 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     for images in _chunks(dx.shape[0], geo, grid, dy.itemsize, max_workspace_bytes):
         on_grid = _output_grid(dy[images], geo, grid, front=grid.F, length=row_length)
         src = on_grid.reshape(on_grid.shape[0], -1)
-        shifted_rows_fma(src, offsets, weights, grid.plane, grid.WQ, geo.CG, targets, no_bias,
-                         dx[images])  # fmt: skip
+        shifted_rows_fma(src, offsets, weights, R, grid.plane, grid.WQ, geo.CG, targets,
+                         no_bias, dx[images])  # fmt: skip
 
 
 def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
@@ -462,7 +572,7 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
 
         dw_rows = 0                                               # (G, OC/G, C/G*KH*KW)
         for each chunk of images:
-            grid = x[chunk] padded and split into phases          # (n, C*Q + L)
+            grid = x[chunk] padded and split into phases          # (n, C*Q + L + TILE_PIXELS)
             dY = dy[chunk] on the output grid                      # (n, G*M4 + 1, OH*WQ)
             dw_rows += shifted_rows_dot(dY, grid, offsets)           # summed over images
     """
