@@ -2,9 +2,11 @@
 
 import numpy as np
 
+from tinycnn.nn import folding
 from tinycnn.nn import functional as F
 from tinycnn.nn import init
 from tinycnn.nn.functional import _positive_int
+from tinycnn.nn.fusion import DeferredConv, fusing
 from tinycnn.nn.module import Module
 from tinycnn.nn.parameter import Parameter
 from tinycnn.tensor import Tensor
@@ -85,9 +87,9 @@ class BatchNorm2d(Module):
     def reset_running_stats(self):
         """Set running_mean to 0, running_var to 1 and num_batches_tracked to 0."""
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.fill_(0)  # in place, and counted (a cached fold must see it)
+            self.running_var.fill_(1)
+            self.num_batches_tracked.fill_(0)
 
     def reset_parameters(self):
         """Reset the running statistics, weight to 1 and bias to 0."""
@@ -102,6 +104,14 @@ class BatchNorm2d(Module):
             raise ValueError(
                 f"BatchNorm2d: input must be 4-D (N, C, H, W), got shape {input.shape}"
             )
+        if self._folds_into(input):
+            # Inference: this BatchNorm joins the convolution before it (nn/folding.py).
+            recipe = input.recipe
+            _, conv_weight, conv_bias = recipe.reads
+            weight, bias = folding.folded_parameters(
+                conv_weight.tensor, None if conv_bias is None else conv_bias.tensor, self
+            )
+            return input.then(weight=weight, bias=bias, reads=recipe.reads[:1], folded=True)
         track = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
         if track and self.momentum is None:  # cumulative average over all batches so far
@@ -123,6 +133,26 @@ class BatchNorm2d(Module):
         if track:  # counted after the call, so a rejected input changes nothing
             self.num_batches_tracked.data += 1
         return output
+
+    def _folds_into(self, input):
+        """Whether this call may fold into `input`'s convolution: in eval mode with running
+        statistics, no graph to record, and input a Conv2d output not computed yet, of that
+        convolution's own weight and bias (not already folded or clamped by a ReLU)."""
+        if self.training or self.running_mean is None or not isinstance(input, DeferredConv):
+            return False
+        if not (input.pending and fusing(self.weight, self.bias)):
+            return False
+        recipe = input.recipe
+        if recipe.folded or recipe.relu:
+            return False
+        # Bad arguments raise here as F.batch_norm raises them, and nothing is computed.
+        F._checked_batch_norm_parameters(
+            input, input.shape[1], self.running_mean, self.running_var, self.weight,
+            self.bias, False, self.eps,
+        )  # fmt: skip
+        recipe.check_unchanged()
+        # The fold reads the conv's parameters as they are now: they must be the call's.
+        return all(read is None or read.tensor.data is read.array for read in recipe.reads)
 
     def extra_repr(self):
         return (

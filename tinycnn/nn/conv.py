@@ -3,6 +3,7 @@
 import numpy as np
 
 from tinycnn.nn import functional as F
+from tinycnn.nn import fusion
 from tinycnn.nn import init
 from tinycnn.nn.functional import _pair, _positive_int
 from tinycnn.nn.module import Module
@@ -78,9 +79,14 @@ class Conv2d(Module):
         init._reset_weight_and_bias(self.weight, self.bias)
 
     def forward(self, input):
-        return F.conv2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+        arguments = (self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        if not self.training and fusion.fusing(input, self.weight, self.bias):
+            # Inference: the output is computed when first read, so that a BatchNorm2d and
+            # a ReLU that follow can join this convolution (tinycnn/nn/fusion.py).
+            x, options, crop, unbatched = F._checked_conv2d(input, *arguments)
+            if crop == (0, 0) and not unbatched:
+                return fusion.conv2d(x, self.weight, self.bias, options)
+        return F.conv2d(input, *arguments)
 
     def extra_repr(self):
         text = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"

@@ -29,6 +29,7 @@ from tinycnn.autograd import dropout as dropout_ops
 from tinycnn.autograd import linear as linear_ops
 from tinycnn.autograd import shape as shape_ops
 from tinycnn.kernels.pooling import pooled_output_size
+from tinycnn.nn.fusion import relu_of
 from tinycnn.tensor import Tensor, apply
 
 _FLOAT_DTYPES = (np.float32, np.float64)
@@ -133,6 +134,19 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         >>> conv2d(x, w, padding=1).shape
         (1, 4, 8, 8)
     """
+    input, options, crop, unbatched = _checked_conv2d(
+        input, weight, bias, stride, padding, dilation, groups
+    )
+    output = apply(conv.Conv2d, input, weight, bias, **options)
+    if crop != (0, 0):
+        output = output[:, :, crop[0] :, crop[1] :]
+    return _unbatched(output, unbatched)
+
+
+def _checked_conv2d(input, weight, bias, stride, padding, dilation, groups):
+    """Check conv2d's arguments (raising as conv2d documents) and put them in the kernels'
+    form: (input as (N, C, H, W), {stride, padding, dilation, groups} as ints and pairs,
+    the (top, left) crop of padding='same', whether input was unbatched)."""
     op = "conv2d"
     _check_tensor(op, "input", input)
     w = _check_tensor(op, "weight", weight)
@@ -179,13 +193,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             f"{op}: the (dilated) kernel (KH, KW) = {extent} must fit in the padded input "
             f"(H + 2*PH, W + 2*PW) = {padded}"
         )
-    output = apply(
-        conv.Conv2d, input, weight, bias,
-        stride=stride, padding=padding, dilation=dilation, groups=groups,
-    )  # fmt: skip
-    if crop != (0, 0):
-        output = output[:, :, crop[0] :, crop[1] :]
-    return _unbatched(output, unbatched)
+    options = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    return input, options, crop, unbatched
 
 
 def _string_padding(op, padding, stride, extent):
@@ -499,11 +508,9 @@ def batch_norm(
     x = _check_tensor(op, "input", input)
     _check_rank(op, input, (2, 3, 4), "(N, C), (N, C, L) or (N, C, H, W)")
     C = x.shape[1]
-    mean_data, var_data = _running_stats(op, running_mean, running_var, C, training)
-    _check_affine(op, weight, bias, input, C)
-    eps = _number(op, "eps", eps)
-    if eps <= 0:
-        raise ValueError(f"{op}: eps must be > 0, got {eps}")
+    mean_data, var_data, eps = _checked_batch_norm_parameters(
+        input, C, running_mean, running_var, weight, bias, training, eps
+    )
     if x.size == 0:  # as torch: an empty output, and running statistics left alone
         return _scaled_and_shifted(input, weight, bias)
     if training and x.size // C < 2:
@@ -520,6 +527,9 @@ def batch_norm(
             running_mean=mean_data, running_var=var_data,
             momentum=_number(op, "momentum", momentum), eps=eps,
         )  # fmt: skip
+        for stat in (running_mean, running_var):
+            if isinstance(stat, Tensor):  # updated in place: caches of it must see that
+                stat._bump_version()
     else:
         output = apply(
             normalization.BatchNormEvaluation, as_4d, weight, bias,
@@ -527,6 +537,20 @@ def batch_norm(
             eps=eps,
         )  # fmt: skip
     return output.reshape(x.shape) if x.ndim != 4 else output
+
+
+def _checked_batch_norm_parameters(
+    input, C, running_mean, running_var, weight, bias, training, eps
+):  # fmt: skip
+    """Check batch_norm's arguments other than the input, given its C channels and dtype
+    (raising as batch_norm documents); returns the running statistics' arrays and eps."""
+    op = "batch_norm"
+    mean_data, var_data = _running_stats(op, running_mean, running_var, C, training)
+    _check_affine(op, weight, bias, input, C)
+    eps = _number(op, "eps", eps)
+    if eps <= 0:
+        raise ValueError(f"{op}: eps must be > 0, got {eps}")
+    return mean_data, var_data, eps
 
 
 def _running_stats(op, running_mean, running_var, C, training):
@@ -581,6 +605,9 @@ def relu(input, inplace=False):
     build unchanged, but the result is always a new tensor: the graph may still need the
     input (for example a residual branch), and the output values are the same.
     """
+    fused = relu_of(input)  # in eval under no_grad, a Conv2d's output (nn/fusion.py)
+    if fused is not None:
+        return fused
     _check_tensor("relu", "input", input)
     return apply(activation.ReLU, input)
 

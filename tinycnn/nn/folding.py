@@ -1,0 +1,77 @@
+"""BatchNorm folded into the convolution before it, for inference (tinycnn/nn/fusion.py).
+
+In eval mode a BatchNorm2d is an affine map per channel, with the running statistics:
+
+    y[n, oc] = gamma[oc] * (z[n, oc] - mean[oc]) / sqrt(var[oc] + eps) + beta[oc]
+
+and when z = conv2d(x, w) + b, scaling filter oc scales output channel oc, so
+
+    y = conv2d(x, w') + b'   with   s  = gamma / sqrt(var + eps)          (OC,)
+                                    w' = w * s[oc]  (each filter)         (OC, C/G, KH, KW)
+                                    b' = (b - mean) * s + beta            (OC,)
+
+One convolution then does what took a convolution and a pass over its whole output. s, w'
+and b' are computed in float64 and rounded once to the convolution's dtype.
+
+NOTE: only a BatchNorm *after* a convolution folds. DenseNet's order is BatchNorm, ReLU,
+convolution (pre-activation): a ReLU in between is not affine, and even without one, folding
+into the *following* convolution is wrong at the border, where zero padding pads the
+normalized map with zeros, not with the values that normalize to zero.
+
+The folded weights are cached per BatchNorm2d, keyed by the identity and version of the six
+arrays they come from (the conv's weight and bias, the BatchNorm's weight, bias, running
+mean and running variance), eps and the dtype: an optimizer step, `load_state_dict`, an
+`nn.init` call, an in-place Tensor update, a training-mode forward (which moves the running
+statistics) or `model.double()` each makes the next forward fold afresh.
+"""
+
+import weakref
+
+import numpy as np
+
+# BatchNorm2d -> _Folded. Weak: a module that is deleted takes its entry with it.
+_CACHE = weakref.WeakKeyDictionary()
+
+
+def fold_batch_norm(w, b, gamma, beta, mean, var, eps):
+    """w' and b' such that conv2d(x, w') + b' = batch_norm(conv2d(x, w) + b) in eval mode.
+
+    Args:
+        w: the conv's weight (OC, C/G, KH, KW); b: its bias (OC,) or None.
+        gamma, beta: the BatchNorm's weight and bias (OC,), or None (1 and 0).
+        mean, var: its running statistics (OC,). eps: added to var.
+
+    Returns:
+        (w', b') in w's dtype, new arrays.
+    """
+    f64 = np.float64
+    s = 1.0 / np.sqrt(var.astype(f64) + eps)  # (OC,)
+    if gamma is not None:
+        s *= gamma
+    shift = -mean.astype(f64) * s if b is None else (b.astype(f64) - mean) * s
+    if beta is not None:
+        shift += beta
+    w_folded = w.astype(f64) * s.reshape(-1, 1, 1, 1)
+    return w_folded.astype(w.dtype), shift.astype(w.dtype)
+
+
+class _Folded:
+    """A cached fold: the key it was made under, its sources (held, so that no other array
+    takes their ids while the entry lives), and w', b'."""
+
+    def __init__(self, key, sources, weight, bias):
+        self.key, self.sources, self.weight, self.bias = key, sources, weight, bias
+
+
+def folded_parameters(conv_weight, conv_bias, bn):
+    """(w', b') of `fold_batch_norm` for the conv parameters (Tensors; bias may be None)
+    and the BatchNorm2d `bn`, from the cache while none of their sources changed."""
+    tensors = (conv_weight, conv_bias, bn.weight, bn.bias, bn.running_mean, bn.running_var)
+    sources = tuple(None if t is None else t.data for t in tensors)
+    versions = tuple(None if t is None else t._version for t in tensors)
+    key = (tuple(map(id, sources)), versions, float(bn.eps), conv_weight.dtype)
+    entry = _CACHE.get(bn)
+    if entry is None or entry.key != key:
+        weight, bias = fold_batch_norm(*sources, float(bn.eps))
+        entry = _CACHE[bn] = _Folded(key, sources, weight, bias)
+    return entry.weight, entry.bias

@@ -1,0 +1,196 @@
+"""Fused inference: a convolution's output computed when first read, so that a BatchNorm2d
+and a ReLU that follow it can join the convolution instead of making passes of their own.
+
+In eval mode, when no graph is recorded (`no_grad`), `Conv2d` returns a `DeferredConv`: a
+Tensor whose numbers do not exist yet, only the recipe that makes them (input, weight,
+bias, geometry). Then:
+
+    bn(z)      (eval, running statistics)  -> a new DeferredConv whose recipe has the
+               BatchNorm folded into the weight and bias (`folding.py`): no pass of its own
+    F.relu(z)  (nn.ReLU too)               -> a new DeferredConv whose recipe clamps the
+               output at 0 while it is still in the cache (`relu_in_place`)
+    anything else reads z.data             -> z's own recipe runs, once, and z is a plain
+               Tensor from then on
+
+Why this design (the alternatives were: fold only a Conv2d followed by a BatchNorm2d in a
+Sequential, or pairs that each model declares): it is correct by construction, because
+every tensor computes its own value. `y = bn(z); w = z + 1` gives w from z's own recipe,
+unfolded; a forward hook on the conv sees z and may read it; a BatchNorm2d in training mode
+reads z like anything else. Nothing needs to know who else uses z, and the model files stay
+as torchvision writes them (ResNet's blocks call conv1 then bn1 in their forward). The
+price: a convolution whose output is read both through a BatchNorm and directly runs twice.
+
+What the deferral must not change is *which* numbers a recipe reads. Its input and
+parameters might be changed in place after the call and before the read: a recipe keeps
+their versions (Tensor._version) and, if one moved, raises rather than compute from the
+new values (as autograd does for a tensor saved for backward). Rebinding `.data`
+(`model.double()`) is harmless: the recipe holds the arrays of the call. Writes into
+`.data` itself (an ndarray) bypass the version counter, as in torch: don't make them
+between a call and the read of its result.
+
+Fusion runs only on the fast kernels: under the textbook set, or with a learner's own
+kernels plugged in (`tinycnn.kernels.use`), every op runs as written, so the learner's
+batch-norm and ReLU functions are the ones called. `fused_inference(False)` turns it off.
+"""
+
+import contextlib
+import contextvars
+import dataclasses
+
+import numpy as np
+
+from tinycnn.autograd.grad_mode import is_grad_enabled
+from tinycnn.kernels import relu
+from tinycnn.kernels.conv.geometry import ConvGeometry
+from tinycnn.kernels.sets import SETS, active
+from tinycnn.tensor import Tensor
+
+_ENABLED = contextvars.ContextVar("tinycnn_fused_inference", default=True)
+
+
+@contextlib.contextmanager
+def fused_inference(enabled):
+    """Turn fused inference (this module's docstring) on or off inside the block (in this
+    thread). It is on by default; results differ by float rounding only.
+
+    Example:
+        >>> with fused_inference(False), tinycnn.no_grad():
+        ...     logits = model.eval()(images)   # every BatchNorm2d and ReLU runs its own pass
+    """
+    if not isinstance(enabled, bool):
+        raise TypeError(f"fused_inference: enabled must be a bool, got {enabled!r}")
+    token = _ENABLED.set(enabled)
+    try:
+        yield
+    finally:
+        _ENABLED.reset(token)
+
+
+def fusing(*tensors):
+    """Whether an op on ``tensors`` may fuse: fusion on, the fast kernels in force, and no
+    graph to record (grad mode off, or none of the tensors requires grad)."""
+    records = is_grad_enabled() and any(isinstance(t, Tensor) and t.requires_grad for t in tensors)
+    return _ENABLED.get() and active() is SETS["fast"] and not records
+
+
+@dataclasses.dataclass(frozen=True)
+class _Read:
+    """A tensor a recipe reads: its array and version at the call."""
+
+    tensor: Tensor
+    array: np.ndarray
+    version: int
+
+    @classmethod
+    def of(cls, tensor):
+        return None if tensor is None else cls(tensor, tensor.data, tensor._version)
+
+    def changed(self):
+        return self.tensor._version != self.version
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvRecipe:
+    """How to compute relu?(conv2d(x, weight) + bias), and what the result depends on.
+
+    weight and bias are the conv's own (`reads` holds x, conv.weight, conv.bias) or the
+    folded ones of a BatchNorm (arrays of their own, never changed: `reads` holds x only).
+    """
+
+    x: np.ndarray  # (N, C, H, W)
+    weight: np.ndarray  # (OC, C/G, KH, KW)
+    bias: np.ndarray | None  # (OC,)
+    options: dict  # stride, padding, dilation, groups, as conv2d's kernels take them
+    reads: tuple  # of _Read
+    folded: bool = False  # a BatchNorm is folded into weight and bias
+    relu: bool = False
+
+    def check_unchanged(self):
+        for read in self.reads:
+            if read is not None and read.changed():
+                raise RuntimeError(
+                    "conv2d: a tensor this convolution reads (shape "
+                    f"{read.array.shape}) was changed in place, version {read.version} -> "
+                    f"{read.tensor._version}, before the convolution's output was read. "
+                    "In eval mode under no_grad Conv2d computes when its output is first "
+                    "read (tinycnn/nn/fusion.py); read it before changing its input or "
+                    "parameters, or run under `tinycnn.nn.fused_inference(False)`"
+                )
+
+    def compute(self):
+        self.check_unchanged()
+        y = active().conv2d_forward(self.x, self.weight, self.bias, **self.options)
+        if self.relu:
+            relu.relu_in_place(y)  # y is new and ours
+        return y
+
+
+class DeferredConv(Tensor):
+    """A Conv2d output computed on first read (see the module docstring).
+
+    Its shape and dtype are known without computing; `.data`, and so every op, computes it.
+    """
+
+    def __init__(self, recipe):
+        super().__init__(_NO_DATA)
+        self._recipe = recipe  # set after __init__, whose `self.data = ...` clears it
+        x, w, o = recipe.x, recipe.weight, recipe.options
+        geo = ConvGeometry.of(x.shape, w.shape, o["stride"], o["padding"], o["dilation"], o["groups"])
+        self._shape = (x.shape[0], geo.OC, geo.OH, geo.OW)
+
+    @property
+    def data(self):
+        recipe = self._recipe
+        if recipe is not None:
+            self._data = recipe.compute()
+            self._recipe = None  # and let go of the input
+        return self._data
+
+    @data.setter
+    def data(self, array):
+        self._data = array
+        self._recipe = None
+
+    @property
+    def pending(self):
+        """True until something has read the numbers."""
+        return self._recipe is not None
+
+    @property
+    def recipe(self):
+        return self._recipe
+
+    @property
+    def shape(self):
+        return self._shape if self.pending else self._data.shape
+
+    @property
+    def dtype(self):
+        return self._recipe.x.dtype if self.pending else self._data.dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def then(self, **changes):
+        """A new DeferredConv: this recipe with `changes` (folded weights, relu=True)."""
+        return DeferredConv(dataclasses.replace(self._recipe, **changes))
+
+
+_NO_DATA = np.empty(0)
+
+
+def conv2d(input, weight, bias, options):
+    """conv2d(input, weight, bias, **options) as a DeferredConv; options as conv2d's kernels
+    take them (checked by `F._checked_conv2d`)."""
+    reads = (_Read.of(input), _Read.of(weight), _Read.of(bias))
+    b = None if bias is None else bias.data
+    return DeferredConv(ConvRecipe(input.data, weight.data, b, options, reads))
+
+
+def relu_of(input):
+    """F.relu's fused path: a DeferredConv that also clamps at 0, or None if input is not
+    a pending DeferredConv (or fusion is off)."""
+    if isinstance(input, DeferredConv) and input.pending and fusing():
+        return input.then(relu=True)
+    return None
