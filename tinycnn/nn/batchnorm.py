@@ -2,9 +2,8 @@
 
 import numpy as np
 
-from tinycnn.nn import folding
+from tinycnn.nn import folding, init
 from tinycnn.nn import functional as F
-from tinycnn.nn import init
 from tinycnn.nn.functional import _positive_int
 from tinycnn.nn.fusion import DeferredConv, fusing
 from tinycnn.nn.module import Module

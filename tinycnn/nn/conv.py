@@ -3,8 +3,7 @@
 import numpy as np
 
 from tinycnn.nn import functional as F
-from tinycnn.nn import fusion
-from tinycnn.nn import init
+from tinycnn.nn import fusion, init
 from tinycnn.nn.functional import _pair, _positive_int
 from tinycnn.nn.module import Module
 from tinycnn.nn.parameter import Parameter

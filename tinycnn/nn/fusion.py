@@ -135,7 +135,9 @@ class DeferredConv(Tensor):
         super().__init__(_NO_DATA)
         self._recipe = recipe  # set after __init__, whose `self.data = ...` clears it
         x, w, o = recipe.x, recipe.weight, recipe.options
-        geo = ConvGeometry.of(x.shape, w.shape, o["stride"], o["padding"], o["dilation"], o["groups"])
+        geo = ConvGeometry.of(
+            x.shape, w.shape, o["stride"], o["padding"], o["dilation"], o["groups"]
+        )
         self._shape = (x.shape[0], geo.OC, geo.OH, geo.OW)
 
     @property
