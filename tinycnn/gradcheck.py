@@ -49,7 +49,7 @@ def gradient_pairs(fn, inputs, eps=1e-6):
     """
     inputs, checked, projection, objective = _prepare(fn, inputs)
     analytic = _analytic_gradients(fn, inputs, checked, projection)
-    return [(i, analytic[i], _numeric_gradient(objective, inputs[i].data, eps)) for i in checked]
+    return [(i, analytic[i], _numeric_gradient(objective, inputs[i], eps)) for i in checked]
 
 
 def directional_gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
@@ -75,10 +75,10 @@ def directional_gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
     values = []
     for sign in (1.0, -1.0):
         for i in checked:
-            inputs[i].data[...] = originals[i] + sign * eps * directions[i]
+            _write(inputs[i], ..., originals[i] + sign * eps * directions[i])
         values.append(objective())
     for i in checked:
-        inputs[i].data[...] = originals[i]
+        _write(inputs[i], ..., originals[i])
     numeric = (values[0] - values[1]) / (2 * eps)
     if abs(analytic - numeric) > atol + rtol * abs(numeric):
         raise GradcheckError(
@@ -142,18 +142,28 @@ def _analytic_gradients(fn, inputs, checked, projection):
     return analytic
 
 
-def _numeric_gradient(objective, x, eps):
-    """Central differences of objective() with respect to every element of x (in place)."""
+def _numeric_gradient(objective, tensor, eps):
+    """Central differences of objective() with respect to every element of the tensor
+    (moved in place, and put back)."""
+    x = tensor.data
     numeric = np.zeros(x.shape)
     for index in np.ndindex(x.shape):
         original = x[index]
-        x[index] = original + eps
+        _write(tensor, index, original + eps)
         plus = objective()
-        x[index] = original - eps
+        _write(tensor, index, original - eps)
         minus = objective()
-        x[index] = original
+        _write(tensor, index, original)
         numeric[index] = (plus - minus) / (2 * eps)
     return numeric
+
+
+def _write(tensor, index, value):
+    """tensor[index] = value in place, through the Tensor so that its version counts the
+    change: what is cached from its values (a BatchNorm folded into a convolution,
+    tinycnn/nn/folding.py) must see it, which a write into tensor.data would not tell."""
+    with no_grad():  # a leaf that requires grad refuses in-place changes while recording
+        tensor[index] = value
 
 
 def _compare(i, analytic, numeric, atol, rtol):
