@@ -19,7 +19,8 @@ from seeded_weights import seeded_state_dict
 import tinycnn
 import tinycnn.nn as nn
 from tinycnn import models
-from tinycnn.nn.fusion import DeferredConv, fused_inference
+from tinycnn.nn import fused_inference
+from tinycnn.nn.fusion import DeferredConv
 
 TOLERANCE = {np.float32: 1e-4, np.float64: 1e-10}
 

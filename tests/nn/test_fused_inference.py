@@ -18,7 +18,8 @@ import tinycnn.nn as nn
 import tinycnn.nn.functional as F
 from tinycnn import kernels
 from tinycnn.kernels import reference
-from tinycnn.nn.fusion import DeferredConv, fused_inference
+from tinycnn.nn import fused_inference
+from tinycnn.nn.fusion import DeferredConv
 
 
 def randomize(conv, bn, seed):

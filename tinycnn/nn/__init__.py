@@ -16,6 +16,7 @@ from tinycnn.nn.container import ModuleList, Sequential
 from tinycnn.nn.conv import Conv2d
 from tinycnn.nn.dropout import Dropout, Dropout2d
 from tinycnn.nn.flatten import Flatten
+from tinycnn.nn.fusion import fused_inference
 from tinycnn.nn.linear import Identity, Linear
 from tinycnn.nn.loss import CrossEntropyLoss, MSELoss, NLLLoss
 from tinycnn.nn.module import Module
@@ -50,5 +51,6 @@ __all__ = [
     "Softmax",
     "Tanh",
     "functional",
+    "fused_inference",
     "init",
 ]

@@ -121,7 +121,7 @@ class ConvRecipe:
         self.check_unchanged()
         y = active().conv2d_forward(self.x, self.weight, self.bias, **self.options)
         if self.relu:
-            relu.relu_in_place(y)  # y is new and ours
+            relu.relu_in_place(y)  # y is new and ours: no second array
         return y
 
 
