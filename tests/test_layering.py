@@ -22,7 +22,6 @@ LAYERS = {
     "tinycnn.autograd": 1,
     "tinycnn.tensor": 2,
     "tinycnn.nn.functional": 3,
-    "tinycnn.nn.fusion": 3,  # deferred conv outputs, which F.relu clamps in place
     "tinycnn.gradcheck": 3,
     "tinycnn.nn": 4,
     "tinycnn.io": 4.5,  # weight files: state dicts in and out of nn modules

@@ -1,12 +1,11 @@
 """ReLU kernels against the float64 loop oracles (exact: relu only copies or zeroes)."""
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tinycnn.kernels import reference
-from tinycnn.kernels.relu import relu_backward, relu_forward, relu_in_place
+from tinycnn.kernels.relu import relu_backward, relu_forward
 
 # The `build` fixture is the same for every example, so sharing it is what we want.
 FIXTURE_OK = [HealthCheck.function_scoped_fixture]
@@ -25,9 +24,6 @@ def test_relu_matches_oracle(build, shape, dtype, seed):
     y = relu_forward(x)
     assert y.dtype == dtype
     np.testing.assert_array_equal(y, reference.relu_forward(x))
-    clamped = x.copy()
-    relu_in_place(clamped)
-    np.testing.assert_array_equal(clamped, reference.relu_forward(x))
 
     dy = rng.standard_normal(shape).astype(dtype)
     dx = relu_backward(dy, y)
@@ -48,11 +44,3 @@ def test_relu_returns_a_fresh_array():
     y = relu_forward(x)
     y[0, 0] = 5.0
     assert x[0, 0] == 1.0
-
-
-def test_relu_in_place_overwrites_its_argument_and_refuses_a_strided_one(build):
-    y = np.array([[-1.0, 0.0, -0.0, 2.0, np.nan]], dtype=np.float32)
-    relu_in_place(y)
-    np.testing.assert_array_equal(y, [[0.0, 0.0, 0.0, 2.0, np.nan]])
-    with pytest.raises(ValueError, match="y must be C-contiguous"):
-        relu_in_place(np.ones((4, 4))[:, ::2])  # a copy would be clamped, not y

@@ -1,5 +1,5 @@
 """Fused inference on whole models: eval logits under no_grad with every foldable BatchNorm
-folded and ReLUs fused (tinycnn/nn/fusion.py) against the same model run op by op.
+folded (tinycnn/nn/fusion.py) against the same model run op by op.
 
 Weights come from `seeded_state_dict` (exact in float32, so both dtypes start from the
 same numbers). The tolerance is the one tests/models/test_kernel_sets.py holds the

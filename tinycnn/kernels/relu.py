@@ -24,19 +24,6 @@ def relu_forward(x):
     return y
 
 
-def relu_in_place(y):
-    """y = max(y, 0) element-wise, in place: the ReLU fused after a convolution at inference
-    (tinycnn/nn/fusion.py), on an output nothing else holds yet. A NaN stays NaN.
-
-    Args:
-        y: a C-contiguous array of any shape, overwritten.
-    """
-    if not y.flags.c_contiguous:  # reshape would copy, and the copy be clamped instead
-        raise ValueError(f"relu_in_place: y must be C-contiguous, got strides {y.strides}")
-    flat = y.reshape(-1)
-    _relu_forward_loop(flat, flat, work=y.size)  # each i reads y[i] before writing it
-
-
 @parallel_kernel
 def _relu_forward_loop(x, y):
     """Fill the flat y in place.

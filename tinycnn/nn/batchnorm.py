@@ -136,13 +136,13 @@ class BatchNorm2d(Module):
     def _folds_into(self, input):
         """Whether this call may fold into `input`'s convolution: in eval mode with running
         statistics, no graph to record, and input a Conv2d output not computed yet, of that
-        convolution's own weight and bias (not already folded or clamped by a ReLU)."""
+        convolution's own weight and bias (not one with a BatchNorm folded in already)."""
         if self.training or self.running_mean is None or not isinstance(input, DeferredConv):
             return False
         if not (input.pending and fusing(self.weight, self.bias)):
             return False
         recipe = input.recipe
-        if recipe.folded or recipe.relu:
+        if recipe.folded:
             return False
         # Bad arguments raise here as F.batch_norm raises them, and nothing is computed.
         F._checked_batch_norm_parameters(

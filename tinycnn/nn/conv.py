@@ -80,8 +80,8 @@ class Conv2d(Module):
     def forward(self, input):
         arguments = (self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
         if not self.training and fusion.fusing(input, self.weight, self.bias):
-            # Inference: the output is computed when first read, so that a BatchNorm2d and
-            # a ReLU that follow can join this convolution (tinycnn/nn/fusion.py).
+            # Inference: the output is computed when first read, so that a BatchNorm2d
+            # that follows can fold into this convolution (tinycnn/nn/fusion.py).
             x, options, crop, unbatched = F._checked_conv2d(input, *arguments)
             if crop == (0, 0) and not unbatched:
                 return fusion.conv2d(x, self.weight, self.bias, options)

@@ -29,7 +29,6 @@ from tinycnn.autograd import dropout as dropout_ops
 from tinycnn.autograd import linear as linear_ops
 from tinycnn.autograd import shape as shape_ops
 from tinycnn.kernels.pooling import pooled_output_size
-from tinycnn.nn.fusion import relu_of
 from tinycnn.tensor import Tensor, apply
 
 _FLOAT_DTYPES = (np.float32, np.float64)
@@ -605,9 +604,6 @@ def relu(input, inplace=False):
     build unchanged, but the result is always a new tensor: the graph may still need the
     input (for example a residual branch), and the output values are the same.
     """
-    fused = relu_of(input)  # in eval under no_grad, a Conv2d's output (nn/fusion.py)
-    if fused is not None:
-        return fused
     _check_tensor("relu", "input", input)
     return apply(activation.ReLU, input)
 

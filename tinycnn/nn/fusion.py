@@ -1,5 +1,5 @@
 """Fused inference: a convolution's output computed when first read, so that a BatchNorm2d
-and a ReLU that follow it can join the convolution instead of making passes of their own.
+that follows can join the convolution instead of making a pass of its own.
 
 In eval mode, when no graph is recorded (`no_grad`), `Conv2d` returns a `DeferredConv`: a
 Tensor whose numbers do not exist yet, only the recipe that makes them (input, weight,
@@ -7,8 +7,6 @@ bias, geometry). Then:
 
     bn(z)      (eval, running statistics)  -> a new DeferredConv whose recipe has the
                BatchNorm folded into the weight and bias (`folding.py`): no pass of its own
-    F.relu(z)  (nn.ReLU too)               -> a new DeferredConv whose recipe clamps the
-               output at 0 while it is still in the cache (`relu_in_place`)
     anything else reads z.data             -> z's own recipe runs, once, and z is a plain
                Tensor from then on
 
@@ -30,7 +28,11 @@ between a call and the read of its result.
 
 Fusion runs only on the fast kernels: under the textbook set, or with a learner's own
 kernels plugged in (`tinycnn.kernels.use`), every op runs as written, so the learner's
-batch-norm and ReLU functions are the ones called. `fused_inference(False)` turns it off.
+batch-norm function is the one called. `fused_inference(False)` turns it off.
+
+NOTE: a ReLU after the convolution is not fused: clamping the convolution's fresh output
+in place, or each part of the batch right after its convolution on the same core, was
+measured no faster than ReLU's own pass (AMD EPYC, 2 cores), so it would be code for nothing.
 """
 
 import contextlib
@@ -40,7 +42,6 @@ import dataclasses
 import numpy as np
 
 from tinycnn.autograd.grad_mode import is_grad_enabled
-from tinycnn.kernels import relu
 from tinycnn.kernels.conv.geometry import ConvGeometry
 from tinycnn.kernels.sets import SETS, active
 from tinycnn.tensor import Tensor
@@ -91,7 +92,7 @@ class _Read:
 
 @dataclasses.dataclass(frozen=True)
 class ConvRecipe:
-    """How to compute relu?(conv2d(x, weight) + bias), and what the result depends on.
+    """How to compute conv2d(x, weight) + bias, and what the result depends on.
 
     weight and bias are the conv's own (`reads` holds x, conv.weight, conv.bias) or the
     folded ones of a BatchNorm (arrays of their own, never changed: `reads` holds x only).
@@ -103,7 +104,6 @@ class ConvRecipe:
     options: dict  # stride, padding, dilation, groups, as conv2d's kernels take them
     reads: tuple  # of _Read
     folded: bool = False  # a BatchNorm is folded into weight and bias
-    relu: bool = False
 
     def check_unchanged(self):
         for read in self.reads:
@@ -119,10 +119,7 @@ class ConvRecipe:
 
     def compute(self):
         self.check_unchanged()
-        y = active().conv2d_forward(self.x, self.weight, self.bias, **self.options)
-        if self.relu:
-            relu.relu_in_place(y)  # y is new and ours: no second array
-        return y
+        return active().conv2d_forward(self.x, self.weight, self.bias, **self.options)
 
 
 class DeferredConv(Tensor):
@@ -175,7 +172,7 @@ class DeferredConv(Tensor):
         return len(self.shape)
 
     def then(self, **changes):
-        """A new DeferredConv: this recipe with `changes` (folded weights, relu=True)."""
+        """A new DeferredConv: this recipe with `changes` (the folded weight and bias)."""
         return DeferredConv(dataclasses.replace(self._recipe, **changes))
 
 
@@ -188,11 +185,3 @@ def conv2d(input, weight, bias, options):
     reads = (_Read.of(input), _Read.of(weight), _Read.of(bias))
     b = None if bias is None else bias.data
     return DeferredConv(ConvRecipe(input.data, weight.data, b, options, reads))
-
-
-def relu_of(input):
-    """F.relu's fused path: a DeferredConv that also clamps at 0, or None if input is not
-    a pending DeferredConv (or fusion is off)."""
-    if isinstance(input, DeferredConv) and input.pending and fusing():
-        return input.then(relu=True)
-    return None
