@@ -56,7 +56,7 @@ def fused_inference(enabled):
 
     Example:
         >>> with fused_inference(False), tinycnn.no_grad():
-        ...     logits = model.eval()(images)   # every BatchNorm2d and ReLU runs its own pass
+        ...     logits = model.eval()(images)   # every BatchNorm2d runs its own pass
     """
     if not isinstance(enabled, bool):
         raise TypeError(f"fused_inference: enabled must be a bool, got {enabled!r}")
