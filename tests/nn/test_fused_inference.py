@@ -18,7 +18,7 @@ import tinycnn.nn as nn
 import tinycnn.nn.functional as F
 from tinycnn import kernels
 from tinycnn.kernels import reference
-from tinycnn.nn import fused_inference
+from tinycnn.nn import folding, fused_inference
 from tinycnn.nn.fusion import DeferredConv
 
 
@@ -328,3 +328,13 @@ def test_batch_norm_after_a_relu_does_not_fold():
     s = np.abs(gamma / np.sqrt(var + bn.eps)).reshape(1, -1, 1, 1)
     scale = s * (z_scale + np.abs(mean).max()) + np.abs(beta).max()
     assert_close(y.data, expected, np.float32, scale)
+
+
+def test_training_mode_frees_the_folded_weights():
+    conv, bn = pair()
+    model = nn.Sequential(conv, bn)
+    with tinycnn.no_grad():
+        model(image(12)).numpy()
+    assert bn in folding._CACHE
+    model.train()
+    assert bn not in folding._CACHE

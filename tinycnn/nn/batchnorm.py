@@ -133,6 +133,11 @@ class BatchNorm2d(Module):
             self.num_batches_tracked.data += 1
         return output
 
+    def train(self, mode=True):
+        if mode:
+            folding.forget(self)  # free the folded copy of the conv's weight
+        return super().train(mode)
+
     def _folds_into(self, input):
         """Whether this call may fold into `input`'s convolution: in eval mode with running
         statistics, no graph to record, and input a Conv2d output not computed yet, of that

@@ -10,8 +10,8 @@ and when z = conv2d(x, w) + b, scaling filter oc scales output channel oc, so
                                     w' = w * s[oc]  (each filter)         (OC, C/G, KH, KW)
                                     b' = (b - mean) * s + beta            (OC,)
 
-One convolution then does what took a convolution and a pass over its whole output. s, w'
-and b' are computed in float64 and rounded once to the convolution's dtype.
+One convolution then does what took a convolution and a pass over its whole output. s and
+b' are computed in float64 and rounded to the convolution's dtype, w' in that dtype.
 
 NOTE: only a BatchNorm *after* a convolution folds. DenseNet's order is BatchNorm, ReLU,
 convolution (pre-activation): a ReLU in between is not affine, and even without one, folding
@@ -51,8 +51,10 @@ def fold_batch_norm(w, b, gamma, beta, mean, var, eps):
     shift = -mean.astype(f64) * s if b is None else (b.astype(f64) - mean) * s
     if beta is not None:
         shift += beta
-    w_folded = w.astype(f64) * s.reshape(-1, 1, 1, 1)
-    return w_folded.astype(w.dtype), shift.astype(w.dtype)
+    # s is rounded to w's dtype first: a float64 copy of w would be the largest temporary
+    # array of the fold, for one more rounding in w' (two instead of one, each 2^-24 in float32).
+    w_folded = w * s.astype(w.dtype).reshape(-1, 1, 1, 1)
+    return w_folded, shift.astype(w.dtype)
 
 
 class _Folded:
@@ -84,3 +86,9 @@ def folded_parameters(conv_weight, conv_bias, bn):
         weight, bias = fold_batch_norm(*sources, float(bn.eps))
         entry = _CACHE[bn] = _Folded(sources, key, weight, bias)
     return entry.weight, entry.bias
+
+
+def forget(bn):
+    """Drop `bn`'s cached fold (its w' is as large as the conv's weight): training is about
+    to change what it was folded from, so it could not be used again anyway."""
+    _CACHE.pop(bn, None)
