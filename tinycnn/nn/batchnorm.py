@@ -110,7 +110,7 @@ class BatchNorm2d(Module):
             weight, bias = folding.folded_parameters(
                 conv_weight.tensor, None if conv_bias is None else conv_bias.tensor, self
             )
-            return input.then(weight=weight, bias=bias, reads=recipe.reads[:1], folded=True)
+            return input.with_folded(weight, bias)
         track = self.training and self.track_running_stats
         factor = 0.0 if self.momentum is None else self.momentum
         if track and self.momentum is None:  # cumulative average over all batches so far

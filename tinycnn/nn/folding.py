@@ -59,19 +59,22 @@ def fold_batch_norm(w, b, gamma, beta, mean, var, eps):
 
 class _Folded:
     """A cached fold: w', b', and what they were made from: weak references to the six
-    source arrays (an entry must not keep a replaced array alive) and their versions, eps
-    and the dtype."""
+    source arrays (an entry must not keep a replaced array alive), their versions, eps and
+    the dtype."""
 
     def __init__(self, sources, key, weight, bias):
-        self.sources = tuple(None if a is None else weakref.ref(a) for a in sources)
+        self.sources = tuple(_no_array if a is None else weakref.ref(a) for a in sources)
         self.key, self.weight, self.bias = key, weight, bias
 
     def made_from(self, sources, key):
-        same_arrays = all(
-            (ref is None and a is None) or (ref is not None and ref() is a)
-            for ref, a in zip(self.sources, sources, strict=True)
+        return self.key == key and all(
+            ref() is a for ref, a in zip(self.sources, sources, strict=True)
         )
-        return same_arrays and self.key == key
+
+
+def _no_array():
+    """The weak reference stand-in of an absent source (a conv without bias): None."""
+    return None
 
 
 def folded_parameters(conv_weight, conv_bias, bn):
@@ -80,7 +83,7 @@ def folded_parameters(conv_weight, conv_bias, bn):
     tensors = (conv_weight, conv_bias, bn.weight, bn.bias, bn.running_mean, bn.running_var)
     sources = tuple(None if t is None else t.data for t in tensors)
     versions = tuple(None if t is None else t._version for t in tensors)
-    key = (versions, float(bn.eps), conv_weight.dtype)
+    key = (versions, bn.eps, conv_weight.dtype)
     entry = _CACHE.get(bn)
     if entry is None or not entry.made_from(sources, key):
         weight, bias = fold_batch_norm(*sources, float(bn.eps))

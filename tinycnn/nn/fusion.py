@@ -37,12 +37,12 @@ measured no faster than ReLU's own pass (AMD EPYC, 2 cores), so it would be code
 
 import contextlib
 import contextvars
-import dataclasses
+from typing import NamedTuple
 
 import numpy as np
 
 from tinycnn.autograd.grad_mode import is_grad_enabled
-from tinycnn.kernels.conv.geometry import ConvGeometry
+from tinycnn.kernels.conv.geometry import conv_output_size
 from tinycnn.kernels.sets import SETS, active
 from tinycnn.tensor import Tensor
 
@@ -74,8 +74,7 @@ def fusing(*tensors):
     return _ENABLED.get() and active() is SETS["fast"] and not records
 
 
-@dataclasses.dataclass(frozen=True)
-class _Read:
+class _Read(NamedTuple):
     """A tensor a recipe reads: its array and version at the call."""
 
     tensor: Tensor
@@ -90,8 +89,7 @@ class _Read:
         return self.tensor._version != self.version
 
 
-@dataclasses.dataclass(frozen=True)
-class ConvRecipe:
+class ConvRecipe(NamedTuple):
     """How to compute conv2d(x, weight) + bias, and what the result depends on.
 
     weight and bias are the conv's own (`reads` holds x, conv.weight, conv.bias) or the
@@ -128,14 +126,10 @@ class DeferredConv(Tensor):
     Its shape and dtype are known without computing; `.data`, and so every op, computes it.
     """
 
-    def __init__(self, recipe):
+    def __init__(self, recipe, shape):
         super().__init__(_NO_DATA)
         self._recipe = recipe  # set after __init__, whose `self.data = ...` clears it
-        x, w, o = recipe.x, recipe.weight, recipe.options
-        geo = ConvGeometry.of(
-            x.shape, w.shape, o["stride"], o["padding"], o["dilation"], o["groups"]
-        )
-        self._shape = (x.shape[0], geo.OC, geo.OH, geo.OW)
+        self._shape = shape  # (N, OC, OH, OW)
 
     @property
     def data(self):
@@ -171,9 +165,12 @@ class DeferredConv(Tensor):
     def ndim(self):
         return len(self.shape)
 
-    def then(self, **changes):
-        """A new DeferredConv: this recipe with `changes` (the folded weight and bias)."""
-        return DeferredConv(dataclasses.replace(self._recipe, **changes))
+    def with_folded(self, weight, bias):
+        """A new DeferredConv: this convolution with a BatchNorm's folded weight and bias
+        (which depend on nothing that can change: only x is left to check)."""
+        recipe = self._recipe
+        folded = ConvRecipe(recipe.x, weight, bias, recipe.options, recipe.reads[:1], True)
+        return DeferredConv(folded, self._shape)
 
 
 _NO_DATA = np.empty(0)
@@ -182,6 +179,10 @@ _NO_DATA = np.empty(0)
 def conv2d(input, weight, bias, options):
     """conv2d(input, weight, bias, **options) as a DeferredConv; options as conv2d's kernels
     take them (checked by `F._checked_conv2d`)."""
+    x, w = input.data, weight.data
     reads = (_Read.of(input), _Read.of(weight), _Read.of(bias))
-    b = None if bias is None else bias.data
-    return DeferredConv(ConvRecipe(input.data, weight.data, b, options, reads))
+    recipe = ConvRecipe(x, w, None if bias is None else bias.data, options, reads)
+    (N, _, H, W), (OC, _, KH, KW) = x.shape, w.shape
+    (SH, SW), (PH, PW), (DH, DW) = options["stride"], options["padding"], options["dilation"]
+    OH, OW = conv_output_size(H, KH, SH, PH, DH), conv_output_size(W, KW, SW, PW, DW)
+    return DeferredConv(recipe, (N, OC, OH, OW))
