@@ -16,13 +16,15 @@ b' are computed in float64 and rounded to the convolution's dtype, w' in that dt
 NOTE: only a BatchNorm *after* a convolution folds. DenseNet's order is BatchNorm, ReLU,
 convolution (pre-activation): a ReLU in between is not affine, and even without one, folding
 into the *following* convolution is wrong at the border, where zero padding pads the
-normalized map with zeros, not with the values that normalize to zero.
+normalized map with zeros, not with the values that normalize to zero. DenseNet still folds
+its stem's norm0 and each dense layer's norm2, which follows the layer's 1x1 conv1.
 
 The folded weights are cached per BatchNorm2d, keyed by the identity and version of the six
 arrays they come from (the conv's weight and bias, the BatchNorm's weight, bias, running
 mean and running variance), eps and the dtype: an optimizer step, `load_state_dict`, an
 `nn.init` call, an in-place Tensor update, a training-mode forward (which moves the running
-statistics) or `model.double()` each makes the next forward fold afresh.
+statistics) or `model.double()` each makes the next forward fold afresh. `bn.train()`
+drops the entry: training changes what it was made from.
 """
 
 import weakref
