@@ -69,10 +69,10 @@ def test_fused_logits_equal_unfused_ones(name):
         model.to(dtype)
         x = tinycnn.tensor(np.random.default_rng(0).standard_normal((2, 3, 32, 32)).astype(dtype))
         with tinycnn.no_grad():
-            with fused_inference(False):
-                unfused = model(x).data
+            unfused = model(x).data  # fused inference is off by default
             assert not folds
-            fused = model(x).data
+            with fused_inference(True):
+                fused = model(x).data
         assert fused.dtype == dtype
         assert len(folds) == MODELS[name][1]
         assert error(fused, unfused) <= TOLERANCE[dtype]

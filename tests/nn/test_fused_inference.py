@@ -6,6 +6,8 @@ tests/tolerance.py's rule: the scale of the terms summed, here those of the fold
 convolution, |s| * conv(|x|, |w|) + |s * (b - mean)| + |beta| with s = gamma / sqrt(var + eps).
 """
 
+import threading
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -20,6 +22,28 @@ from tinycnn import kernels
 from tinycnn.kernels import reference
 from tinycnn.nn import folding, fused_inference
 from tinycnn.nn.fusion import DeferredConv
+
+
+@pytest.fixture(autouse=True)
+def fusion_on():
+    """Fused inference is off by default (tinycnn/nn/fusion.py says why): these tests ask
+    for it, as a user does."""
+    with fused_inference(True):
+        yield
+
+
+def test_fused_inference_is_off_by_default():
+    def conv_output():
+        conv = nn.Conv2d(3, 4, 3).eval()
+        with tinycnn.no_grad():
+            return conv(tinycnn.tensor(np.ones((1, 3, 5, 5), np.float32)))
+
+    assert isinstance(conv_output(), DeferredConv)  # on, in this test (the fixture)
+    result = []
+    thread = threading.Thread(target=lambda: result.append(conv_output()))
+    thread.start()
+    thread.join()  # a new thread starts from the default
+    assert not isinstance(result[0], DeferredConv)
 
 
 def randomize(conv, bn, seed):

@@ -1,7 +1,13 @@
 """Fused inference: a convolution's output computed when first read, so that a BatchNorm2d
 that follows can join the convolution instead of making a pass of its own.
 
-In eval mode, when no graph is recorded (`no_grad`), `Conv2d` returns a `DeferredConv`: a
+It is off unless asked for: ``with tinycnn.nn.fused_inference(True):``. Why off: it saved
+1-2% of an evaluation forward pass (AMD EPYC, 2 cores, docs/performance.md), and its
+cached folded filters see only changes that count in a tensor's version; a write into
+``.data`` itself (``conv.weight.data[...] = w``, common in tutorials) does not count, and
+would leave the cache stale: a silently wrong answer, for a gain within noise.
+
+With it on, in eval mode, when no graph is recorded (`no_grad`), `Conv2d` returns a `DeferredConv`: a
 Tensor whose numbers do not exist yet, only the recipe that makes them (input, weight,
 bias, geometry). Then:
 
@@ -28,7 +34,7 @@ between a call and the read of its result.
 
 Fusion runs only on the fast kernels: under the textbook set, or with a learner's own
 kernels plugged in (`tinycnn.kernels.use`), every op runs as written, so the learner's
-batch-norm function is the one called. `fused_inference(False)` turns it off.
+batch-norm function is the one called.
 
 NOTE: a ReLU after the convolution is not fused: clamping the convolution's fresh output
 in place, or each part of the batch right after its convolution on the same core, was
@@ -46,17 +52,18 @@ from tinycnn.kernels.conv.geometry import conv_output_size
 from tinycnn.kernels.sets import SETS, active
 from tinycnn.tensor import Tensor
 
-_ENABLED = contextvars.ContextVar("tinycnn_fused_inference", default=True)
+_ENABLED = contextvars.ContextVar("tinycnn_fused_inference", default=False)
 
 
 @contextlib.contextmanager
 def fused_inference(enabled):
     """Turn fused inference (this module's docstring) on or off inside the block (in this
-    thread). It is on by default; results differ by float rounding only.
+    thread). It is off by default (this module's docstring says why); results differ by
+    float rounding only.
 
     Example:
-        >>> with fused_inference(False), tinycnn.no_grad():
-        ...     logits = model.eval()(images)   # every BatchNorm2d runs its own pass
+        >>> with fused_inference(True), tinycnn.no_grad():
+        ...     logits = model.eval()(images)   # BatchNorms fold into their convolutions
     """
     if not isinstance(enabled, bool):
         raise TypeError(f"fused_inference: enabled must be a bool, got {enabled!r}")
@@ -112,7 +119,7 @@ class ConvRecipe(NamedTuple):
                     f"{read.tensor._version}, before the convolution's output was read. "
                     "In eval mode under no_grad Conv2d computes when its output is first "
                     "read (tinycnn/nn/fusion.py); read it before changing its input or "
-                    "parameters, or run under `tinycnn.nn.fused_inference(False)`"
+                    "parameters, or run without `tinycnn.nn.fused_inference(True)`"
                 )
 
     def compute(self):
