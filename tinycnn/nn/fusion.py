@@ -7,9 +7,9 @@ cached folded filters see only changes that count in a tensor's version; a write
 ``.data`` itself (``conv.weight.data[...] = w``, common in tutorials) does not count, and
 would leave the cache stale: a silently wrong answer, for a gain within noise.
 
-With it on, in eval mode, when no graph is recorded (`no_grad`), `Conv2d` returns a `DeferredConv`: a
-Tensor whose numbers do not exist yet, only the recipe that makes them (input, weight,
-bias, geometry). Then:
+With it on, in eval mode, when no graph is recorded (`no_grad`), `Conv2d` returns a
+`DeferredConv`: a Tensor whose numbers do not exist yet, only the recipe that makes them
+(input, weight, bias, geometry). Then:
 
     bn(z)      (eval, running statistics)  -> a new DeferredConv whose recipe has the
                BatchNorm folded into the weight and bias (`folding.py`): no pass of its own
