@@ -16,12 +16,13 @@ from tinycnn.kernels.conv import (
     conv2d_backward_input,
     conv2d_backward_weight,
     conv2d_forward,
+    parts,
     via_im2col,
     via_windows,
     via_winograd,
 )
 from tinycnn.kernels.conv.geometry import ConvGeometry
-from tinycnn.kernels.runtime import openblas
+from tinycnn.kernels.runtime import openblas, threads
 from tinycnn.kernels.runtime.workspace import SCRATCH, WORKSPACE_BYTES
 
 
@@ -89,6 +90,44 @@ def check_all(case, dtype, max_workspace_bytes=WORKSPACE_BYTES, seed=0):
 )
 def test_conv_matches_oracle(build, algorithm, case, dtype, max_workspace_bytes, seed):
     check_all(case, dtype, max_workspace_bytes, seed)
+
+
+@pytest.fixture
+def cut_over_channels(monkeypatch):
+    """Cut every call of the test over channels, as on 6 cores with fewer images than that:
+    any layer, into runs of any number of channels."""
+    monkeypatch.setattr(threads, "BATCH_PARTS", 6)
+    monkeypatch.setattr(parts, "MIN_PART_FLOP", 1)
+    monkeypatch.setattr(parts, "CHANNEL_STEP", 1)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(conv_cases(), float_dtypes, seeds)
+def test_conv_cut_over_channels_matches_oracle(
+    build, any_algorithm, cut_over_channels, case, dtype, seed
+):
+    check_all(case, dtype, seed=seed)
+
+
+# (N, C, OC, G, H, W, KH, KW, stride, padding, dilation), each cut into 2 to 6 parts a pass
+CUT_CASES = {
+    "batch of one, 3x3": (1, 5, 6, 1, 7, 6, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "batch of one, strided": (1, 4, 6, 1, 9, 8, 3, 2, (2, 3), (1, 0), (1, 2)),
+    "two images, three parts each": (2, 3, 7, 1, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "runs inside 2 groups": (1, 6, 8, 2, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "whole groups": (1, 6, 12, 6, 5, 5, 3, 3, (2, 2), (1, 1), (1, 1)),
+    "1x1 pointwise": (1, 5, 6, 1, 5, 4, 1, 1, (1, 1), (0, 0), (1, 1)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CUT_CASES.values(), ids=CUT_CASES.keys())
+def test_conv_cut_over_channels_edge_cases(build, any_algorithm, cut_over_channels, case, dtype):
+    N, C, OC, G, H, W, KH, KW, *window = case
+    geo = ConvGeometry.of((N, C, H, W), (OC, C // G, KH, KW), *window, G)
+    for along in ("out", "in"):
+        assert all(part.geo != geo for part in parts.split(geo, N, along))  # every pass is cut
+    check_all(case, dtype)
 
 
 @st.composite
@@ -278,7 +317,7 @@ def test_one_large_image_is_convolved_in_bands_within_the_workspace_limit(build)
             conv2d_backward_weight(dy, x, w.shape, *geometry, max_workspace_bytes=limit),
         )
     geo = ConvGeometry.of(x.shape, w.shape, *geometry)
-    assert len(via_im2col.bands(1, geo, 8, limit // conv.BATCH_PARTS)) > 20
+    assert len(via_im2col.bands(1, geo, 8, limit // threads.BATCH_PARTS)) > 20
     for banded, reference_result in zip(in_bands, whole, strict=True):
         np.testing.assert_allclose(banded, reference_result, rtol=1e-12, atol=1e-12)
     one_row = (geo.K + geo.OC) * geo.OW * 8

@@ -1,5 +1,5 @@
 """The thread settings: serial twins of parallel loops, one BLAS thread for small GEMMs, and
-batches split over the cores."""
+the parts of a call run at once."""
 
 import os
 import threading
@@ -54,20 +54,28 @@ def test_small_gemms_run_on_one_blas_thread_and_the_count_comes_back():
         assert get_num_threads() == before
 
 
-@pytest.mark.parametrize("N", [1, 2, 5, 64])
-def test_over_batch_covers_the_batch_in_order_with_one_part_per_core(N, monkeypatch):
+@pytest.mark.parametrize("count", [0, 1, 2, 3])
+def test_over_parts_returns_every_result_in_order(count, monkeypatch):
     monkeypatch.setattr(threads, "BATCH_PARTS", 2)
-    parts = threads.over_batch(N, lambda images: (images.start, images.stop))
-    assert parts[0][0] == 0 and parts[-1][1] == N
-    assert all(done[1] == next_[0] for done, next_ in zip(parts, parts[1:], strict=False))
-    assert len(parts) == min(N, 2)
+    parts = [slice(start, start + 1) for start in range(count)]
+    assert threads.over_parts(parts, lambda part: part.start) == list(range(count))
 
 
-def test_over_batch_parts_run_on_their_own_threads_serially_on_one_blas_thread(monkeypatch):
+def test_a_single_part_runs_in_this_thread_and_may_use_every_core(monkeypatch):
+    called = []
+    monkeypatch.setattr(scale_into, "parallel", lambda *args: called.append("parallel"))
+    work = threads.PARALLEL_MIN_WORK
+    results = threads.over_parts(["only"], lambda part: (threading.get_ident(),
+                                 scale_into(np.zeros(1), np.zeros(1), work=work)))  # fmt: skip
+    assert results == [(threading.get_ident(), None)]
+    assert called == ["parallel"]
+
+
+def test_parts_run_on_their_own_threads_serially_on_one_blas_thread(monkeypatch):
     monkeypatch.setattr(threads, "BATCH_PARTS", 2)
     seen = []
 
-    def part(images):
+    def part(name):
         called = []
         kernel = threads.parallel_kernel(_scale_into)
         kernel.parallel = lambda *args: called.append("parallel")
@@ -77,14 +85,14 @@ def test_over_batch_parts_run_on_their_own_threads_serially_on_one_blas_thread(m
         seen.append((threading.get_ident(), called[0], blas))
 
     before = openblas.get_num_threads() if openblas.get_num_threads else None
-    threads.over_batch(2, part)
+    threads.over_parts(["first", "second"], part)
     assert len({ident for ident, _, _ in seen}) == 2
     assert {(kernel, blas) for _, kernel, blas in seen} == {("serial", 1)}
     after = openblas.get_num_threads() if openblas.get_num_threads else None
     assert after == before
 
 
-def test_over_batch_waits_for_every_part_and_reraises(monkeypatch):
+def test_over_parts_waits_for_every_part_and_reraises(monkeypatch):
     monkeypatch.setattr(threads, "BATCH_PARTS", 2)
     finished = []
 
@@ -94,7 +102,7 @@ def test_over_batch_waits_for_every_part_and_reraises(monkeypatch):
         finished.append(images)
 
     with pytest.raises(ValueError, match="first part failed"):
-        threads.over_batch(4, part)
+        threads.over_parts([slice(0, 2), slice(2, 4)], part)
     assert finished == [slice(2, 4)]  # the other part ran to its end before the error left
     # and a kernel called outside a part runs its parallel build again
     called = []
@@ -103,13 +111,13 @@ def test_over_batch_waits_for_every_part_and_reraises(monkeypatch):
     assert called == ["parallel"]
 
 
-def test_over_batch_works_in_a_forked_child(monkeypatch):
+def test_over_parts_works_in_a_forked_child(monkeypatch):
     monkeypatch.setattr(threads, "BATCH_PARTS", 2)
-    threads.over_batch(2, lambda images: None)  # the parent's pool thread has started
+    threads.over_parts([0, 1], lambda part: None)  # the parent's pool thread has started
     pid = os.fork()
     if pid == 0:  # the child: exit 0 only if both parts ran
         try:
-            os._exit(0 if threads.over_batch(2, lambda images: 1) == [1, 1] else 1)
+            os._exit(0 if threads.over_parts([0, 1], lambda part: 1) == [1, 1] else 1)
         finally:
             os._exit(1)
     _, status = os.waitpid(pid, 0)

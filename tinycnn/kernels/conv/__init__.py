@@ -7,12 +7,14 @@
          via_winograd.py  Winograd's F(2x2, 3x3) (winograd.py: the transforms)
          via_windows.py   one GEMM per tap or per kernel row (window_grid.py: the layout)
          via_direct.py    direct convolution in Numba, blocked for the vector registers
+      -> parts.py         cuts each call into one part per core: images, or channels
     geometry.py           ConvGeometry: every size of the layer, worked out once
 
-Whichever algorithm runs, the batch is split into one part per core and the parts run at
-once, each on one core from start to end (`threads.over_batch`); the workspace limit is
-shared among the parts. `forced` runs one algorithm wherever it can, for tests and
-benchmarks; `algorithm_for` says which runs each pass of a convolution.
+Whichever algorithm runs, each call is cut into independent parts, one per core (parts of
+the batch, or with fewer images than cores parts of the channels, see `parts.py`), and the
+parts run at once, each on one core from start to end (`threads.over_parts`); the
+workspace limit is shared among the parts. `forced` runs one algorithm wherever it can,
+for tests and benchmarks; `algorithm_for` says which runs each pass of a convolution.
 
 Every function returns a new array that the caller owns.
 """
@@ -22,10 +24,10 @@ import contextvars
 
 import numpy as np
 
-from tinycnn.kernels.conv import tuning
+from tinycnn.kernels.conv import parts, tuning
 from tinycnn.kernels.conv.choice import ALGORITHMS, choose
 from tinycnn.kernels.conv.geometry import ConvGeometry
-from tinycnn.kernels.runtime.threads import BATCH_PARTS, over_batch
+from tinycnn.kernels.runtime import threads
 from tinycnn.kernels.runtime.workspace import WORKSPACE_BYTES
 
 _FORCED = contextvars.ContextVar("tinycnn_forced_conv_algorithm", default=None)
@@ -55,26 +57,53 @@ def forced(name):
         _FORCED.reset(token)
 
 
+# The channels each pass cuts a call into (see parts.py): those it never mixes.
+ALONG = {"forward": "out", "backward_input": "in", "backward_weight": "out"}
+
+
 def algorithm_for(x_shape, w_shape, stride, padding, dilation, groups, dtype=np.float32):
     """The algorithms (values of `choice.ALGORITHMS`) that run the three passes of this
-    convolution here: {"forward": ..., "backward_input": ..., "backward_weight": ...}."""
+    convolution here: {"forward": ..., "backward_input": ..., "backward_weight": ...}.
+    (When a call is cut into parts of other geometries, those of its first part.)"""
     geo = ConvGeometry.of(x_shape, w_shape, stride, padding, dilation, groups)
-    return _algorithms(geo, x_shape[0], np.dtype(dtype), WORKSPACE_BYTES)
+    by_pass = {}
+    for pass_, along in ALONG.items():
+        split = parts.split(geo, x_shape[0], along)
+        by_pass[pass_] = _chosen(split, pass_, np.dtype(dtype), WORKSPACE_BYTES)[split[0].geo]
+    return by_pass
 
 
-def _algorithms(geo, N, dtype, max_workspace_bytes):
-    """{pass: algorithm}: forced, or timed on this machine (`tuning`), or by the rule."""
+def _chosen(split, pass_, dtype, max_workspace_bytes):
+    """{part geometry: the algorithm that runs ``pass_`` on it} for the parts of one call.
+
+    Chosen here, before the parts start, so that a new geometry is timed once, alone."""
+    by_geometry = {}
+    for part in split:  # the first part of a geometry has the most images (parts.split)
+        if part.geo not in by_geometry:
+            images = part.images.stop - part.images.start
+            algorithms = _algorithms(part.geo, images, len(split) > 1, dtype, max_workspace_bytes)
+            by_geometry[part.geo] = algorithms[pass_]
+    return by_geometry
+
+
+def _algorithms(geo, part_images, in_parts, dtype, max_workspace_bytes):
+    """{pass: algorithm}: forced, or timed on this machine (`tuning`), or by the rule.
+
+    Args:
+        geo: the geometry of one part of the call.
+        part_images: images in that part.
+        in_parts: the call runs in several parts at once (each part on one core).
+    """
     forced_algorithm = _FORCED.get()
     if forced_algorithm is not None and forced_algorithm.computes(geo):
         return dict.fromkeys(tuning.PASSES, forced_algorithm)
-    part_images = -(-N // BATCH_PARTS)
     rule = choose(geo, part_images)
     forward_flop = 2 * part_images * geo.OC * geo.P * geo.KG
     if not tuning.enabled() or forward_flop < tuning.MIN_FLOP:
         return dict.fromkeys(tuning.PASSES, rule)
     candidates = {name: a for name, a in ALGORITHMS.items() if a is rule}
     candidates.update((name, a) for name, a in ALGORITHMS.items() if a.computes(geo))
-    part_bytes = max_workspace_bytes // BATCH_PARTS
+    part_bytes = max_workspace_bytes // threads.BATCH_PARTS
 
     def make_problem():
         rng = np.random.default_rng(0)
@@ -93,7 +122,7 @@ def _algorithms(geo, N, dtype, max_workspace_bytes):
             algorithm.conv2d_backward_weight(dy, x, geo, part_bytes)
 
     key = tuning.key_of(geo, part_images, dtype)
-    names = tuning.chosen(key, candidates, make_problem, run_pass, in_parts=N > part_images)
+    names = tuning.chosen(key, candidates, make_problem, run_pass, in_parts)
     return {pass_: candidates.get(names[pass_], rule) for pass_ in tuning.PASSES}
 
 
@@ -135,9 +164,17 @@ def conv2d_forward(
     if geo.K == 0:  # no input channels: every output is a sum of no products, plus b
         y[...] = 0 if b is None else b.reshape(1, geo.OC, 1, 1)
         return y
-    chosen = _algorithms(geo, N, x.dtype, max_workspace_bytes)["forward"]
-    part_bytes = max_workspace_bytes // BATCH_PARTS
-    over_batch(N, lambda images: chosen.conv2d_forward(x[images], w, b, geo, part_bytes, y[images]))
+    split = parts.split(geo, N, ALONG["forward"])
+    chosen = _chosen(split, "forward", x.dtype, max_workspace_bytes)
+    part_bytes = max_workspace_bytes // threads.BATCH_PARTS
+
+    def forward(part):  # y[images, oc part] = x[images, its channels] * w[oc part] + b[oc part]
+        n, c, oc = part.images, part.x_channels, part.y_channels
+        bias = None if b is None else b[oc]
+        chosen[part.geo].conv2d_forward(x[n, c], w[part.w_block], bias, part.geo, part_bytes,
+                                        y[n, oc])  # fmt: skip
+
+    threads.over_parts(split, forward)
     return y
 
 
@@ -168,12 +205,16 @@ def conv2d_backward_input(
     if dy.size == 0:  # no output pixel depends on x
         dx.fill(0)
         return dx
-    chosen = _algorithms(geo, x_shape[0], dy.dtype, max_workspace_bytes)["backward_input"]
-    part_bytes = max_workspace_bytes // BATCH_PARTS
-    over_batch(
-        x_shape[0],
-        lambda images: chosen.conv2d_backward_input(dy[images], w, geo, part_bytes, dx[images]),
-    )
+    split = parts.split(geo, x_shape[0], ALONG["backward_input"])
+    chosen = _chosen(split, "backward_input", dy.dtype, max_workspace_bytes)
+    part_bytes = max_workspace_bytes // threads.BATCH_PARTS
+
+    def backward_input(part):  # dx[images, c part] from dy[images, its channels], w[:, c part]
+        n, c, oc = part.images, part.x_channels, part.y_channels
+        chosen[part.geo].conv2d_backward_input(dy[n, oc], w[part.w_block], part.geo, part_bytes,
+                                               dx[n, c])  # fmt: skip
+
+    threads.over_parts(split, backward_input)
     return dx
 
 
@@ -200,13 +241,23 @@ def conv2d_backward_weight(
     geo = ConvGeometry.of(x.shape, w_shape, stride, padding, dilation, groups)
     if dy.size == 0 or x.size == 0:  # no product to sum: the gradient is zero
         return np.zeros(w_shape, dtype=x.dtype)
-    chosen = _algorithms(geo, x.shape[0], x.dtype, max_workspace_bytes)["backward_weight"]
-    part_bytes = max_workspace_bytes // BATCH_PARTS
-    # Every part sums its images' contributions; the parts' sums add up to the batch's.
-    dw, *other_parts = over_batch(
-        x.shape[0],
-        lambda images: chosen.conv2d_backward_weight(dy[images], x[images], geo, part_bytes),
-    )
-    for part in other_parts:
-        dw += part
+    split = parts.split(geo, x.shape[0], ALONG["backward_weight"])
+    chosen = _chosen(split, "backward_weight", x.dtype, max_workspace_bytes)
+    part_bytes = max_workspace_bytes // threads.BATCH_PARTS
+
+    def backward_weight(part):  # dw[oc part] summed over its images
+        n, c, oc = part.images, part.x_channels, part.y_channels
+        return chosen[part.geo].conv2d_backward_weight(dy[n, oc], x[n, c], part.geo, part_bytes)
+
+    sums = threads.over_parts(split, backward_weight)
+    if len(split) == 1:
+        return sums[0]
+    # Each part summed its images' contributions to its block of dw; the blocks of the
+    # parts of the first image fill dw, those of the other images add to them.
+    dw = np.empty(w_shape, dtype=x.dtype)
+    for part, part_sum in zip(split, sums, strict=True):
+        if part.images.start == 0:
+            dw[part.w_block] = part_sum
+        else:
+            dw[part.w_block] += part_sum
     return dw

@@ -2,9 +2,10 @@
 
 Which algorithm is fastest for a layer depends on the CPU (its vector width, the BLAS's
 kernels for it), so a rule measured on one machine picks wrongly on another. So the first
-time a layer geometry is seen (its `ConvGeometry`, the images in one part of the batch,
-the dtype), every algorithm that computes it is timed on random data of that size, pass by
-pass (forward, input gradient, weight gradient), within a small time budget, and the
+time a geometry is seen (the `ConvGeometry` of one part of a call, ``conv/parts.py``: the
+layer's, or that of the part's channels; the images in the part; the dtype), every
+algorithm that computes it is timed on random data of that size, pass by pass (forward,
+input gradient, weight gradient), within a small time budget, and the
 fastest of each pass is kept: in memory, and in a file in the cache directory keyed by the
 machine (CPU model, cores, BLAS and the kernels it runs, NumPy) and by the kernels' own
 source, so a changed algorithm is timed again.
@@ -123,7 +124,7 @@ def chosen(key, candidates, make_problem, run_pass, in_parts):
         candidates: {name: algorithm} that compute this layer, the rule's choice first.
         make_problem: called with no arguments, returns random (x, w, dy) of one part.
         run_pass: ``run_pass(algorithm, pass, problem)`` runs one pass once.
-        in_parts: the call is split over the cores, so each part runs as `over_batch`'s
+        in_parts: the call is split over the cores, so each part runs as `over_parts`'s
             parts do (serial loops, one BLAS thread), and is timed that way.
     """
     with _LOCK:

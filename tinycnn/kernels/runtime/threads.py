@@ -16,10 +16,10 @@ pool runs the `prange` loops. Left at their defaults they fight:
   thread.
 - Even for large problems, every 2-thread loop or GEMM ends with one thread waiting for the
   other, and while another process holds a core that wait can last a scheduler slice or
-  more. So the convolutions, which make most of the calls, do not split each call: they
-  split the batch (`over_batch`), and each core runs its part of the images start to end
-  on its own: serial Numba builds and one-thread GEMMs, with nothing to wait for until the
-  end of the call.
+  more. So the convolutions, which make most of the calls, do not split each loop: they
+  cut each call into independent parts (`conv/parts.py`: images, or channels of one
+  image), and `over_parts` runs each part start to end on a core of its own: serial Numba
+  builds and one-thread GEMMs, with nothing to wait for until the end of the call.
 
 ``configure.py`` sets the two variables (where the user has not), before the pools start.
 """
@@ -69,7 +69,7 @@ def blas_threads_for(flop):
     Does nothing when the BLAS is not NumPy's OpenBLAS. The thread count is process-wide,
     so a GEMM running at the same time on another Python thread is affected too.
     """
-    # Inside a part of `over_batch` OpenBLAS already runs one thread: no need to ask it (a
+    # Inside a part of `over_parts` OpenBLAS already runs one thread: no need to ask it (a
     # DenseNet step on 32x32 images makes ~5,000 such calls).
     if flop >= BLAS_PARALLEL_MIN_FLOP or getattr(_LOCAL, "serial", False):
         yield
@@ -78,7 +78,7 @@ def blas_threads_for(flop):
         yield
 
 
-# Parts of a batch that `over_batch` runs at once: one per thread Numba may use.
+# Parts of a convolution call that `over_parts` runs at once: one per thread Numba may use.
 BATCH_PARTS = numba.config.NUMBA_NUM_THREADS
 _POOL = None
 
@@ -91,30 +91,30 @@ def _start_pool():
 _start_pool()
 # A forked child inherits the pool object but none of its threads: give it a pool of its own.
 os.register_at_fork(after_in_child=_start_pool)
-_LOCAL = threading.local()  # _LOCAL.serial is True in a thread running one part of a batch
+_LOCAL = threading.local()  # _LOCAL.serial is True in a thread running one part of a call
 
 
-def _serially(function, images):
-    """``function(images)`` with every `parallel_kernel` inside running its serial build."""
+def _serially(function, part):
+    """``function(part)`` with every `parallel_kernel` inside running its serial build."""
     _LOCAL.serial = True
     try:
-        return function(images)
+        return function(part)
     finally:
         _LOCAL.serial = False
 
 
 def as_batch_part(function):
-    """``function()`` run as one part of `over_batch` runs: serial Numba builds, one BLAS
+    """``function()`` run as one part of `over_parts` runs: serial Numba builds, one BLAS
     thread. Timing a part (to choose an algorithm) must see what the part will."""
     with _one_blas_thread():
-        return _serially(lambda images: function(), None)
+        return _serially(lambda part: function(), None)
 
 
-def over_batch(N, function):
-    """Call ``function(images)`` on consecutive parts of a batch of N, one part per core, at once.
+def over_parts(parts, function):
+    """Call ``function(part)`` for every part at once, each on one core from start to end.
 
-    Each part runs on one core from start to end: serial Numba loops and one-thread GEMMs
-    (NumPy and Numba's serial builds release the GIL, so the parts truly run together).
+    Each part runs serial Numba loops and one-thread GEMMs (NumPy and Numba's serial builds
+    release the GIL, so the parts truly run together); the first runs in this thread.
     Why not two threads inside every loop and every GEMM instead: each such call ends with
     one thread waiting for the other, and when another process holds the other core the
     wait lasts until the scheduler lets that thread run again, which on a shared machine
@@ -122,20 +122,20 @@ def over_batch(N, function):
     the end of the call lose only the time a busy core is taken from them.
 
     Args:
-        N: the batch size.
-        function: called with a ``slice`` of the batch; must write only its own part.
+        parts: what each call gets, at most `BATCH_PARTS` of them (more run, but the extra
+            ones wait for a free thread).
+        function: called once per part; the parts must write nothing in common.
 
     Returns:
-        The results of the calls, in batch order (one call, in this thread, when N <= 1).
+        The results of the calls, in the order of ``parts``. A single part is one plain
+        call in this thread: its `parallel_kernel` loops may still use every core.
 
     Example:
-        >>> over_batch(5, lambda images: (images.start, images.stop))
-        [(0, 3), (3, 5)]
+        >>> over_parts([slice(0, 3), slice(3, 5)], lambda images: images.stop - images.start)
+        [3, 2]
     """
-    step = max(1, -(-N // BATCH_PARTS))
-    parts = [slice(start, min(start + step, N)) for start in range(0, N, step)]
     if len(parts) < 2:
-        return [function(slice(0, N))]
+        return [function(part) for part in parts]
     with _one_blas_thread():
         others = [_POOL.submit(_serially, function, part) for part in parts[1:]]
         try:
@@ -168,7 +168,7 @@ class parallel_kernel:  # noqa: N801  (used as a decorator, like njit)
 
     Call the result with the loop's arguments and ``work=``, the number of elements the
     loop touches; it runs the parallel build when ``work >= PARALLEL_MIN_WORK``, unless
-    it is called from a part of `over_batch`, which already has its core. (In the serial
+    it is called from a part of `over_parts`, which already has its core. (In the serial
     build ``prange`` is a plain ``range``.)
 
     Example:
@@ -184,7 +184,7 @@ class parallel_kernel:  # noqa: N801  (used as a decorator, like njit)
 
     def __init__(self, function):
         self.parallel = njit(parallel=True, cache=True)(function)
-        # nogil: the serial build may run on several Python threads at once (`over_batch`).
+        # nogil: the serial build may run on several Python threads at once (`over_parts`).
         self.serial = njit(cache=True, nogil=True)(_renamed_copy(function, "_serial"))
         self.__doc__ = function.__doc__
         self.__name__ = function.__name__
