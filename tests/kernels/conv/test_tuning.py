@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from tinycnn.kernels import conv
-from tinycnn.kernels.conv import choice, tuning, via_im2col, via_windows, via_winograd
+from tinycnn.kernels.conv import choice, parts, tuning, via_im2col, via_windows, via_winograd
 from tinycnn.kernels.conv.geometry import ConvGeometry
+from tinycnn.kernels.runtime import threads
 
 # A 3x3 stride-1 layer, large enough to be timed (2 images a part: 2*2*32*32*32*288 flop):
 # im2col, Winograd, taps and rows all compute it.
@@ -15,10 +16,20 @@ X_SHAPE, W_SHAPE = (4, 32, 32, 32), (32, 32, 3, 3)
 GEOMETRY = ((1, 1), (1, 1), (1, 1), 1)
 
 
+def first_part(x_shape=X_SHAPE, w_shape=W_SHAPE):
+    """(geometry, images) of the first part a forward call on these shapes runs: the
+    choices are filed by part, and the parts depend on the machine's cores (conv/parts.py)."""
+    part = parts.split(ConvGeometry.of(x_shape, w_shape, *GEOMETRY), x_shape[0], "out")[0]
+    return part.geo, part.images.stop - part.images.start
+
+
 @pytest.fixture
 def fresh_tuning(monkeypatch, tmp_path):
     """Timing on, a cache directory of the test's own, and nothing remembered in memory (as in
     a new process)."""
+    # Two parts a call, as on the 2-core machines these sizes were picked for: with more
+    # cores, a part of X_SHAPE would fall under tuning.MIN_FLOP and not be timed at all.
+    monkeypatch.setattr(threads, "BATCH_PARTS", 2)
     monkeypatch.setenv("TINYCNN_CONV_TUNING", "1")
     monkeypatch.setenv("TINYCNN_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(tuning, "_CHOICES", {})
@@ -73,7 +84,7 @@ def test_real_timing_computes_the_same_convolution(fresh_tuning):
     x, w = rng.standard_normal(X_SHAPE), rng.standard_normal(W_SHAPE)
     tuned = conv.conv2d_forward(x, w, None, *GEOMETRY)
     assert tuning.SECONDS_SPENT[0] > 0
-    key = tuning.key_of(ConvGeometry.of(X_SHAPE, W_SHAPE, *GEOMETRY), 2, np.float64)
+    key = tuning.key_of(*first_part(), np.float64)
     names = {name for times in tuning.explain(key).values() for name in times}
     assert names == {name for name, a in choice.ALGORITHMS.items() if a.computes(
         ConvGeometry.of(X_SHAPE, W_SHAPE, *GEOMETRY))}  # fmt: skip
@@ -85,7 +96,7 @@ def test_real_timing_computes_the_same_convolution(fresh_tuning):
 def test_preset_choices_are_used_without_timing(fresh_tuning, monkeypatch):
     timer = made_up_times(dict.fromkeys(tuning.PASSES, "im2col"))
     monkeypatch.setattr(tuning, "_time_candidates", timer)
-    key = tuning.key_of(ConvGeometry.of(X_SHAPE, W_SHAPE, *GEOMETRY), 2, np.float32)
+    key = tuning.key_of(*first_part(), np.float32)
     tuning.preset({key: dict.fromkeys(tuning.PASSES, "rows")})
     assert set(conv.algorithm_for(X_SHAPE, W_SHAPE, *GEOMETRY).values()) == {via_windows.ROWS}
     assert timer.calls == 0
@@ -95,10 +106,9 @@ def test_preset_choices_are_used_without_timing(fresh_tuning, monkeypatch):
 def test_disabled_uses_the_rule(fresh_tuning, monkeypatch):
     timer = made_up_times(dict.fromkeys(tuning.PASSES, "rows"))
     monkeypatch.setattr(tuning, "_time_candidates", timer)
-    geo = ConvGeometry.of(X_SHAPE, W_SHAPE, *GEOMETRY)
     with tuning.disabled():
         by_pass = conv.algorithm_for(X_SHAPE, W_SHAPE, *GEOMETRY)
-    assert set(by_pass.values()) == {choice.choose(geo, part_images=2)}
+    assert set(by_pass.values()) == {choice.choose(*first_part())}
     assert timer.calls == 0
 
 
@@ -121,7 +131,6 @@ def test_a_small_layer_is_left_to_the_rule(fresh_tuning, monkeypatch):
     timer = made_up_times(dict.fromkeys(tuning.PASSES, "rows"))
     monkeypatch.setattr(tuning, "_time_candidates", timer)
     x_shape, w_shape = (4, 8, 9, 9), (8, 8, 3, 3)  # 2*2*8*81*72 flop a part, under MIN_FLOP
-    geo = ConvGeometry.of(x_shape, w_shape, *GEOMETRY)
     by_pass = conv.algorithm_for(x_shape, w_shape, *GEOMETRY)
-    assert set(by_pass.values()) == {choice.choose(geo, part_images=2)}
+    assert set(by_pass.values()) == {choice.choose(*first_part(x_shape, w_shape))}
     assert timer.calls == 0
