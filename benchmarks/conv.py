@@ -41,7 +41,7 @@ from timing import gflops, machine, time_calls, torch_is_installed, write_json
 
 from tinycnn.kernels import conv as conv_kernels
 from tinycnn.kernels import reference
-from tinycnn.kernels.conv import tuning
+from tinycnn.kernels.conv import parts, tuning
 from tinycnn.kernels.conv.choice import ALGORITHMS
 from tinycnn.kernels.conv.geometry import ConvGeometry
 from tinycnn.kernels.conv.im2col import col2im_into, im2col_into
@@ -358,11 +358,15 @@ def why_chosen(layer, forced):
         return "the rule of tinycnn/kernels/conv/choice.py (TINYCNN_CONV_TUNING=0)"
     L = layer
     geo = ConvGeometry.of((L.N, L.C, L.H, L.H), (L.OC, L.C // L.groups, L.K, L.K), *L.geometry)
-    key = tuning.key_of(geo, -(-L.N // threads.BATCH_PARTS), np.float32)
+    # Choices are filed by part (kernels/conv/parts.py): a run of images, or of one image's
+    # output channels when the batch has fewer images than cores.
+    part = parts.split(geo, L.N, "out")[0]
+    key = tuning.key_of(part.geo, part.images.stop - part.images.start, np.float32)
     timings = tuning.explain(key)
     if not timings:
         return "chosen by timing in an earlier run (the choices file), not timed again"
-    return "timed on one part of the batch, ms: " + "; ".join(
+    whose = "one part of the batch" if part.geo == geo else "the first part of a channel cut"
+    return f"timed on {whose}, ms: " + "; ".join(
         f"{pass_} " + ", ".join(f"{name} {seconds * 1e3:.2f}" for name, seconds in times.items())
         for pass_, times in timings.items()
     )
