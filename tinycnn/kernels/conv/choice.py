@@ -5,16 +5,17 @@ to it), so the choice is only about time, and the time depends on the CPU. By de
 ``tuning.py`` times the algorithms on the machine that runs; this rule decides when timing
 is off (``TINYCNN_CONV_TUNING=0``, as in the tests) or a layer is too small to time. Its
 thresholds were measured on the machine ``docs/performance.md`` names, which has the
-figures; each threshold carries its reason here. It never picks direct, which came later.
+figures; each threshold carries its reason here. It never picks direct or panels, which came later.
 
     im2col    (via_im2col.py)    any convolution; copies the input KH*KW times
     winograd  (via_winograd.py)  3x3, stride 1: 16 multiplications per 2x2 outputs, not 36
     taps      (via_windows.py)   stride 1: one GEMM of depth C/G per tap, input copied once
     rows      (via_windows.py)   stride 1: one GEMM of depth KW*C/G per kernel row
     direct    (via_direct.py)    any convolution; no GEMM, blocked vector FMAs in Numba
+    panels    (via_panels.py)    stride 1: im2col's product in Numba, a copied panel at a time
 """
 
-from tinycnn.kernels.conv import via_direct, via_im2col, via_windows, via_winograd
+from tinycnn.kernels.conv import via_direct, via_im2col, via_panels, via_windows, via_winograd
 from tinycnn.kernels.conv.window_grid import WindowGrid
 from tinycnn.kernels.runtime import openblas
 
@@ -24,6 +25,7 @@ ALGORITHMS = {
     "rows": via_windows.ROWS,
     "winograd": via_winograd,
     "direct": via_direct,
+    "panels": via_panels,
 }
 
 # Winograd's transforms cost per channel and per tile, its GEMMs per pair of channels:

@@ -1,0 +1,88 @@
+"""The panel convolution (conv/via_panels.py), forward and both backwards, against the oracles.
+
+`check_all` (from test_conv.py) compares each pass with the float64 loop oracle in
+``kernels/reference.py``, within the tolerance of ``tests/tolerance.py``.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from strategies import conv_cases, float_dtypes, seeds
+from test_conv import EDGE_CASES, check_all
+from tolerance import FIXTURE_OK
+
+from tinycnn.kernels import conv
+from tinycnn.kernels.conv import via_panels
+from tinycnn.kernels.conv.geometry import ConvGeometry
+from tinycnn.kernels.runtime.workspace import WORKSPACE_BYTES
+
+
+@pytest.fixture
+def panels():
+    with conv.forced("panels"):
+        yield
+
+
+def computed_by_panels(case):
+    N, C, OC, G, H, W, KH, KW, stride, padding, dilation = case
+    geo = ConvGeometry.of((N, C, H, W), (OC, C // G, KH, KW), stride, padding, dilation, G)
+    return via_panels.computes(geo)
+
+
+# Few examples: under NUMBA_DISABLE_JIT=1 (as CI runs tests/kernels) the kernels are
+# Python loops.
+@settings(max_examples=50, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(
+    conv_cases().map(lambda c: (*c[:8], (1, 1), *c[9:])).filter(computed_by_panels),
+    float_dtypes,
+    st.sampled_from([1, WORKSPACE_BYTES]),
+    seeds,
+)
+def test_panels_matches_oracle(build, panels, case, dtype, max_workspace_bytes, seed):
+    # Stride 1 (what panels computes); 1 byte of workspace: one image per chunk.
+    check_all(case, dtype, max_workspace_bytes, seed)
+
+
+# (N, C, OC, G, H, W, KH, KW, stride, padding, dilation): what the panels and tiles of
+# via_panels must get right beyond test_conv's edge cases.
+PANELS_CASES = {
+    # 5 images of 3 x 3 pixels: 45 pixels, so one panel of 48 columns holds all the images
+    # and 3 columns that repeat the first pixel; a run of 3 per output row.
+    "images side by side in one panel": (5, 3, 6, 1, 5, 5, 3, 3, (1, 1), (1, 1), (1, 1)),
+    # 2 groups of 7 output channels (rows of A padded to 8 by repeating the last) and
+    # 17*3*3 = 153 summed rows: two blocks of ROW_BLOCK = 128, the last of 25.
+    "past one row block, 7 outputs a group": (2, 34, 14, 2, 6, 7, 3, 3, (1, 1), (1, 1), (1, 1)),
+    # 2 images of 26 x 21 outputs = 1092 pixels: 23 panels, several macro panels, and runs
+    # of 21 cut at panels' edges.
+    "several macro panels": (2, 2, 3, 1, 26, 21, 1, 1, (1, 1), (0, 0), (1, 1)),
+    "dilated, padded unevenly": (2, 3, 4, 1, 9, 8, 3, 2, (1, 1), (2, 1), (2, 3)),
+    "1x1 unpadded: runs as long as a panel": (3, 4, 5, 1, 8, 6, 1, 1, (1, 1), (0, 0), (1, 1)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "case",
+    [c for c in EDGE_CASES.values() if computed_by_panels(c)] + list(PANELS_CASES.values()),
+    ids=[k for k, c in EDGE_CASES.items() if computed_by_panels(c)] + list(PANELS_CASES),
+)
+def test_panels_edge_cases(build, panels, case, dtype):
+    assert computed_by_panels(case)
+    check_all(case, dtype)
+
+
+@pytest.mark.parametrize(
+    "stride, padding, dilation, computed",
+    [
+        ((1, 1), (1, 1), (1, 1), True),
+        ((2, 2), (1, 1), (1, 1), False),  # the input gradient is no stride-1 convolution
+        ((1, 1), (3, 1), (1, 1), False),  # padding wider than the kernel: P' = 2 - 3 < 0
+        ((1, 1), (2, 1), (1, 1), True),  # P' = 2 - 2 = 0
+        ((1, 1), (2, 2), (2, 2), True),  # dilated: the kernel spans 5, P' = 4 - 2
+    ],
+)
+def test_panels_computes_stride_1_with_padding_within_the_kernel(stride, padding, dilation,
+                                                                 computed):  # fmt: skip
+    geo = ConvGeometry.of((1, 2, 9, 9), (3, 2, 3, 3), stride, padding, dilation, 1)
+    assert via_panels.computes(geo) is computed

@@ -1,0 +1,325 @@
+"""2-D convolution as a matrix product computed in Numba, panel by panel (stride 1).
+
+im2col (``via_im2col.py``) writes the column matrix X^ out whole and hands it to the
+BLAS. This algorithm computes the same product with its own kernel, the way a BLAS
+(BLIS, OpenBLAS) computes a GEMM inside: it copies X^ a *panel* at a time into a small
+buffer laid out for the kernel, and multiplies each panel while it sits in the L1 cache::
+
+    Y[m, j] = sum over k of A[m, k] * X^[k, j]                                      (1)
+
+    forward:  m an output channel, k = (c, kh, kw) a summed row, j = (image, oh, ow) a pixel
+              X^[k, j] = x_pad[i, c, oh + kh*DH, ow + kw*DW],  A[m, k] = w[m, c, kh, kw]
+
+It pays where the BLAS does not run at the CPU's peak: with OPENBLAS_CORETYPE pinning
+OpenBLAS to narrower vectors than the CPU has (``docs/performance.md``), and on small
+images, whose many short GEMMs and full column matrix cost im2col more than the panels do.
+
+**Both passes through x's pixels are (1).** With stride 1 the input gradient is a
+convolution of dy, padded by ``P' = D*(K - 1) - P``, with the kernel flipped and its
+channel axes swapped::
+
+    dx[c, h, w] = sum over (oc, kh', kw') of w[oc, c, KH-1-kh', KW-1-kw'] *
+                  dy_pad[oc, h + kh'*DH, w + kw'*DW]
+
+so it is (1) on dy with ``A[c, (oc, kh', kw')]`` read from w where it lies: the kernel
+reads A through two offset tables, ``A[m, k] = a[a_rows[m] + a_cols[k]]``, and no flipped
+copy of w is made. (Strided layers are left to the other algorithms: `computes`.) The
+weight gradient is im2col's.
+
+**Panels and tiles.** The pixels j go in order, TILE_PIXELS = 48 at a time; the summed rows
+k in blocks of ROW_BLOCK. For each block of rows::
+
+    panel[k, q] = X^[k0 + k, j0 + q]            # (ROW_BLOCK, 48) copied: the panel
+    for each 4 rows m..m+3 of A:                # a tile of 4 x 48 sums in registers
+        tile = Y[m:m+4, j0:j0+48]               # (or 0 in the first block of rows)
+        for k in range(ROW_BLOCK):
+            tile[o, :] += A[m + o, k0 + k] * panel[k, :]    # 3 loads, 4 broadcasts, 12 FMAs
+        Y[m:m+4, j0:j0+48] = tile
+
+The tile is `via_direct`'s (its docstring tells how LLVM keeps it in 12 zmm registers).
+Unlike the direct convolution, which reads the padded image where it lies and so computes
+the padding columns of its grid too, the panel holds real pixels only, from as many images
+as it takes to fill 48 columns: on a 7x7 image the direct grid wastes 49 sums of 112, the
+panels none. And the panel is contiguous, where the runs the direct tile reads lie a plane
+apart, a stride that maps them onto a few sets of the L1 cache.
+
+**Copying a panel.** Pixels side by side in one output row read input pixels side by side,
+so a row of the panel is a few runs of X^'s row (``runs``: one per output row of the
+images in the panel). Each run is copied 16 values at a time through `register_tile`, so
+that LLVM may load them all before storing any (otherwise it must assume the source and
+the panel overlap, and copies value by value); a run's last 16 may write past its end,
+into the next run's place (copied after it) or into the panel's 16 spare columns.
+
+**Macro panels.** Several panels (`panels_at_once`) are copied and multiplied per block of
+rows, so a row of X^ is read in runs of up to a few hundred pixels and the sums of all the
+tiles, Y, stay within the L2 cache (`Y_BYTES`).
+"""
+
+import numpy as np
+from numba import njit
+
+from tinycnn.kernels.conv import via_im2col
+from tinycnn.kernels.conv.register_tile import register_tile
+from tinycnn.kernels.conv.via_direct import FAST_SUMS, TILE_PIXELS
+from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
+
+# Rows of A summed per copied panel: a (128, 48 + 16) float32 panel is 32 KiB, within the
+# L1 cache with the tile's 4 rows of A.
+ROW_BLOCK = 128
+# Values a panel's row has past its 48 pixels, for the last 16-value copy of a run.
+SPARE = 16
+PANEL_WIDTH = TILE_PIXELS + SPARE
+# The sums of one macro panel, Y (M rows x panels*48 columns), stay within this.
+Y_BYTES = 1 << 19
+MAX_PANELS_AT_ONCE = 10
+# Past the end of the padded input, values a run's last 16-value copy may read.
+SOURCE_TAIL = 16
+
+
+def computes(geo):
+    """True for the convolutions this algorithm computes: stride 1, and padding no wider
+    than the dilated kernel (so that the input gradient's padding P' is not negative)."""
+    return (
+        geo.SH == geo.SW == 1
+        and geo.PH <= geo.DH * (geo.KH - 1)
+        and geo.PW <= geo.DW * (geo.KW - 1)
+    )
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def _tile_sums(panel, k0, KB, a, rows4, a_cols, Y, q0, accumulate):
+    """Y[o, q0 + q] (+)= sum over k < KB of a[rows4[o] + a_cols[k0 + k]] * panel[k, q] for
+    the 4 x TILE_PIXELS tile o < 4, q < TILE_PIXELS, held in registers throughout.
+
+    Shape:
+        - panel: (>= KB, PANEL_WIDTH)
+        - rows4: (4,), the offsets in ``a`` of the tile's 4 rows of A
+        - Y: (4, >= q0 + TILE_PIXELS), the tile's rows of the sums
+    """
+    tile = register_tile(4, TILE_PIXELS, Y.dtype)
+    Y0, Y1, Y2, Y3 = Y[0, q0:], Y[1, q0:], Y[2, q0:], Y[3, q0:]
+    if accumulate:
+        for q in range(TILE_PIXELS):
+            tile[0, q], tile[1, q], tile[2, q], tile[3, q] = Y0[q], Y1[q], Y2[q], Y3[q]
+    else:
+        for o in range(4):
+            for q in range(TILE_PIXELS):
+                tile[o, q] = 0
+    A0, A1, A2, A3 = a[rows4[0] :], a[rows4[1] :], a[rows4[2] :], a[rows4[3] :]
+    columns = a_cols[k0:]
+    for k in range(KB):
+        run = panel[k]
+        # Unsigned, so Numba adds no test for a negative index to the loop.
+        column = columns[k]
+        a0, a1, a2, a3 = A0[column], A1[column], A2[column], A3[column]
+        # One loop per row: with the 4 rows in one loop LLVM vectorized across the rows.
+        for q in range(TILE_PIXELS):
+            tile[0, q] += a0 * run[q]
+        for q in range(TILE_PIXELS):
+            tile[1, q] += a1 * run[q]
+        for q in range(TILE_PIXELS):
+            tile[2, q] += a2 * run[q]
+        for q in range(TILE_PIXELS):
+            tile[3, q] += a3 * run[q]
+    for q in range(TILE_PIXELS):
+        Y0[q], Y1[q], Y2[q], Y3[q] = tile[0, q], tile[1, q], tile[2, q], tile[3, q]
+
+
+@njit(cache=True, nogil=True)
+def _runs(pixel_base, j0, J, width, starts, sources):
+    """Cut pixels j0 .. j0 + J - 1 (padded to ``width`` columns with copies of the first)
+    into runs of consecutive sources, also cut at every panel's edge. Writes the first
+    column of each run to ``starts`` (and ``width`` after the last) and its source to
+    ``sources``; returns the number of runs."""
+    runs = 0
+    for q in range(width):
+        source = pixel_base[j0 + q] if q < J else pixel_base[j0]
+        if q % TILE_PIXELS == 0 or source != sources[runs - 1] + q - starts[runs - 1]:
+            starts[runs] = q
+            sources[runs] = source
+            runs += 1
+    starts[runs] = width
+    return runs
+
+
+@njit(cache=True, nogil=True)
+def _copy_panels(src, offset, starts, sources, runs, k, panels):
+    """Row k of every panel: panels[q // 48, k, q % 48] = src[source of q + offset].
+
+    A run is copied 16 values at a time (see the module docstring): ``src`` must hold 16
+    values past every run (`SOURCE_TAIL`).
+    """
+    chunk = register_tile(1, 16, panels.dtype)
+    for run in range(runs):
+        q0, length = starts[run], starts[run + 1] - starts[run]
+        first = sources[run] + offset
+        source = src[first:]
+        target = panels[q0 // TILE_PIXELS, k, q0 % TILE_PIXELS :]
+        for s in range(0, length, 16):
+            for t in range(16):
+                chunk[0, t] = source[s + t]
+            for t in range(16):
+                target[s + t] = chunk[0, t]
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def panel_products(src, pixel_base, row_offsets, a, a_rows, a_cols, M, P, bias, out,
+                   panels_at_once):  # fmt: skip
+    """(1) for every group, written into the images ``out`` plus ``bias``.
+
+    For group g: ``out[i, g*M + m, p] = bias[g*M + m] + sum over k of
+    a[a_rows[g, m] + a_cols[k]] * src[pixel_base[j] + row_offsets[g, k]]``, pixel
+    ``j = i*P + p``.
+
+    Loop::
+
+        for each group g, each macro panel of pixels j0 .. j0 + panels_at_once*48:
+            for each block of ROW_BLOCK rows k0..:
+                copy the rows into the panels            # (panels_at_once, ROW_BLOCK, 64)
+                for each panel, each 4 rows m of A:  Y[m:m+4, panel's 48] (+)= tile
+            out[images, g*M + m, pixels] = Y[m] + bias
+
+    Shape:
+        - src: (S,), every ``pixel_base + row_offsets`` inside it
+        - pixel_base: (n*P,); row_offsets: (G, K)
+        - a: (A,); a_rows: (G, M4), M4 = M rounded up to 4 (rows past M repeat row M - 1,
+          their sums are dropped); a_cols: (K,), uint64
+        - bias: (G*M,)
+        - out: (n, G*M, P)
+    """
+    G, K = row_offsets.shape
+    M4 = a_rows.shape[1]
+    total = pixel_base.shape[0]
+    width = panels_at_once * TILE_PIXELS
+    panels = np.zeros((panels_at_once, ROW_BLOCK, PANEL_WIDTH), dtype=out.dtype)
+    Y = np.empty((M4, width), dtype=out.dtype)
+    starts = np.empty(width + 1, dtype=np.int64)
+    sources = np.empty(width, dtype=np.int64)
+    for g in range(G):
+        for j0 in range(0, total, width):
+            J = min(width, total - j0)
+            count = -(-J // TILE_PIXELS)  # panels in this macro panel
+            runs = _runs(pixel_base, j0, J, count * TILE_PIXELS, starts, sources)
+            for k0 in range(0, K, ROW_BLOCK):
+                KB = min(ROW_BLOCK, K - k0)
+                for k in range(KB):
+                    _copy_panels(src, row_offsets[g, k0 + k], starts, sources, runs, k, panels)
+                for s in range(count):
+                    for m in range(0, M4, 4):
+                        _tile_sums(panels[s], k0, KB, a, a_rows[g, m : m + 4], a_cols,
+                                   Y[m : m + 4], s * TILE_PIXELS, k0 > 0)  # fmt: skip
+            _sums_to_images(Y, j0, J, P, g * M, M, bias, out)
+
+
+@njit(cache=True, nogil=True)
+def _sums_to_images(Y, j0, J, P, c0, M, bias, out):
+    """out[i, c0 + m, p] = Y[m, j - j0] + bias[c0 + m] for pixels j = i*P + p in j0..j0+J."""
+    for m in range(M):
+        sums = Y[m]
+        b = bias[c0 + m]
+        q = 0
+        while q < J:  # the pixels of one image at a time
+            i, p = divmod(j0 + q, P)
+            length = min(J - q, P - p)
+            target = out[i, c0 + m, p:]
+            for t in range(length):
+                target[t] = sums[q + t] + b
+            q += length
+
+
+def _padded(images, PH, PW):
+    """The images with PH, PW zeros around, flattened, plus SOURCE_TAIL zeros (on scratch).
+
+    Shape:
+        - images: (n, C, H, W)
+        - result: (n*C*(H + 2*PH)*(W + 2*PW) + SOURCE_TAIL,)
+    """
+    n, C, H, W = images.shape
+    Hp, Wp = H + 2 * PH, W + 2 * PW
+    flat = SCRATCH.array("panels source", (n * C * Hp * Wp + SOURCE_TAIL,), images.dtype)
+    padded = flat[: n * C * Hp * Wp].reshape(n, C, Hp, Wp)
+    if PH or PW:
+        padded[:, :, :PH], padded[:, :, Hp - PH :] = 0, 0
+        padded[:, :, :, :PW], padded[:, :, :, Wp - PW :] = 0, 0
+    padded[:, :, PH : PH + H, PW : PW + W] = images
+    flat[n * C * Hp * Wp :] = 0
+    return flat
+
+
+def _pixel_base(n, C, Hp, Wp, OH, OW):
+    """Offset in the padded source of pixel j = (i, oh, ow)'s window corner: (n*OH*OW,)."""
+    i, oh, ow = np.ix_(np.arange(n), np.arange(OH), np.arange(OW))
+    return (i * (C * Hp * Wp) + oh * Wp + ow).astype(np.int64).ravel()
+
+
+def _row_offsets(G, CG, KH, KW, DH, DW, Hp, Wp):
+    """Offset from a window corner of summed row k = (c, kh, kw) of group g: (G, CG*KH*KW)."""
+    c, kh, kw = np.ix_(np.arange(G * CG), np.arange(KH), np.arange(KW))
+    return (c * (Hp * Wp) + kh * DH * Wp + kw * DW).astype(np.int64).reshape(G, -1)
+
+
+def _rows_of_four(rows):
+    """(G, M) row offsets padded to M4 = M rounded up to 4 by repeating the last row."""
+    G, M = rows.shape
+    M4 = -(-M // 4) * 4
+    return np.concatenate([rows, np.repeat(rows[:, -1:], M4 - M, axis=1)], axis=1)
+
+
+def _panels_at_once(M4, itemsize, pixels):
+    """Panels copied per block of rows: as many as keep Y within Y_BYTES (and the pixels)."""
+    fit = Y_BYTES // (M4 * TILE_PIXELS * itemsize)
+    return int(max(1, min(MAX_PANELS_AT_ONCE, fit, -(-pixels // TILE_PIXELS))))
+
+
+def _convolve(src_images, a, a_rows, a_cols, bias, KH, KW, DH, DW, PH, PW, max_bytes, out):
+    """(1) over chunks of images: src_images (n, G*CS, H, W) padded by (PH, PW), read by
+    windows KH x KW dilated DH, DW, into out (n, G*M, OH, OW) = H + 2*PH - DH*(KH-1), ..."""
+    n, C, H, W = src_images.shape
+    G, M = a_rows.shape
+    OH, OW = out.shape[2], out.shape[3]
+    Hp, Wp = H + 2 * PH, W + 2 * PW
+    row_offsets = _row_offsets(G, C // G, KH, KW, DH, DW, Hp, Wp)
+    a_rows4 = _rows_of_four(a_rows)
+    at_once = _panels_at_once(a_rows4.shape[1], out.itemsize, n * OH * OW)
+    per_image = C * Hp * Wp * src_images.itemsize
+    for images in batch_chunks(n, per_image, max_bytes):
+        chunk = src_images[images]
+        src = _padded(chunk, PH, PW)
+        pixel_base = _pixel_base(chunk.shape[0], C, Hp, Wp, OH, OW)
+        target = out[images].reshape(chunk.shape[0], G * M, OH * OW)
+        panel_products(src, pixel_base, row_offsets, a, a_rows4, a_cols, M, OH * OW, bias,
+                       target, at_once)  # fmt: skip
+
+
+def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
+    """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``.
+
+    A is w as (G, OC/G, C/G*KH*KW): row m of group g starts at ``(g*OC/G + m) * KG``.
+    """
+    a_rows = np.arange(geo.OC, dtype=np.int64).reshape(geo.G, geo.OCG) * geo.KG
+    a_cols = np.arange(geo.KG, dtype=np.uint64)
+    bias = np.zeros(geo.OC, dtype=y.dtype) if b is None else b.astype(y.dtype, copy=False)
+    _convolve(x, w.reshape(-1), a_rows, a_cols, bias, geo.KH, geo.KW, geo.DH, geo.DW, geo.PH,
+              geo.PW, max_workspace_bytes, y)  # fmt: skip
+
+
+def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
+    """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``.
+
+    The convolution of dy padded by P' with the flipped kernel (module docstring): row c of
+    group g is input channel g*C/G + c, its summed rows k = (oc, kh', kw') read
+    ``w[g*OC/G + oc, c, KH-1-kh', KW-1-kw']``.
+    """
+    KK = geo.KH * geo.KW
+    group_starts = np.arange(geo.G, dtype=np.int64).reshape(-1, 1) * (geo.OCG * geo.CG * KK)
+    a_rows = group_starts + np.arange(geo.CG, dtype=np.int64) * KK
+    oc, tap = np.divmod(np.arange(geo.OCG * KK, dtype=np.int64), KK)
+    a_cols = (oc * (geo.CG * KK) + (KK - 1 - tap)).astype(np.uint64)
+    no_bias = np.zeros(geo.C, dtype=dx.dtype)
+    PH = geo.DH * (geo.KH - 1) - geo.PH
+    PW = geo.DW * (geo.KW - 1) - geo.PW
+    _convolve(dy, w.reshape(-1), a_rows, a_cols, no_bias, geo.KH, geo.KW, geo.DH, geo.DW, PH,
+              PW, max_workspace_bytes, dx)  # fmt: skip
+
+
+conv2d_backward_weight = via_im2col.conv2d_backward_weight
