@@ -55,8 +55,11 @@ rows, so a row of X^ is read in runs of up to a few hundred pixels and the sums 
 tiles, Y, stay within the L2 cache (`Y_BYTES`).
 """
 
+import functools
+from dataclasses import dataclass
+
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from tinycnn.kernels.conv import via_im2col
 from tinycnn.kernels.conv.register_tile import register_tile
@@ -72,8 +75,6 @@ PANEL_WIDTH = TILE_PIXELS + SPARE
 # The sums of one macro panel, Y (M rows x panels*48 columns), stay within this.
 Y_BYTES = 1 << 19
 MAX_PANELS_AT_ONCE = 10
-# Past the end of the padded input, values a run's last 16-value copy may read.
-SOURCE_TAIL = 16
 
 
 def computes(geo):
@@ -143,23 +144,36 @@ def _runs(pixel_base, j0, J, width, starts, sources):
 
 
 @njit(cache=True, nogil=True)
-def _copy_panels(src, offset, starts, sources, runs, k, panels):
-    """Row k of every panel: panels[q // 48, k, q % 48] = src[source of q + offset].
+def _copy_panels(src, offsets, KB, starts, sources, runs, panels):
+    """Rows k < KB of the panels: panels[q // 48, k, q % 48] = src[source of q + offsets[k]].
 
-    A run is copied 16 values at a time (see the module docstring): ``src`` must hold 16
-    values past every run (`SOURCE_TAIL`).
+    A run is copied 16 values at a time (see the module docstring), but value by value
+    where that would read past the end of ``src``. The indices are unsigned, so Numba adds
+    no test for negative ones, which kept LLVM from making each 16 values one vector copy.
+
+    Shape:
+        - offsets: (>= KB,)
+        - panels: (count, ROW_BLOCK, PANEL_WIDTH), C-contiguous
     """
+    flat = panels.reshape(-1)
     chunk = register_tile(1, 16, panels.dtype)
-    for run in range(runs):
-        q0, length = starts[run], starts[run + 1] - starts[run]
-        first = sources[run] + offset
-        source = src[first:]
-        target = panels[q0 // TILE_PIXELS, k, q0 % TILE_PIXELS :]
-        for s in range(0, length, 16):
-            for t in range(16):
-                chunk[0, t] = source[s + t]
-            for t in range(16):
-                target[s + t] = chunk[0, t]
+    # Row by row, so the runs of one row of X^ are read in order (the hardware prefetcher
+    # follows them); for a 1x1 kernel they are one stretch of an image plane.
+    for k in range(KB):
+        for run in range(runs):
+            q0, length = starts[run], starts[run + 1] - starts[run]
+            panel, q = divmod(q0, TILE_PIXELS)
+            source = uint64(sources[run] + offsets[k])
+            target = uint64((panel * ROW_BLOCK + k) * PANEL_WIDTH + q)
+            if source + uint64(length + 16) > uint64(src.shape[0]):  # the end of src
+                for t in range(length):
+                    flat[target + uint64(t)] = src[source + uint64(t)]
+                continue
+            for s in range(0, length, 16):
+                for t in range(16):
+                    chunk[0, t] = src[source + uint64(s + t)]
+                for t in range(16):
+                    flat[target + uint64(s + t)] = chunk[0, t]
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
@@ -202,8 +216,7 @@ def panel_products(src, pixel_base, row_offsets, a, a_rows, a_cols, M, P, bias, 
             runs = _runs(pixel_base, j0, J, count * TILE_PIXELS, starts, sources)
             for k0 in range(0, K, ROW_BLOCK):
                 KB = min(ROW_BLOCK, K - k0)
-                for k in range(KB):
-                    _copy_panels(src, row_offsets[g, k0 + k], starts, sources, runs, k, panels)
+                _copy_panels(src, row_offsets[g, k0:], KB, starts, sources, runs, panels)
                 for s in range(count):
                     for m in range(0, M4, 4):
                         _tile_sums(panels[s], k0, KB, a, a_rows[g, m : m + 4], a_cols,
@@ -227,99 +240,104 @@ def _sums_to_images(Y, j0, J, P, c0, M, bias, out):
             q += length
 
 
-def _padded(images, PH, PW):
-    """The images with PH, PW zeros around, flattened, plus SOURCE_TAIL zeros (on scratch).
+def _source(images, PH, PW):
+    """The images with PH, PW zeros around, flattened: the images themselves when there is
+    no padding, else a copy on the scratch buffer.
 
     Shape:
         - images: (n, C, H, W)
-        - result: (n*C*(H + 2*PH)*(W + 2*PW) + SOURCE_TAIL,)
+        - result: (n*C*(H + 2*PH)*(W + 2*PW),)
     """
+    if PH == PW == 0 and images.flags.c_contiguous:
+        return images.reshape(-1)
     n, C, H, W = images.shape
     Hp, Wp = H + 2 * PH, W + 2 * PW
-    flat = SCRATCH.array("panels source", (n * C * Hp * Wp + SOURCE_TAIL,), images.dtype)
-    padded = flat[: n * C * Hp * Wp].reshape(n, C, Hp, Wp)
+    padded = SCRATCH.array("panels source", (n, C, Hp, Wp), images.dtype)
     if PH or PW:
         padded[:, :, :PH], padded[:, :, Hp - PH :] = 0, 0
         padded[:, :, :, :PW], padded[:, :, :, Wp - PW :] = 0, 0
     padded[:, :, PH : PH + H, PW : PW + W] = images
-    flat[n * C * Hp * Wp :] = 0
-    return flat
+    return padded.reshape(-1)
 
 
-def _pixel_base(n, C, Hp, Wp, OH, OW):
-    """Offset in the padded source of pixel j = (i, oh, ow)'s window corner: (n*OH*OW,)."""
-    i, oh, ow = np.ix_(np.arange(n), np.arange(OH), np.arange(OW))
-    return (i * (C * Hp * Wp) + oh * Wp + ow).astype(np.int64).ravel()
+@dataclass(frozen=True)
+class _Tables:
+    """The offset tables of one pass on chunks of n images (see `panel_products`)."""
+
+    pixel_base: np.ndarray  # (n*OH*OW,)
+    row_offsets: np.ndarray  # (G, K)
+    a_rows: np.ndarray  # (G, M4)
+    a_cols: np.ndarray  # (K,), uint64
+    padding: tuple  # (PH, PW) of the source
+    panels_at_once: int
 
 
-def _row_offsets(G, CG, KH, KW, DH, DW, Hp, Wp):
-    """Offset from a window corner of summed row k = (c, kh, kw) of group g: (G, CG*KH*KW)."""
-    c, kh, kw = np.ix_(np.arange(G * CG), np.arange(KH), np.arange(KW))
-    return (c * (Hp * Wp) + kh * DH * Wp + kw * DW).astype(np.int64).reshape(G, -1)
+@functools.lru_cache(maxsize=256)
+def _tables(geo, backward_input, n, itemsize):
+    """The tables of the forward pass (or the input gradient's) on chunks of n images.
 
-
-def _rows_of_four(rows):
-    """(G, M) row offsets padded to M4 = M rounded up to 4 by repeating the last row."""
-    G, M = rows.shape
-    M4 = -(-M // 4) * 4
-    return np.concatenate([rows, np.repeat(rows[:, -1:], M4 - M, axis=1)], axis=1)
-
-
-def _panels_at_once(M4, itemsize, pixels):
-    """Panels copied per block of rows: as many as keep Y within Y_BYTES (and the pixels)."""
-    fit = Y_BYTES // (M4 * TILE_PIXELS * itemsize)
-    return int(max(1, min(MAX_PANELS_AT_ONCE, fit, -(-pixels // TILE_PIXELS))))
-
-
-def _convolve(src_images, a, a_rows, a_cols, bias, KH, KW, DH, DW, PH, PW, max_bytes, out):
-    """(1) over chunks of images: src_images (n, G*CS, H, W) padded by (PH, PW), read by
-    windows KH x KW dilated DH, DW, into out (n, G*M, OH, OW) = H + 2*PH - DH*(KH-1), ..."""
-    n, C, H, W = src_images.shape
-    G, M = a_rows.shape
-    OH, OW = out.shape[2], out.shape[3]
+    Cached per layer: built with NumPy they cost tens of microseconds, as much as the
+    arithmetic of a small layer. The kernels only read them.
+    """
+    KK = geo.KH * geo.KW
+    if backward_input:  # the convolution of dy with the flipped kernel (module docstring)
+        C, H, W, G, M = geo.OC, geo.OH, geo.OW, geo.G, geo.CG
+        OH, OW = geo.H, geo.W
+        PH, PW = geo.DH * (geo.KH - 1) - geo.PH, geo.DW * (geo.KW - 1) - geo.PW
+        # Row c of group g is input channel g*C/G + c; its summed row k = (oc, kh', kw')
+        # reads w[g*OC/G + oc, c, KH-1-kh', KW-1-kw'].
+        group_starts = np.arange(G).reshape(-1, 1) * (geo.OCG * geo.CG * KK)
+        a_rows = group_starts + np.arange(M) * KK
+        oc, tap = np.divmod(np.arange(geo.OCG * KK), KK)
+        a_cols = oc * (geo.CG * KK) + (KK - 1 - tap)
+    else:  # A is w as (G, OC/G, C/G*KH*KW)
+        C, H, W, G, M = geo.C, geo.H, geo.W, geo.G, geo.OCG
+        OH, OW = geo.OH, geo.OW
+        PH, PW = geo.PH, geo.PW
+        a_rows = np.arange(geo.OC).reshape(G, M) * geo.KG
+        a_cols = np.arange(geo.KG)
     Hp, Wp = H + 2 * PH, W + 2 * PW
-    row_offsets = _row_offsets(G, C // G, KH, KW, DH, DW, Hp, Wp)
-    a_rows4 = _rows_of_four(a_rows)
-    at_once = _panels_at_once(a_rows4.shape[1], out.itemsize, n * OH * OW)
-    per_image = C * Hp * Wp * src_images.itemsize
-    for images in batch_chunks(n, per_image, max_bytes):
-        chunk = src_images[images]
-        src = _padded(chunk, PH, PW)
-        pixel_base = _pixel_base(chunk.shape[0], C, Hp, Wp, OH, OW)
-        target = out[images].reshape(chunk.shape[0], G * M, OH * OW)
-        panel_products(src, pixel_base, row_offsets, a, a_rows4, a_cols, M, OH * OW, bias,
-                       target, at_once)  # fmt: skip
+    i, oh, ow = np.ix_(np.arange(n), np.arange(OH), np.arange(OW))
+    pixel_base = (i * (C * Hp * Wp) + oh * Wp + ow).ravel()  # window corner of pixel j
+    c, kh, kw = np.ix_(np.arange(C), np.arange(geo.KH), np.arange(geo.KW))
+    row_offsets = (c * (Hp * Wp) + kh * geo.DH * Wp + kw * geo.DW).reshape(G, -1)
+    # Rows of A padded to a multiple of 4 by repeating the last (their sums are dropped).
+    M4 = -(-M // 4) * 4
+    a_rows = np.concatenate([a_rows, np.repeat(a_rows[:, -1:], M4 - M, axis=1)], axis=1)
+    # Panels copied per block of rows: as many as keep Y within Y_BYTES (and the pixels).
+    fit = Y_BYTES // (M4 * TILE_PIXELS * itemsize)
+    at_once = max(1, min(MAX_PANELS_AT_ONCE, fit, -(-n * OH * OW // TILE_PIXELS)))
+    return _Tables(pixel_base.astype(np.int64), row_offsets.astype(np.int64),
+                   a_rows.astype(np.int64), a_cols.astype(np.uint64), (PH, PW),
+                   int(at_once))  # fmt: skip
+
+
+def _convolve(images, w, bias, geo, backward_input, max_bytes, out):
+    """(1) on chunks of ``images`` (x, or dy for the input gradient) into ``out`` (y or dx)."""
+    n, C, H, W = images.shape
+    G = geo.G
+    M = out.shape[1] // G
+    itemsize = images.itemsize
+    for chunk in batch_chunks(n, C * H * W * itemsize, max_bytes):
+        part = images[chunk]
+        tables = _tables(geo, backward_input, part.shape[0], itemsize)
+        src = _source(part, *tables.padding)
+        target = out[chunk].reshape(part.shape[0], G * M, -1)
+        panel_products(src, tables.pixel_base, tables.row_offsets, w.reshape(-1),
+                       tables.a_rows, tables.a_cols, M, target.shape[2], bias, target,
+                       tables.panels_at_once)  # fmt: skip
 
 
 def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
-    """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``.
-
-    A is w as (G, OC/G, C/G*KH*KW): row m of group g starts at ``(g*OC/G + m) * KG``.
-    """
-    a_rows = np.arange(geo.OC, dtype=np.int64).reshape(geo.G, geo.OCG) * geo.KG
-    a_cols = np.arange(geo.KG, dtype=np.uint64)
+    """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``."""
     bias = np.zeros(geo.OC, dtype=y.dtype) if b is None else b.astype(y.dtype, copy=False)
-    _convolve(x, w.reshape(-1), a_rows, a_cols, bias, geo.KH, geo.KW, geo.DH, geo.DW, geo.PH,
-              geo.PW, max_workspace_bytes, y)  # fmt: skip
+    _convolve(x, w, bias, geo, False, max_workspace_bytes, y)
 
 
 def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
-    """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``.
-
-    The convolution of dy padded by P' with the flipped kernel (module docstring): row c of
-    group g is input channel g*C/G + c, its summed rows k = (oc, kh', kw') read
-    ``w[g*OC/G + oc, c, KH-1-kh', KW-1-kw']``.
-    """
-    KK = geo.KH * geo.KW
-    group_starts = np.arange(geo.G, dtype=np.int64).reshape(-1, 1) * (geo.OCG * geo.CG * KK)
-    a_rows = group_starts + np.arange(geo.CG, dtype=np.int64) * KK
-    oc, tap = np.divmod(np.arange(geo.OCG * KK, dtype=np.int64), KK)
-    a_cols = (oc * (geo.CG * KK) + (KK - 1 - tap)).astype(np.uint64)
-    no_bias = np.zeros(geo.C, dtype=dx.dtype)
-    PH = geo.DH * (geo.KH - 1) - geo.PH
-    PW = geo.DW * (geo.KW - 1) - geo.PW
-    _convolve(dy, w.reshape(-1), a_rows, a_cols, no_bias, geo.KH, geo.KW, geo.DH, geo.DW, PH,
-              PW, max_workspace_bytes, dx)  # fmt: skip
+    """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``: the convolution
+    of dy padded by P' with the flipped kernel (module docstring)."""
+    _convolve(dy, w, np.zeros(geo.C, dtype=dx.dtype), geo, True, max_workspace_bytes, dx)
 
 
 conv2d_backward_weight = via_im2col.conv2d_backward_weight
