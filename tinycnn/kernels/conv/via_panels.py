@@ -61,7 +61,6 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, uint64
 
-from tinycnn.kernels.conv import via_im2col
 from tinycnn.kernels.conv.register_tile import register_tile
 from tinycnn.kernels.conv.via_direct import FAST_SUMS, TILE_PIXELS
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
@@ -265,7 +264,9 @@ class _Tables:
     """The offset tables of one pass on chunks of n images (see `panel_products`)."""
 
     pixel_base: np.ndarray  # (n*OH*OW,)
+    pixel_base_unsigned: np.ndarray  # the same, uint64 (for the weight gradient's A)
     row_offsets: np.ndarray  # (G, K)
+    row_offsets4: np.ndarray  # (G, K4): K rounded up to 4, repeating the last
     a_rows: np.ndarray  # (G, M4)
     a_cols: np.ndarray  # (K,), uint64
     padding: tuple  # (PH, PW) of the source
@@ -301,15 +302,22 @@ def _tables(geo, backward_input, n, itemsize):
     pixel_base = (i * (C * Hp * Wp) + oh * Wp + ow).ravel()  # window corner of pixel j
     c, kh, kw = np.ix_(np.arange(C), np.arange(geo.KH), np.arange(geo.KW))
     row_offsets = (c * (Hp * Wp) + kh * geo.DH * Wp + kw * geo.DW).reshape(G, -1)
-    # Rows of A padded to a multiple of 4 by repeating the last (their sums are dropped).
-    M4 = -(-M // 4) * 4
-    a_rows = np.concatenate([a_rows, np.repeat(a_rows[:, -1:], M4 - M, axis=1)], axis=1)
+    a_rows = _rows_of_four(a_rows)
+    M4 = a_rows.shape[1]
     # Panels copied per block of rows: as many as keep Y within Y_BYTES (and the pixels).
     fit = Y_BYTES // (M4 * TILE_PIXELS * itemsize)
     at_once = max(1, min(MAX_PANELS_AT_ONCE, fit, -(-n * OH * OW // TILE_PIXELS)))
-    return _Tables(pixel_base.astype(np.int64), row_offsets.astype(np.int64),
+    return _Tables(pixel_base.astype(np.int64), pixel_base.astype(np.uint64),
+                   row_offsets.astype(np.int64), _rows_of_four(row_offsets).astype(np.int64),
                    a_rows.astype(np.int64), a_cols.astype(np.uint64), (PH, PW),
                    int(at_once))  # fmt: skip
+
+
+def _rows_of_four(rows):
+    """(G, M) offsets of rows, padded to M rounded up to 4 by repeating the last row (a
+    tile computes 4 rows; the sums of the repeated ones are dropped)."""
+    M4 = -(-rows.shape[1] // 4) * 4
+    return np.concatenate([rows, np.repeat(rows[:, -1:], M4 - rows.shape[1], axis=1)], axis=1)
 
 
 def _convolve(images, w, bias, geo, backward_input, max_bytes, out):
@@ -340,4 +348,63 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     _convolve(dy, w, np.zeros(geo.C, dtype=dx.dtype), geo, True, max_workspace_bytes, dx)
 
 
-conv2d_backward_weight = via_im2col.conv2d_backward_weight
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def panel_weight_sums(src, pixel_base, row_offsets, dy_t, first, Y):
+    """(2) for every group: Y[g, r, 48s + q] (+)= sum over pixels j of
+    src[row_offsets[g, r] + pixel_base[j]] * dy_t[g, s, j, q]; added to Y unless ``first``.
+
+    Loop::
+
+        for each group g, each 48 output channels s, each block of ROW_BLOCK pixels:
+            panel = dy_t[g, s, the block's pixels]          # (ROW_BLOCK, 48), in place
+            for each 4 rows r of X^:  Y[g, r:r+4, 48s : 48s + 48] (+)= tile
+
+    Shape:
+        - src: (S,); pixel_base: (n*P,), uint64
+        - row_offsets: (G, K4), K4 = C/G*KH*KW rounded up to 4 (rows past it repeat the last)
+        - dy_t: (G, OC48/48, n*P, 48), OC48 = OC/G rounded up to 48, zero past OC/G
+        - Y: (G, K4, OC48)
+    """
+    pixels = pixel_base.shape[0]
+    G, K4 = row_offsets.shape
+    for g in range(G):
+        for s in range(dy_t.shape[1]):
+            for j0 in range(0, pixels, ROW_BLOCK):
+                JB = min(ROW_BLOCK, pixels - j0)
+                # Whole rows of a C-contiguous array: Numba keeps the layout C, so LLVM
+                # knows the 48 values of a row are adjacent (not so for dy_t[.., q0:]).
+                panel = dy_t[g, s, j0 : j0 + JB]
+                for r in range(0, K4, 4):
+                    _tile_sums(panel, j0, JB, src, row_offsets[g, r : r + 4], pixel_base,
+                               Y[g, r : r + 4], s * TILE_PIXELS, j0 > 0 or not first)  # fmt: skip
+
+
+def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
+    """dL/dw, a new array; arguments as ``conv.conv2d_backward_weight``.
+
+    The product (2) of the module docstring: the rows of X^ are read from the padded images
+    in place (4 broadcasts a step), dy transposed to (pixels, OC) gives the tile's vectors.
+    """
+    n = x.shape[0]
+    S = -(-geo.OCG // TILE_PIXELS)  # panels of 48 output channels per group
+    K4 = -(-geo.KG // 4) * 4
+    Y = SCRATCH.array("panels weight sums", (geo.G, K4, S * TILE_PIXELS), x.dtype)
+    padded_image = geo.C * (geo.H + 2 * geo.PH) * (geo.W + 2 * geo.PW)
+    per_image = (padded_image + geo.G * S * TILE_PIXELS * geo.P) * x.itemsize
+    for i, chunk in enumerate(batch_chunks(n, per_image, max_workspace_bytes)):
+        images = x[chunk]
+        m = images.shape[0]
+        tables = _tables(geo, False, m, x.itemsize)
+        src = _source(images, *tables.padding)
+        # dy_t[g, s, i*P + p, q] = dy[i, g*OC/G + 48s + q, p], 0 past OC/G
+        dy_t = SCRATCH.array("panels dy", (geo.G, S * TILE_PIXELS, m * geo.P), x.dtype)
+        dy_t[:, geo.OCG :] = 0
+        by_group = dy[chunk].reshape(m, geo.G, geo.OCG, geo.P).transpose(1, 2, 0, 3)
+        dy_t[:, : geo.OCG] = by_group.reshape(geo.G, geo.OCG, m * geo.P)
+        panels = SCRATCH.array("panels dy rows", (geo.G, S, m * geo.P, TILE_PIXELS), x.dtype)
+        panels[...] = dy_t.reshape(geo.G, S, TILE_PIXELS, m * geo.P).transpose(0, 1, 3, 2)
+        panel_weight_sums(src, tables.pixel_base_unsigned, tables.row_offsets4, panels, i == 0,
+                          Y)  # fmt: skip
+    dw = np.empty((geo.G, geo.OCG, geo.KG), dtype=x.dtype)
+    dw[...] = Y[:, : geo.KG, : geo.OCG].transpose(0, 2, 1)
+    return dw.reshape(geo.OC, geo.CG, geo.KH, geo.KW)
