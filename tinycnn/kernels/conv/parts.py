@@ -27,8 +27,6 @@ from tinycnn.kernels.runtime import threads
 
 # A part must do this many floating-point operations at least: about 0.2 ms on one core,
 # several times what waking its thread (20-100 us) and waiting for the slowest part cost.
-# (At most half of tuning.MIN_FLOP: a layer big enough to be timed is cut, unless it has
-# too few channels, so what is timed is a part as it will run, on one core.)
 MIN_PART_FLOP = 2**23
 # Channels in a part: a multiple of this but for the last part, so that the direct
 # algorithm, which works on blocks of 4 channels, pads no channel block with zeros.

@@ -42,9 +42,12 @@ BUDGET_SECONDS = 0.5
 # others were slowed by something else on the machine).
 REPEATS = 3
 # Layers whose forward pass on one part of the batch does fewer floating-point operations
-# than this are not timed: the rule decides. Timing costs the first call of every
-# candidate (Numba compiles or loads each), more than such a layer could ever save.
-MIN_FLOP = 2**25
+# than this (about 20 us on one core) are not timed: the rule decides. Timing costs the
+# first call of every candidate (Numba compiles or loads each), more than such a layer
+# could ever save. Above it the choice matters: DenseNet's 3x3 layers on 8x8 and 4x4
+# images (5-19 million a part at batch 8) ran 2-3x slower by the rule's im2col than by
+# the panels (2**25 here until those were measured).
+MIN_FLOP = 2**22
 # A choices file larger than this is not read (it holds a few hundred short lines).
 MAX_FILE_BYTES = 1 << 20
 
