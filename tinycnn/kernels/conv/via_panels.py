@@ -23,8 +23,16 @@ channel axes swapped::
 
 so it is (1) on dy with ``A[c, (oc, kh', kw')]`` read from w where it lies: the kernel
 reads A through two offset tables, ``A[m, k] = a[a_rows[m] + a_cols[k]]``, and no flipped
-copy of w is made. (Strided layers are left to the other algorithms: `computes`.) The
-weight gradient is im2col's.
+copy of w is made. (Strided layers are left to the other algorithms: `computes`.)
+
+**The weight gradient is (1) turned around:** the output channels go along the tile's 48
+columns, the summed rows of X^ down its 4 rows, and the pixels are summed over::
+
+    dw[oc, k] = sum over pixels j of X^[k, j] * dy[j, oc]                          (2)
+
+X^[k, j] is read from the padded images in place (the 4 broadcasts of a step, through the
+same offset tables), and dy, transposed to rows of 48 output channels per pixel, is the
+panel, read in place too: nothing is copied per block.
 
 **Panels and tiles.** The pixels j go in order, TILE_PIXELS = 48 at a time; the summed rows
 k in blocks of ROW_BLOCK. For each block of rows::
@@ -39,9 +47,10 @@ k in blocks of ROW_BLOCK. For each block of rows::
 The tile is `via_direct`'s (its docstring tells how LLVM keeps it in 12 zmm registers).
 Unlike the direct convolution, which reads the padded image where it lies and so computes
 the padding columns of its grid too, the panel holds real pixels only, from as many images
-as it takes to fill 48 columns: on a 7x7 image the direct grid wastes 49 sums of 112, the
-panels none. And the panel is contiguous, where the runs the direct tile reads lie a plane
-apart, a stride that maps them onto a few sets of the L1 cache.
+as it takes to fill 48 columns: on a 7x7 image the direct algorithm computes 96 sums (two
+tiles on a grid of 63 columns) for 49 pixels, the panels waste only the unused columns
+of a part's last panel. And the panel is contiguous, where the runs the direct tile reads
+lie a plane apart, a stride that maps them onto a few sets of the L1 cache.
 
 **Copying a panel.** Pixels side by side in one output row read input pixels side by side,
 so a row of the panel is a few runs of X^'s row (``runs``: one per output row of the
@@ -264,7 +273,7 @@ class _Tables:
     """The offset tables of one pass on chunks of n images (see `panel_products`)."""
 
     pixel_base: np.ndarray  # (n*OH*OW,)
-    pixel_base_unsigned: np.ndarray  # the same, uint64 (for the weight gradient's A)
+    pixel_base_unsigned: np.ndarray  # the same bytes viewed as uint64 (the weight gradient's)
     row_offsets: np.ndarray  # (G, K)
     row_offsets4: np.ndarray  # (G, K4): K rounded up to 4, repeating the last
     a_rows: np.ndarray  # (G, M4)
@@ -307,7 +316,8 @@ def _tables(geo, backward_input, n, itemsize):
     # Panels copied per block of rows: as many as keep Y within Y_BYTES (and the pixels).
     fit = Y_BYTES // (M4 * TILE_PIXELS * itemsize)
     at_once = max(1, min(MAX_PANELS_AT_ONCE, fit, -(-n * OH * OW // TILE_PIXELS)))
-    return _Tables(pixel_base.astype(np.int64), pixel_base.astype(np.uint64),
+    pixel_base = pixel_base.astype(np.int64)  # all >= 0: the same bits as uint64
+    return _Tables(pixel_base, pixel_base.view(np.uint64),
                    row_offsets.astype(np.int64), _rows_of_four(row_offsets).astype(np.int64),
                    a_rows.astype(np.int64), a_cols.astype(np.uint64), (PH, PW),
                    int(at_once))  # fmt: skip
@@ -383,7 +393,8 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
     """dL/dw, a new array; arguments as ``conv.conv2d_backward_weight``.
 
     The product (2) of the module docstring: the rows of X^ are read from the padded images
-    in place (4 broadcasts a step), dy transposed to (pixels, OC) gives the tile's vectors.
+    in place (4 broadcasts a step); dy, transposed to rows of 48 output channels a pixel,
+    gives the tile's vectors.
     """
     n = x.shape[0]
     S = -(-geo.OCG // TILE_PIXELS)  # panels of 48 output channels per group
@@ -396,13 +407,14 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
         m = images.shape[0]
         tables = _tables(geo, False, m, x.itemsize)
         src = _source(images, *tables.padding)
-        # dy_t[g, s, i*P + p, q] = dy[i, g*OC/G + 48s + q, p], 0 past OC/G
-        dy_t = SCRATCH.array("panels dy", (geo.G, S * TILE_PIXELS, m * geo.P), x.dtype)
-        dy_t[:, geo.OCG :] = 0
-        by_group = dy[chunk].reshape(m, geo.G, geo.OCG, geo.P).transpose(1, 2, 0, 3)
-        dy_t[:, : geo.OCG] = by_group.reshape(geo.G, geo.OCG, m * geo.P)
+        # panels[g, s, i*P + p, q] = dy[i, g*OC/G + 48s + q, p], 0 past OC/G
         panels = SCRATCH.array("panels dy rows", (geo.G, S, m * geo.P, TILE_PIXELS), x.dtype)
-        panels[...] = dy_t.reshape(geo.G, S, TILE_PIXELS, m * geo.P).transpose(0, 1, 3, 2)
+        by_group = dy[chunk].reshape(m, geo.G, geo.OCG, geo.P).transpose(1, 0, 3, 2)
+        for s in range(S):
+            q1 = min(TILE_PIXELS, geo.OCG - s * TILE_PIXELS)
+            rows = panels[:, s].reshape(geo.G, m, geo.P, TILE_PIXELS)
+            rows[..., :q1] = by_group[..., s * TILE_PIXELS : s * TILE_PIXELS + q1]
+            rows[..., q1:] = 0
         panel_weight_sums(src, tables.pixel_base_unsigned, tables.row_offsets4, panels, i == 0,
                           Y)  # fmt: skip
     dw = np.empty((geo.G, geo.OCG, geo.KG), dtype=x.dtype)
