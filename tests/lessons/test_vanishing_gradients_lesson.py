@@ -63,13 +63,57 @@ def test_gradient_norms_equal_a_numpy_backpropagation(activation):
     np.testing.assert_allclose(measured, numpy_gradient_norms(activation, "default"), rtol=1e-8)
 
 
-def test_measured_effect_and_determinism():
-    numbers = lesson.measure(scale="quick")
-    assert numbers == lesson.measure(scale="quick")
+def test_measured_effect_over_seeds_and_determinism():
+    seeds = 3
+    numbers = lesson.measure(scale="quick", seeds=seeds)
+    assert numbers == lesson.measure(scale="quick", seeds=seeds)
     for init in ("default", "he"):
-        norms = numbers["norms"][init]
-        assert all(len(values) == lesson.DEPTH for values in norms.values())
-        # The sigmoid's gradient vanishes: its first layer gets < 1e-6 of its last layer's.
-        assert numbers["first_over_last"][init]["sigmoid"] < 1e-6
-    # With He initialization ReLU keeps the gradient within a factor of 10 over 20 layers.
-    assert 0.1 < numbers["first_over_last"]["he"]["relu"] < 10
+        for activation in ("relu", "sigmoid", "tanh"):
+            runs = [lesson.gradient_norms(activation, init, seed) for seed in range(seeds)]
+            # "norms": per layer, the geometric mean over the seeds (the n-th root of the product).
+            np.testing.assert_allclose(
+                numbers["norms"][init][activation], np.prod(runs, axis=0) ** (1 / seeds), rtol=1e-12
+            )
+            # "first_over_last": one ratio per seed, seed 0 first; each seed draws its own.
+            ratios = numbers["first_over_last"][init][activation]
+            assert ratios == [run[0] / run[-1] for run in runs]
+            assert len(set(ratios)) == seeds
+        # The sigmoid's gradient vanishes for every seed: layer 1 gets < 1e-6 of layer 20's.
+        assert all(ratio < 1e-6 for ratio in numbers["first_over_last"][init]["sigmoid"])
+    # With He initialization ReLU keeps the gradient within a factor of 10 for every seed.
+    assert all(0.1 < ratio < 10 for ratio in numbers["first_over_last"]["he"]["relu"])
+
+
+def test_verdicts_use_each_seeds_log_ratio():
+    numbers = lesson.measure(seeds=3)
+    log10 = {
+        f"{name} ({lesson.INIT_LABELS[init]})": np.log10(ratios).tolist()
+        for init, by_activation in numbers["first_over_last"].items()
+        for name, ratios in by_activation.items()
+    }
+    report = lesson.report(numbers)
+    assert len(report.verdicts) == 7
+    for claim, verdict in report.verdicts:
+        assert verdict.b.count == 3
+        if claim.b == "relu (He)":  # compared as the distance from a ratio of 1
+            np.testing.assert_allclose(verdict.b.values, np.abs(log10["relu (He)"]))
+        else:
+            np.testing.assert_allclose(verdict.b.values, log10[claim.b])
+    # Every claim holds here by far more than the spread, so the note's reading is printed.
+    assert {verdict.outcome for _, verdict in report.verdicts} == {"reproduced"}
+    assert "What this shows" in str(report)
+
+
+def test_one_seed_gives_inconclusive_verdicts_and_no_reading():
+    numbers = lesson.measure(seeds=1)
+    assert all(
+        len(ratios) == 1
+        for by_activation in numbers["first_over_last"].values()
+        for ratios in by_activation.values()
+    )
+    report = lesson.report(numbers)
+    assert report.verdicts
+    assert {verdict.outcome for _, verdict in report.verdicts} == {"inconclusive"}
+    text = str(report)
+    assert "What this shows" not in text
+    assert "1 seed, no spread" in text

@@ -6,8 +6,9 @@
     tinycnn lessons degradation --scale full --seeds 5 --json > degradation.json
     tinycnn lessons batchnorm --pictures pictures/    # also draws its PNGs there
 
-Each lesson prints the claim beside what tinycnn measures; the lessons that train give each
-claim a verdict from several seeds (see tinycnn/lessons).
+Each lesson prints the claim beside what tinycnn measures; the lessons that draw random
+weights or data (those that train, and vanishing-gradients) give each claim a verdict from
+several seeds (see tinycnn/lessons).
 """
 
 import os
@@ -23,7 +24,7 @@ def add_parser(subparsers):
         help="claims of the classic-CNN lecture, measured with tinycnn's layers",
         description="Print each lesson's claim beside what tinycnn measures, with a verdict "
         "(reproduced / not reproduced / inconclusive) from several seeds for the lessons "
-        f"that train. Lessons: {', '.join(lessons.names())}.",
+        f"that draw random weights or data. Lessons: {', '.join(lessons.names())}.",
     )
     parser.add_argument(
         "name", nargs="?", metavar="NAME", help="one lesson (default: all, in order)"
@@ -39,7 +40,8 @@ def add_parser(subparsers):
     )  # fmt: skip
     parser.add_argument(
         "--seeds", type=int, default=DEFAULT_SEEDS, metavar="K",
-        help=f"seeds per trained condition (default {DEFAULT_SEEDS}; a verdict needs >= 3)",
+        help=f"seeds per condition of the lessons that draw random weights or data "
+        f"(default {DEFAULT_SEEDS}; a verdict needs >= 3)",
     )  # fmt: skip
     parser.add_argument(
         "--json", action="store_true", help="print each lesson as one JSON object per line"

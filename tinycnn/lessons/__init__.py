@@ -7,8 +7,9 @@
 
 Each lesson is a module here with `NAME`, `measure(scale="default", seeds=3) -> dict` (the
 numbers, which the tests check) and `report(numbers) -> Report` (what is printed: the claim
-beside the measurement, and for the lessons that train a verdict per claim from several
-seeds, see verdict.py and report.py). The lessons that train also have `draw(numbers,
+beside the measurement). The lessons that draw random weights or data (those that train, and
+vanishing-gradients) measure each condition once per seed and print a verdict per claim from
+the seeds (see verdict.py and report.py). The lessons that train also have `draw(numbers,
 directory) -> [PNG paths]`: their measurements over the seeds as pictures. `scale`
 (scale.py) sizes the lessons that train or time: "quick" takes seconds, "default" a
 minute or two, "full" up to about 15 minutes.
@@ -77,7 +78,8 @@ def run(name, scale="default", seeds=DEFAULT_SEEDS, stream=None, as_json=False, 
     Args:
         name: one of `names()`.
         scale: "quick", "default" or "full" (see scale.py).
-        seeds: how many seeds the lessons that train run each condition with.
+        seeds: how many seeds the lessons that draw random weights or data (those that
+            train, and vanishing-gradients) run each condition with.
         stream: a text file to print to.
         as_json: print one JSON object (the lesson, its numbers and verdicts) instead of text.
         pictures: a directory to draw the lesson's pictures in (PNG files, matplotlib

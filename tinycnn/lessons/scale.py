@@ -4,8 +4,9 @@
     default  a minute or two
     full     at most about 15 minutes per lesson on 2 cores
 
-The analytic lessons compute the same numbers at every scale; the lessons that train run
-each condition once per seed (`seeds`, at least `verdict.MIN_SEEDS` for a verdict).
+The analytic lessons compute the same numbers at every scale; the lessons that train (and
+vanishing-gradients, which draws random networks but trains none) run each condition once
+per seed (`seeds`, at least `verdict.MIN_SEEDS` for a verdict).
 """
 
 from tinycnn.data import checks

@@ -10,24 +10,37 @@ keeps its size through the depth (Krizhevsky et al., 2012, chose ReLU for this r
 
 Measured: 20 linear layers of width 64 (the last one to 10 classes), each hidden one
 followed by the activation, one forward and backward of a cross-entropy loss on a batch of
-random inputs and labels, and the norm of each layer's weight gradient. The sigmoid and
-tanh are built here from Tensor operations (exp, +, /), so autograd differentiates them as
-it does anything else; the engine needs no new operation.
+random inputs and labels, and the norm of each layer's weight gradient; once per seed, each
+seed drawing its own weights, inputs and labels. What each claim compares is the ratio
+|grad layer 1| / |grad layer 20|, as log10 (the ratios span orders of magnitude), mean +-
+spread over the seeds; see `verdict` for the rule. The sigmoid and tanh are built here from
+Tensor operations (exp, +, /), so autograd differentiates them as it does anything else;
+the engine needs no new operation.
 
-Computed, not trained: the same numbers at every scale, in 1 to 2 s (measured once per
-scale on 2 cores of an AMD EPYC shared with other jobs).
+Computed, not trained: the same numbers at every scale; `tinycnn lessons vanishing-gradients`
+takes about 0.6 s with 3 seeds (wall time, measured three times on 2 cores of an AMD EPYC
+shared with other jobs, so only a guide).
 """
+
+import math
 
 import numpy as np
 
 import tinycnn.nn as nn
 import tinycnn.nn.functional as F
 from tinycnn import rng
-from tinycnn.lessons.report import Report
+from tinycnn.lessons.report import Claim, Report
+from tinycnn.lessons.scale import DEFAULT_SEEDS, check
+from tinycnn.lessons.verdict import MIN_SEEDS, REPRODUCED, decide, summarize
 from tinycnn.tensor import tensor
 
 NAME = "vanishing-gradients"
 DEPTH, WIDTH, CLASSES, BATCH = 20, 64, 10, 64
+# What the claims' words are tested as. "Orders of magnitude smaller": layer 1 gets less than
+# 1/1000 of layer 20's gradient (three orders). "About the same": within a factor of 10
+# either way over the 20 layers (one order).
+VANISHED, ABOUT_SAME = 1e-3, 10
+GLOROT, HE = "Glorot & Bengio, AISTATS 2010", "He et al., ICCV 2015"
 
 
 def sigmoid(x):
@@ -55,6 +68,7 @@ def he_normal(layer):
 
 
 INITS = {"default": torch_default, "he": he_normal}
+INIT_LABELS = {"default": "default", "he": "He"}  # as the printed text names them
 
 
 class DeepPlainNet(nn.Module):
@@ -94,25 +108,45 @@ def gradient_norms(activation, init, seed=0):
     return [float(np.linalg.norm(layer.weight.grad)) for layer in net.layers]
 
 
-def measure(scale="default", seeds=None):
-    """Gradient norms per layer for each activation and initialization.
+def measure(scale="default", seeds=DEFAULT_SEEDS):
+    """Gradient norms per layer for each activation and initialization, once per seed.
 
-    One backward pass from seed 0, the same at every `scale` (`seeds` is not used: the
-    effect spans orders of magnitude, far beyond any seed-to-seed spread).
+    Seed k (k = 0 .. seeds - 1) draws the weights, the inputs and the labels. `scale` is not
+    used: one backward pass per seed is all there is to compute.
 
     Returns:
         {"norms": {init: {activation: [norm of layer 1, ..., layer 20]}},
-         "first_over_last": {init: {activation: norm(layer 1) / norm(layer 20)}}}
+         "first_over_last": {init: {activation: [norm(layer 1) / norm(layer 20), per seed]}}}
+        Each layer's norm in "norms" is the geometric mean over the seeds (the mean of its
+        logarithm): the norms span orders of magnitude, so a seed whose norms are ten times
+        larger should move the summary by a factor, not swamp an arithmetic mean. It also
+        agrees with the report, which summarizes log10 of the ratios: the summary's
+        norm(layer 1) / norm(layer 20) is the geometric mean of "first_over_last".
     """
-    norms = {
-        init: {activation: gradient_norms(activation, init) for activation in ACTIVATIONS}
+    scale, seeds = check(scale, seeds)
+    runs = {
+        init: {
+            activation: [gradient_norms(activation, init, seed) for seed in range(seeds)]
+            for activation in ACTIVATIONS
+        }
         for init in INITS
     }
-    ratios = {
-        init: {name: values[0] / values[-1] for name, values in by_activation.items()}
-        for init, by_activation in norms.items()
-    }
-    return {"norms": norms, "first_over_last": ratios}
+    return {
+        "norms": {
+            init: {name: geometric_mean(per_seed) for name, per_seed in by_activation.items()}
+            for init, by_activation in runs.items()
+        },
+        "first_over_last": {
+            init: {name: [run[0] / run[-1] for run in per_seed]
+                   for name, per_seed in by_activation.items()}
+            for init, by_activation in runs.items()
+        },
+    }  # fmt: skip
+
+
+def geometric_mean(runs):
+    """[per layer: the geometric mean of its norm over the seeds], from one list per seed."""
+    return np.exp(np.mean(np.log(runs), axis=0)).tolist()
 
 
 def report(numbers):
@@ -123,47 +157,115 @@ def report(numbers):
         "get a gradient orders of magnitude smaller than the last; tanh shrinks it less; "
         "ReLU, with weights scaled for it (He initialization), keeps it about the same.",
     )
-    default = numbers["norms"]["default"]
-    he = numbers["norms"]["he"]
-    rows = []
-    for index in range(DEPTH):
-        rows.append(
-            (index + 1, *(default[name][index] for name in ACTIVATIONS),
-             *(he[name][index] for name in ACTIVATIONS))
-        )  # fmt: skip
+    log_ratios = {
+        init: {name: np.log10(ratios).tolist() for name, ratios in by_activation.items()}
+        for init, by_activation in numbers["first_over_last"].items()
+    }
+    seeds = len(log_ratios["default"]["relu"])
+    seed_count = f"{seeds} seed{'s' if seeds > 1 else ''}"
     report.table(
-        ("layer", *(f"{name} (default)" for name in ACTIVATIONS),
-         *(f"{name} (He)" for name in ACTIVATIONS)),
-        rows,
+        ("layer", *(f"{name} ({INIT_LABELS[init]})" for init in INITS for name in ACTIVATIONS)),
+        [(index + 1, *(numbers["norms"][init][name][index]
+                       for init in INITS for name in ACTIVATIONS))
+         for index in range(DEPTH)],
     )  # fmt: skip
-    for init, label in (("default", "default init"), ("he", "He init")):
-        ratios = numbers["first_over_last"][init]
-        for name in ACTIVATIONS:
-            claimed = {
-                "relu": "about 1" if init == "he" else "no claim",
-                "sigmoid": "<< 1",
-                "tanh": "> sigmoid's",
-            }
-            report.compare(
-                f"{name}, {label}: |grad layer 1| / |grad layer 20|", claimed[name], ratios[name]
-            )
-    default_ratios = numbers["first_over_last"]["default"]
-    he_ratios = numbers["first_over_last"]["he"]
     report.note(
-        "Gradient norms of each layer's weight (Frobenius), float64, after one backward of "
-        "the mean cross-entropy of 64 random inputs with random labels. 'default' is "
-        "nn.Linear's own initialization (torch's: uniform in +-1/sqrt(fan_in)); 'He' has std "
-        "sqrt(2 / fan_in) and zero biases."
+        f"Gradient norm of each layer's weight (Frobenius), the geometric mean over "
+        f"{seed_count}, float64, after one backward of the mean cross-entropy of {BATCH} random "
+        f"inputs with random labels; each seed draws its own weights, inputs and labels. "
+        f"'default' is nn.Linear's own initialization (torch's: uniform in +-1/sqrt(fan_in)); "
+        f"'He' has std sqrt(2 / fan_in) and zero biases."
     )
+    report.table(
+        ("init", "activation", "ratio: geometric mean", "log10 ratio: mean ± spread",
+         "ratio per seed"),
+        [ratio_row(init, name, ratios)
+         for init, by_activation in numbers["first_over_last"].items()
+         for name, ratios in by_activation.items()],
+    )  # fmt: skip
     report.note(
-        f"What this shows: the sigmoid's gradient vanishes under both initializations "
-        f"({default_ratios['sigmoid']:.1e} and {he_ratios['sigmoid']:.1e} from layer 20 to "
-        f"layer 1). ReLU keeps the gradient's size only with He initialization "
-        f"({he_ratios['relu']:.2f}); under the default one, which is too small for it, "
-        f"ReLU's gradient shrinks too ({default_ratios['relu']:.1e}), more than tanh's "
-        f"({default_ratios['tanh']:.1e}). ReLU alone does not prevent vanishing gradients: "
-        f"it needs weights scaled for it. With He's scale, which is too large for tanh (its "
-        f"slope is 1 near 0, not 1/2 on average as ReLU's), tanh's gradient grows toward the "
-        f"input instead ({he_ratios['tanh']:.2f})."
+        f"The ratio |grad layer 1| / |grad layer {DEPTH}| of each seed. The ratios span orders "
+        f"of magnitude, so they are summarized as log10: mean ± spread over the seeds (the "
+        f"spread is the sample standard deviation), 10 ** mean being their geometric mean. "
+        f"'Orders of magnitude smaller' is tested as a ratio below {VANISHED:g} (log10 below "
+        f"{math.log10(VANISHED):g}); 'about the same' as within a factor of {ABOUT_SAME} "
+        f"either way (|log10| at most {math.log10(ABOUT_SAME):g})."
     )
+    condition = (
+        f"one backward pass per seed, {DEPTH} linear layers of width {WIDTH}, {BATCH} random "
+        f"inputs with random labels, float64, {seed_count}"
+    )
+    for claim, verdict in checks(log_ratios, condition):
+        report.verdict(claim, verdict)
+    if all(verdict.outcome == REPRODUCED for _, verdict in report.verdicts):
+        report.note(
+            "What this shows: the sigmoid's gradient vanishes under both initializations, and "
+            "tanh's shrinks less. ReLU keeps the gradient's size only with He initialization; "
+            "under the default one, which is too small for it, ReLU's gradient vanishes too: "
+            "ReLU alone does not prevent vanishing gradients, it needs weights scaled for it. "
+            "With He's scale, which is too large for tanh (its slope is 1 near 0, not 1/2 on "
+            "average as ReLU's), tanh's gradient grows toward the input instead."
+        )
+    else:
+        report.note(
+            f"A verdict is not 'reproduced', so the lesson draws no reading from this run "
+            f"beyond the verdicts themselves. With fewer than {MIN_SEEDS} seeds every verdict "
+            f"reads 'inconclusive': there is no spread to weigh a difference against "
+            f"(--seeds K runs more)."
+        )
     return report
+
+
+def ratio_row(init, activation, ratios):
+    """A row of the ratio table: the geometric mean, log10 as mean ± spread, each seed's."""
+    logs = summarize(np.log10(ratios))
+    per_seed = ", ".join(f"{ratio:.3g}" for ratio in ratios)
+    return INIT_LABELS[init], activation, 10**logs.mean, str(logs), per_seed
+
+
+def checks(log_ratios, condition):
+    """(Claim, Verdict) pairs: the lecture's claims, then the two readings the note adds.
+
+    `log_ratios`: {init: {activation: [log10 of |grad layer 1| / |grad layer 20|, per
+    seed]}}. A claim against a fixed level (below VANISHED, within a factor ABOUT_SAME of
+    1) compares the per-seed values with that level repeated once per seed: a level, not a
+    measurement, so its spread is 0 and the verdict weighs only the measured spread.
+    """
+    seeds = len(log_ratios["default"]["relu"])
+    vanished = [math.log10(VANISHED)] * seeds
+    equal = [0.0] * seeds  # log10 of a ratio of 1
+    bar = f"1/{1 / VANISHED:g}"
+    quantity = f"log10 of the ratio |grad layer 1| / |grad layer {DEPTH}|"
+
+    def below_bar(init, name, source):
+        label = INIT_LABELS[init]
+        return (
+            Claim(f"{name}, {label} init: layer 1's gradient under {bar} of layer {DEPTH}'s",
+                  source, condition, f"level {bar}", f"{name} ({label})", quantity),
+            decide(vanished, log_ratios[init][name], "lower"),
+        )  # fmt: skip
+
+    def tanh_above_sigmoid(init):
+        label = INIT_LABELS[init]
+        return (
+            Claim(f"tanh, {label} init: the gradient shrinks less than with sigmoid",
+                  "the lecture", condition, f"sigmoid ({label})", f"tanh ({label})", quantity),
+            decide(log_ratios[init]["sigmoid"], log_ratios[init]["tanh"], "higher"),
+        )  # fmt: skip
+
+    relu_he_distance = [abs(value) for value in log_ratios["he"]["relu"]]
+    return [
+        below_bar("default", "sigmoid", f"the lecture; {GLOROT}"),
+        below_bar("he", "sigmoid", f"the lecture; {GLOROT}"),
+        tanh_above_sigmoid("default"),
+        tanh_above_sigmoid("he"),
+        (Claim(f"relu, He init: layer 1's gradient within a factor of {ABOUT_SAME} of layer "
+               f"{DEPTH}'s", f"the lecture; {HE}", condition, "equal norms", "relu (He)",
+               "orders of magnitude between the two norms, |log10 of their ratio|"),
+         decide(equal, relu_he_distance, "not higher", tolerance=math.log10(ABOUT_SAME))),
+        below_bar("default", "relu", f"{HE} (why ReLU needs weights scaled for it)"),
+        (Claim(f"tanh, He init: layer 1's gradient larger than layer {DEPTH}'s",
+               "this lesson (He's scale assumes ReLU's average slope of 1/2; tanh's is 1 near 0)",
+               condition, "equal norms", "tanh (He)", quantity),
+         decide(equal, log_ratios["he"]["tanh"], "higher")),
+    ]  # fmt: skip
