@@ -141,10 +141,11 @@ def winograd_cases(draw):
     return N, C, OC, G, H, W, 3, 3, (1, 1), (PH, PW), (1, 1)
 
 
+@pytest.mark.parametrize("name", ["winograd", "winograd_panels"])  # its GEMMs: BLAS, Numba
 @settings(max_examples=100, deadline=None, suppress_health_check=FIXTURE_OK)
 @given(winograd_cases(), float_dtypes, st.sampled_from([1, 2000, WORKSPACE_BYTES]), seeds)
-def test_winograd_matches_oracle(build, case, dtype, max_workspace_bytes, seed):
-    with conv.forced("winograd"):
+def test_winograd_matches_oracle(build, name, case, dtype, max_workspace_bytes, seed):
+    with conv.forced(name):
         check_all(case, dtype, max_workspace_bytes, seed)
 
 

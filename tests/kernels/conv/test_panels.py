@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import conv_cases, float_dtypes, seeds
 from test_conv import EDGE_CASES, check_all
-from tolerance import FIXTURE_OK
+from tolerance import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import conv
-from tinycnn.kernels.conv import via_panels
+from tinycnn.kernels.conv import panel_gemm, via_panels
 from tinycnn.kernels.conv.geometry import ConvGeometry
 from tinycnn.kernels.runtime.workspace import WORKSPACE_BYTES
 
@@ -86,3 +86,27 @@ def test_panels_computes_stride_1_with_padding_within_the_kernel(stride, padding
                                                                  computed):  # fmt: skip
     geo = ConvGeometry.of((1, 2, 9, 9), (3, 2, 3, 3), stride, padding, dilation, 1)
     assert via_panels.computes(geo) is computed
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(
+    "M, K, N",
+    [
+        (7, 13, 50),  # rows not a multiple of 4, one panel and a bit
+        (64, 300, 200),  # several row blocks of 128 and panels of 48
+        (130, 5, 3),  # fewer columns than one panel
+    ],
+)
+def test_matrix_products_equal_numpys(M, K, N, dtype):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((M, K)).astype(dtype), rng.standard_normal((K, N)).astype(dtype)
+    expected, scale = a @ b, np.abs(a) @ np.abs(b)
+    out = np.full((M, N), np.nan, dtype)
+    panel_gemm.matrix_product(a, b, out)
+    assert_close(out, expected, dtype, scale)
+    out[...] = np.nan
+    panel_gemm.matrix_product(np.ascontiguousarray(a.T), b, out, a_transposed=True)
+    assert_close(out, expected, dtype, scale)
+    summed = np.ones((M, N), dtype)  # matrix_product_transposed adds to what is there
+    panel_gemm.matrix_product_transposed(a, np.ascontiguousarray(b.T), summed)
+    assert_close(summed - 1, expected, dtype, scale + 1)

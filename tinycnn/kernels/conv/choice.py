@@ -5,10 +5,12 @@ to it), so the choice is only about time, and the time depends on the CPU. By de
 ``tuning.py`` times the algorithms on the machine that runs; this rule decides when timing
 is off (``TINYCNN_CONV_TUNING=0``, as in the tests) or a layer is too small to time. Its
 thresholds were measured on the machine ``docs/performance.md`` names, which has the
-figures; each threshold carries its reason here. It never picks direct or panels, which came later.
+figures; each threshold carries its reason here. It never picks direct, panels or
+winograd_panels, which came later.
 
     im2col    (via_im2col.py)    any convolution; copies the input KH*KW times
     winograd  (via_winograd.py)  3x3, stride 1: 16 multiplications per 2x2 outputs, not 36
+    winograd_panels              the same, its GEMMs on the panels' kernel (panel_gemm.py)
     taps      (via_windows.py)   stride 1: one GEMM of depth C/G per tap, input copied once
     rows      (via_windows.py)   stride 1: one GEMM of depth KW*C/G per kernel row
     direct    (via_direct.py)    any convolution; no GEMM, blocked vector FMAs in Numba
@@ -24,6 +26,7 @@ ALGORITHMS = {
     "taps": via_windows.TAPS,
     "rows": via_windows.ROWS,
     "winograd": via_winograd,
+    "winograd_panels": via_winograd.PANELS,
     "direct": via_direct,
     "panels": via_panels,
 }

@@ -21,11 +21,16 @@ The transforms reassociate the convolution's sums, so results differ from the ot
 algorithms' by rounding: on random float32 data, all three passes were within 3e-7 of
 their largest value from the float64 oracle, as close as the other algorithms. It runs
 only 3x3 kernels with stride 1 and no dilation.
+
+The 16 GEMMs run on NumPy's OpenBLAS (this module's functions: the algorithm "winograd"),
+or on tinycnn's own panel GEMM in Numba (`PANELS`, "winograd_panels", ``panel_gemm.py``),
+which keeps up with the CPU's vector width where OPENBLAS_CORETYPE holds OpenBLAS to older
+kernels. Which is faster depends on the machine, so the tuning times both.
 """
 
 import numpy as np
 
-from tinycnn.kernels.conv import winograd
+from tinycnn.kernels.conv import panel_gemm, winograd
 from tinycnn.kernels.runtime import openblas
 from tinycnn.kernels.runtime.threads import blas_threads_for
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
@@ -57,8 +62,11 @@ def _chunks(N, C, OC, TH, TW, itemsize, max_bytes):
     return batch_chunks(N, 16 * (C + OC) * TH * TW * itemsize, max_bytes)
 
 
-def _tile_products(U, V, M, transpose_u=False):
+def _tile_products(U, V, M, transpose_u=False, gemm=openblas.gemm):
     """``M[xi] = U[xi] @ V[xi]`` group by group (or ``U[xi].T @ V[xi]``), 16 GEMMs a group.
+
+    Args:
+        gemm: ``gemm(a, b, out, transpose_a)`` writes ``a @ b`` (``a.T @ b``) into out.
 
     Shape:
         - U: (16, G, OC/G, C/G)
@@ -69,9 +77,17 @@ def _tile_products(U, V, M, transpose_u=False):
     with blas_threads_for(2 * 16 * G * OCG * CG * V.shape[2]):
         for xi in range(16):
             for g in range(G):
-                u = U[xi, g].T if transpose_u else U[xi, g]
                 v = V[xi, g * rows_in : (g + 1) * rows_in]
-                openblas.gemm(u, v, M[xi, g * rows_out : (g + 1) * rows_out])
+                gemm(U[xi, g], v, M[xi, g * rows_out : (g + 1) * rows_out], transpose_u)
+
+
+def _blas_gemm(a, b, out, transpose_a):
+    openblas.gemm(a.T if transpose_a else a, b, out)
+
+
+def _blas_gemm_transposed(a, b, out):
+    """``out += a @ b.T`` on OpenBLAS."""
+    openblas.gemm(a, b.T, out, accumulate=True)
 
 
 def _input_tiles(x, padding, TH, TW):
@@ -90,44 +106,72 @@ def _output_gradient_tiles(dy, TH, TW):
     return dM
 
 
-def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
-    """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``."""
-    N, C, OC = x.shape[0], geo.C, geo.OC
-    TH, TW = _tiles(geo)
-    U = winograd.filter_transform(w, geo.G)
-    for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
-        V = _input_tiles(x[images], geo.padding, TH, TW)
-        M = SCRATCH.array("winograd output", (16, OC, V.shape[2]), x.dtype)
-        _tile_products(U, V, M)
-        winograd.output_tiles(M, TH, TW, y[images], work=y[images].size)
-    if b is not None:
-        y += b.reshape(1, OC, 1, 1)
+class Winograd:
+    """The algorithm with its 16 GEMMs on ``gemm`` and ``gemm_transposed``.
+
+    Its three methods take the arguments of ``conv.conv2d_forward`` and its backwards, with
+    a `ConvGeometry` for the sizes.
+    """
+
+    def __init__(self, name, gemm, gemm_transposed):
+        self.name = name
+        self.gemm = gemm  # gemm(a, b, out, transpose_a): out = a @ b, or a.T @ b
+        self.gemm_transposed = gemm_transposed  # gemm_transposed(a, b, out): out += a @ b.T
+
+    def __repr__(self):
+        return f"<convolution algorithm {self.name!r}>"
+
+    @staticmethod
+    def computes(geo):
+        return computes(geo)
+
+    def conv2d_forward(self, x, w, b, geo, max_workspace_bytes, y):
+        """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``."""
+        N, C, OC = x.shape[0], geo.C, geo.OC
+        TH, TW = _tiles(geo)
+        U = winograd.filter_transform(w, geo.G)
+        for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
+            V = _input_tiles(x[images], geo.padding, TH, TW)
+            M = SCRATCH.array("winograd output", (16, OC, V.shape[2]), x.dtype)
+            _tile_products(U, V, M, gemm=self.gemm)
+            winograd.output_tiles(M, TH, TW, y[images], work=y[images].size)
+        if b is not None:
+            y += b.reshape(1, OC, 1, 1)
+
+    def conv2d_backward_input(self, dy, w, geo, max_workspace_bytes, dx):
+        """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``."""
+        N, C, OC = dx.shape[0], geo.C, geo.OC
+        TH, TW = _tiles(geo)
+        U = winograd.filter_transform(w, geo.G)
+        for images in _chunks(N, C, OC, TH, TW, dy.itemsize, max_workspace_bytes):
+            dM = _output_gradient_tiles(dy[images], TH, TW)
+            dV = SCRATCH.array("winograd input", (16, C, dM.shape[2]), dy.dtype)
+            _tile_products(U, dM, dV, transpose_u=True, gemm=self.gemm)
+            winograd.input_tiles_adjoint(dV, *geo.padding, TH, TW, dx[images],
+                                         work=dx[images].size)  # fmt: skip
+
+    def conv2d_backward_weight(self, dy, x, geo, max_workspace_bytes):
+        """dL/dw, a new array; arguments as ``conv.conv2d_backward_weight``."""
+        N, C, OC, CG, G, OCG = x.shape[0], geo.C, geo.OC, geo.CG, geo.G, geo.OCG
+        TH, TW = _tiles(geo)
+        dU = np.zeros((16, OC, CG), dtype=x.dtype)
+        for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
+            V = _input_tiles(x[images], geo.padding, TH, TW)
+            dM = _output_gradient_tiles(dy[images], TH, TW)
+            with blas_threads_for(2 * 16 * OC * CG * V.shape[2]):
+                for xi in range(16):
+                    for g in range(G):
+                        dM_g = dM[xi, g * OCG : (g + 1) * OCG]
+                        V_g = V[xi, g * CG : (g + 1) * CG]
+                        self.gemm_transposed(dM_g, V_g, dU[xi, g * OCG : (g + 1) * OCG])
+        return winograd.filter_transform_adjoint(dU)
 
 
-def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
-    """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``."""
-    N, C, OC = dx.shape[0], geo.C, geo.OC
-    TH, TW = _tiles(geo)
-    U = winograd.filter_transform(w, geo.G)
-    for images in _chunks(N, C, OC, TH, TW, dy.itemsize, max_workspace_bytes):
-        dM = _output_gradient_tiles(dy[images], TH, TW)
-        dV = SCRATCH.array("winograd input", (16, C, dM.shape[2]), dy.dtype)
-        _tile_products(U, dM, dV, transpose_u=True)
-        winograd.input_tiles_adjoint(dV, *geo.padding, TH, TW, dx[images], work=dx[images].size)
+BLAS = Winograd("winograd", _blas_gemm, _blas_gemm_transposed)
+PANELS = Winograd("winograd_panels", panel_gemm.matrix_product,
+                  panel_gemm.matrix_product_transposed)  # fmt: skip
 
-
-def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
-    """dL/dw, a new array; arguments as ``conv.conv2d_backward_weight``."""
-    N, C, OC, CG, G, OCG = x.shape[0], geo.C, geo.OC, geo.CG, geo.G, geo.OCG
-    TH, TW = _tiles(geo)
-    dU = np.zeros((16, OC, CG), dtype=x.dtype)
-    for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
-        V = _input_tiles(x[images], geo.padding, TH, TW)
-        dM = _output_gradient_tiles(dy[images], TH, TW)
-        with blas_threads_for(2 * 16 * OC * CG * V.shape[2]):
-            for xi in range(16):
-                for g in range(G):
-                    dM_g = dM[xi, g * OCG : (g + 1) * OCG]
-                    V_g = V[xi, g * CG : (g + 1) * CG]
-                    openblas.gemm(dM_g, V_g.T, dU[xi, g * OCG : (g + 1) * OCG], accumulate=True)
-    return winograd.filter_transform_adjoint(dU)
+# The module itself is the algorithm "winograd" (its GEMMs on OpenBLAS).
+conv2d_forward = BLAS.conv2d_forward
+conv2d_backward_input = BLAS.conv2d_backward_input
+conv2d_backward_weight = BLAS.conv2d_backward_weight
