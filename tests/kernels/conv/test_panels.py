@@ -93,7 +93,7 @@ def test_panels_computes_stride_1_with_padding_within_the_kernel(stride, padding
     "M, K, N",
     [
         (7, 13, 50),  # rows not a multiple of 4, one panel and a bit
-        (64, 300, 200),  # several row blocks of 128 and panels of 48
+        (12, 300, 100),  # several row blocks of 128 and panels of 48
         (130, 5, 3),  # fewer columns than one panel
     ],
 )
