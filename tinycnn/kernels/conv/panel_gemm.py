@@ -13,8 +13,8 @@ ever being built (``via_panels.py``), or a plain matrix (`matrix_product`, which
 Winograd's tile products in ``via_winograd.py``), and A a weight matrix read transposed or
 flipped where it lies.
 
-**Panels and tiles.** The pixels j go in order, TILE_PIXELS = 48 at a time; the summed rows
-k in blocks of ROW_BLOCK. For each block of rows::
+**Panels and tiles.** The columns j (a convolution's pixels) go in order, TILE_PIXELS = 48
+at a time; the summed rows k in blocks of ROW_BLOCK. For each block of rows::
 
     panel[k, q] = B[k0 + k, j0 + q]             # (ROW_BLOCK, 48) copied: the panel
     for each 4 rows m..m+3 of A:                # a tile of 4 x 48 sums in registers
@@ -39,8 +39,9 @@ rows, so a row of B is read in runs of up to a few hundred pixels and the sums o
 tiles, Y, stay within the L2 cache (`Y_BYTES`).
 
 **A product summed over the columns** (`panel_weight_sums`, the weight gradients): the
-4 x 48 tile runs along the other operand, ``Y[r, q] += sum over j of A[r, j] * D[j, q]``,
-with D's rows of 48 read in place, as the panel.
+4 x 48 tile runs along the other operand, with D's rows of 48 read in place as the panel::
+
+    Y[r, q] += sum over columns j of A[r, j] * D[j, q]                              (2)
 """
 
 import functools
@@ -253,6 +254,13 @@ def rows_of_four(rows):
     return np.concatenate([rows, np.repeat(rows[:, -1:], M4 - rows.shape[1], axis=1)], axis=1)
 
 
+def panels_at_once(M4, itemsize, columns):
+    """Panels copied per block of rows: as many as keep the sums Y of M4 rows within
+    Y_BYTES, at most MAX_PANELS_AT_ONCE, and no more than ``columns`` need."""
+    fit = Y_BYTES // (M4 * TILE_PIXELS * itemsize)
+    return int(max(1, min(MAX_PANELS_AT_ONCE, fit, -(-columns // TILE_PIXELS))))
+
+
 @functools.lru_cache(maxsize=64)
 def _matrix_tables(M, K, N, a_transposed, dtype):
     """The offset tables of `matrix_product` for B (K x N) and A (M x K), or A given as its
@@ -260,11 +268,10 @@ def _matrix_tables(M, K, N, a_transposed, dtype):
     a_rows = np.arange(M) if a_transposed else np.arange(M) * K
     a_cols = np.arange(K) * M if a_transposed else np.arange(K)
     a_rows4 = rows_of_four(a_rows.reshape(1, M))
-    fit = Y_BYTES // (a_rows4.shape[1] * TILE_PIXELS * np.dtype(dtype).itemsize)
-    at_once = max(1, min(MAX_PANELS_AT_ONCE, fit, -(-N // TILE_PIXELS)))
+    at_once = panels_at_once(a_rows4.shape[1], np.dtype(dtype).itemsize, N)
     return (np.arange(N, dtype=np.int64), (np.arange(K, dtype=np.int64) * N).reshape(1, K),
             a_rows4.astype(np.uint64), a_cols.astype(np.uint64), np.zeros(M, dtype),
-            int(at_once))  # fmt: skip
+            at_once)  # fmt: skip
 
 
 def matrix_product(a, b, out, a_transposed=False):

@@ -47,10 +47,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from tinycnn.kernels.conv.panel_gemm import (
-    MAX_PANELS_AT_ONCE,
-    Y_BYTES,
     panel_products,
     panel_weight_sums,
+    panels_at_once,
     rows_of_four,
 )
 from tinycnn.kernels.conv.via_direct import TILE_PIXELS
@@ -132,14 +131,12 @@ def _tables(geo, backward_input, n, itemsize):
     row_offsets = (c * (Hp * Wp) + kh * geo.DH * Wp + kw * geo.DW).reshape(G, -1)
     a_rows = rows_of_four(a_rows)
     M4 = a_rows.shape[1]
-    # Panels copied per block of rows: as many as keep Y within Y_BYTES (and the pixels).
-    fit = Y_BYTES // (M4 * TILE_PIXELS * itemsize)
-    at_once = max(1, min(MAX_PANELS_AT_ONCE, fit, -(-n * OH * OW // TILE_PIXELS)))
+    at_once = panels_at_once(M4, itemsize, n * OH * OW)
     pixel_base = pixel_base.astype(np.int64)  # all >= 0: the same bits as uint64
     return _Tables(pixel_base, pixel_base.view(np.uint64),
                    row_offsets.astype(np.int64), rows_of_four(row_offsets).astype(np.int64),
                    a_rows.astype(np.int64), a_cols.astype(np.uint64), (PH, PW),
-                   int(at_once))  # fmt: skip
+                   at_once)  # fmt: skip
 
 
 def _convolve(images, w, bias, geo, backward_input, max_bytes, out):
