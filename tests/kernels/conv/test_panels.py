@@ -110,3 +110,19 @@ def test_matrix_products_equal_numpys(M, K, N, dtype):
     summed = np.ones((M, N), dtype)  # matrix_product_transposed adds to what is there
     panel_gemm.matrix_product_transposed(a, np.ascontiguousarray(b.T), summed)
     assert_close(summed - 1, expected, dtype, scale + 1)
+
+
+@pytest.mark.parametrize("stride, padding", [((2, 2), (1, 1)), ((1, 1), (3, 0))])
+def test_panels_refuses_what_it_cannot_compute(stride, padding):
+    x = np.ones((1, 2, 9, 9), dtype=np.float32)
+    w = np.ones((3, 2, 3, 3), dtype=np.float32)
+    geo = ConvGeometry.of(x.shape, w.shape, stride, padding, (1, 1), 1)
+    y = np.empty((1, 3, geo.OH, geo.OW), dtype=np.float32)
+    dy = np.ones(y.shape, dtype=np.float32)
+    message = r"via_panels: needs stride \(1, 1\) and padding at most"
+    with pytest.raises(ValueError, match=message):
+        via_panels.conv2d_forward(x, w, None, geo, WORKSPACE_BYTES, y)
+    with pytest.raises(ValueError, match=message):
+        via_panels.conv2d_backward_input(dy, w, geo, WORKSPACE_BYTES, np.empty_like(x))
+    with pytest.raises(ValueError, match=message):
+        via_panels.conv2d_backward_weight(dy, x, geo, WORKSPACE_BYTES)

@@ -106,7 +106,17 @@ def _tables(geo, backward_input, n, itemsize):
 
     Cached per layer: built with NumPy they cost tens of microseconds, as much as the
     arithmetic of a small layer. The kernels only read them.
+
+    Raises:
+        ValueError: for a geometry the algorithm does not compute (see `computes`); its
+            tables would describe another convolution.
     """
+    if not computes(geo):
+        raise ValueError(
+            "via_panels: needs stride (1, 1) and padding at most the dilated kernel's reach "
+            f"D*(K-1) = {(geo.DH * (geo.KH - 1), geo.DW * (geo.KW - 1))}; got stride "
+            f"{geo.stride}, padding {geo.padding}"
+        )
     KK = geo.KH * geo.KW
     if backward_input:  # the convolution of dy with the flipped kernel (module docstring)
         C, H, W, G, M = geo.OC, geo.OH, geo.OW, geo.G, geo.CG
