@@ -62,7 +62,7 @@ def _chunks(N, C, OC, TH, TW, itemsize, max_bytes):
     return batch_chunks(N, 16 * (C + OC) * TH * TW * itemsize, max_bytes)
 
 
-def _tile_products(U, V, M, transpose_u=False, gemm=openblas.gemm):
+def _tile_products(U, V, M, gemm, transpose_u=False):
     """``M[xi] = U[xi] @ V[xi]`` group by group (or ``U[xi].T @ V[xi]``), 16 GEMMs a group.
 
     Args:
@@ -133,7 +133,7 @@ class Winograd:
         for images in _chunks(N, C, OC, TH, TW, x.itemsize, max_workspace_bytes):
             V = _input_tiles(x[images], geo.padding, TH, TW)
             M = SCRATCH.array("winograd output", (16, OC, V.shape[2]), x.dtype)
-            _tile_products(U, V, M, gemm=self.gemm)
+            _tile_products(U, V, M, self.gemm)
             winograd.output_tiles(M, TH, TW, y[images], work=y[images].size)
         if b is not None:
             y += b.reshape(1, OC, 1, 1)
@@ -146,7 +146,7 @@ class Winograd:
         for images in _chunks(N, C, OC, TH, TW, dy.itemsize, max_workspace_bytes):
             dM = _output_gradient_tiles(dy[images], TH, TW)
             dV = SCRATCH.array("winograd input", (16, C, dM.shape[2]), dy.dtype)
-            _tile_products(U, dM, dV, transpose_u=True, gemm=self.gemm)
+            _tile_products(U, dM, dV, self.gemm, transpose_u=True)
             winograd.input_tiles_adjoint(dV, *geo.padding, TH, TW, dx[images],
                                          work=dx[images].size)  # fmt: skip
 
