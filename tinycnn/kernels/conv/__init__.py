@@ -43,8 +43,8 @@ def forced(name):
     float rounding; this is for tests and benchmarks.
 
     Args:
-        name: one of ``"im2col"``, ``"winograd"``, ``"taps"``, ``"rows"``, ``"direct"``,
-            ``"panels"``.
+        name: one of ``"im2col"``, ``"winograd"``, ``"winograd_panels"``, ``"taps"``,
+            ``"rows"``, ``"direct"``, ``"panels"``.
 
     Example:
         >>> with forced("im2col"):
