@@ -117,6 +117,8 @@ CUT_CASES = {
     "runs inside 2 groups": (1, 6, 8, 2, 6, 6, 3, 3, (1, 1), (1, 1), (1, 1)),
     "whole groups": (1, 6, 12, 6, 5, 5, 3, 3, (2, 2), (1, 1), (1, 1)),
     "1x1 pointwise": (1, 5, 6, 1, 5, 4, 1, 1, (1, 1), (0, 0), (1, 1)),
+    # dw over output channels of the whole batch (parts.weight_heavy), dx over images
+    "deep layer on small images": (3, 4, 12, 1, 2, 2, 3, 3, (1, 1), (1, 1), (1, 1)),
 }
 
 
@@ -125,8 +127,9 @@ CUT_CASES = {
 def test_conv_cut_over_channels_edge_cases(build, any_algorithm, cut_over_channels, case, dtype):
     N, C, OC, G, H, W, KH, KW, *window = case
     geo = ConvGeometry.of((N, C, H, W), (OC, C // G, KH, KW), *window, G)
-    for along in ("out", "in"):
-        assert all(part.geo != geo for part in parts.split(geo, N, along))  # every pass is cut
+    for along in ("out", "in", "weight"):
+        split = parts.split(geo, N, along)
+        assert all(part.geo != geo for part in split)  # every pass is cut
     check_all(case, dtype)
 
 

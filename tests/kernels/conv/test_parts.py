@@ -40,6 +40,22 @@ def test_a_batch_of_one_is_cut_over_the_channels_the_pass_does_not_mix(
     assert all((s.stop - s.start) % parts.CHANNEL_STEP == 0 for s in cut)
 
 
+@pytest.mark.parametrize("N", [1, 2, 8])
+def test_the_weight_gradient_of_a_deep_layer_on_small_images_is_cut_over_output_channels(
+    N, monkeypatch
+):
+    monkeypatch.setattr(threads, "BATCH_PARTS", 2)
+    deep = ConvGeometry.of((N, 512, 7, 7), (512, 512, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    assert parts.weight_heavy(deep, N, 2)  # 512 output channels >= 1/2 * N*49 pixels
+    split = parts.split(deep, N, "weight")
+    assert [(p.images.start, p.images.stop) for p in split] == [(0, N), (0, N)]
+    assert [(p.y_channels.start, p.y_channels.stop) for p in split] == [(0, 256), (256, 512)]
+    # ResNet's first 3x3 layer has far more pixels than channels: parts of the batch
+    shallow = ConvGeometry.of((8, 64, 56, 56), (64, 64, 3, 3), (1, 1), (1, 1), (1, 1), 1)
+    assert not parts.weight_heavy(shallow, 8, 2)
+    assert parts.split(shallow, 8, "weight") == parts.split(shallow, 8, "out")
+
+
 def test_a_layer_with_too_little_work_is_not_cut(monkeypatch):
     monkeypatch.setattr(threads, "BATCH_PARTS", 16)
     assert len(parts.split(ConvGeometry.of(*SQUEEZE_1X1), 1, "out")) == 1
@@ -56,7 +72,7 @@ def cut_cases(draw):
 
 
 @settings(max_examples=200, deadline=None)
-@given(cut_cases(), st.integers(1, 8), st.sampled_from(["out", "in"]), st.integers(1, 4))
+@given(cut_cases(), st.integers(1, 8), st.sampled_from(["out", "in", "weight"]), st.integers(1, 4))
 def test_parts_cover_every_image_and_channel_once_as_convolutions_of_their_own(
     case, cores, along, step
 ):
@@ -78,7 +94,8 @@ def test_parts_cover_every_image_and_channel_once_as_convolutions_of_their_own(
         shapes = (x[n, c].shape, w[part.w_block].shape)
         assert part.geo == ConvGeometry.of(*shapes, *window, part.geo.G)
         # its slices of x, y, dy and dx are contiguous: the algorithms work on them in place
-        assert x[n, c].flags.c_contiguous and y[n, oc].flags.c_contiguous
+        # (but for dy in a weight gradient cut over channels of all images, which is copied)
+        assert x[n, c].flags.c_contiguous and (along == "weight" or y[n, oc].flags.c_contiguous)
         written[n, c if along == "in" else oc] += 1
         # its channels of x, of y and of a group's filters belong to the same groups
         x_groups = [channel // geo.CG for channel in range(geo.C)[c]]
@@ -88,5 +105,5 @@ def test_parts_cover_every_image_and_channel_once_as_convolutions_of_their_own(
         depth = [channel % geo.CG for channel in range(geo.C)[c]]
         assert depth == list(range(geo.CG)[part.w_depth]) * part.geo.G
     assert (written == 1).all()
-    if x_shape[0] >= cores:  # enough images: the batch alone is cut
+    if x_shape[0] >= cores and along != "weight":  # enough images: the batch alone is cut
         assert all(part.geo == geo for part in split)

@@ -60,7 +60,7 @@ def forced(name):
 
 
 # The channels each pass cuts a call into (see parts.py): those it never mixes.
-ALONG = {"forward": "out", "backward_input": "in", "backward_weight": "out"}
+ALONG = {"forward": "out", "backward_input": "in", "backward_weight": "weight"}
 
 
 def algorithm_for(x_shape, w_shape, stride, padding, dilation, groups, dtype=np.float32):
@@ -249,7 +249,10 @@ def conv2d_backward_weight(
 
     def backward_weight(part):  # dw[oc part] summed over its images
         n, c, oc = part.images, part.x_channels, part.y_channels
-        return chosen[part.geo].conv2d_backward_weight(dy[n, oc], x[n, c], part.geo, part_bytes)
+        # Cut over the channels of several images, its dy is not one block: copied (it is
+        # smaller than its rows of dw, parts.weight_heavy).
+        part_dy = np.ascontiguousarray(dy[n, oc])
+        return chosen[part.geo].conv2d_backward_weight(part_dy, x[n, c], part.geo, part_bytes)
 
     sums = threads.over_parts(split, backward_weight)
     if len(split) == 1:

@@ -9,11 +9,19 @@ the channels that the pass never mixes, into parts that are convolutions of thei
     weight gradient  dw[oc part]   += conv_backward_weight(dy[n, oc part], x[n])   over n
     input gradient   dx[n, c part]  = conv_backward_input(dy[n], w[:, c part])
 
+The weight gradient is a sum over the images, so parts of the batch each sum a whole dw of
+their own, which are then added up. Where dw is larger than the images' column matrix (a
+deep layer on small images: ResNet's 512 channels on 7x7), that costs more than what
+parts of the output channels over the whole batch cost instead (each reads all the
+images, and writes only its own rows of dw), so such a layer is cut that way at any batch
+size (`weight_heavy`).
+
 A part takes whole groups when the layer has at least as many groups as parts, else a run
 of channels inside one group (G = 1 is one group of all channels). The part's own
 `ConvGeometry` has fewer channels, so its algorithm is chosen (or timed) for that geometry.
 One image's run of channels is contiguous in memory, so every algorithm reads and writes
-its part of x, y, dy and dx in place: no part copies its result.
+its part of x, y, dy and dx in place: no part copies its result. (A weight gradient cut
+over the channels of several images copies its dy.)
 
 A channel part does not share the work of the input's transform (im2col's columns, the
 direct algorithm's grid, Winograd's tiles): every part builds it for its own channels
@@ -63,8 +71,9 @@ def split(geo, N, along):
     Args:
         geo: the layer's `ConvGeometry`.
         N: images in the batch.
-        along: ``"out"`` (forward, weight gradient: parts of output channels) or ``"in"``
-            (input gradient: parts of input channels).
+        along: ``"out"`` (forward: parts of output channels), ``"in"`` (input gradient:
+            parts of input channels) or ``"weight"`` (weight gradient: as ``"out"``, but a
+            `weight_heavy` layer is cut over its output channels at any batch size).
 
     Returns:
         Parts in the order of the images, at most `threads.BATCH_PARTS`.
@@ -78,7 +87,12 @@ def split(geo, N, along):
     """
     everything = slice(None)
     cores = threads.BATCH_PARTS
-    channels = _channel_parts(geo, along, cores // N) if N < cores else []
+    if along == "weight":
+        channels = _channel_parts(geo, "out", cores, N) if weight_heavy(geo, N, cores) else []
+        if len(channels) >= 2:
+            return [Part(slice(0, N), *channel_part) for channel_part in channels]
+        along = "out"
+    channels = _channel_parts(geo, along, cores // N, 1) if N < cores else []
     if len(channels) < 2:  # the batch alone is cut
         step = max(1, -(-N // cores))
         return [
@@ -88,9 +102,26 @@ def split(geo, N, along):
     return [Part(slice(n, n + 1), *channel_part) for n in range(N) for channel_part in channels]
 
 
-def _channel_parts(geo, along, wanted):
-    """At most ``wanted`` (x_channels, y_channels, w_depth, geo) for one image's parts."""
-    flop = 2 * geo.OC * geo.P * geo.KG  # of one image, in every pass
+def weight_heavy(geo, N, cores):
+    """True if summing the weight gradient over parts of the batch costs more than cutting
+    it over output channels.
+
+    Cut into ``cores`` parts of the batch, each part writes a whole dw of its own (OC rows
+    of K values), and the parts' are added up afterwards. Cut over output channels, each
+    part reads the column matrix of all N images, of which a part of the batch would read
+    1/cores: (cores-1)/cores * N*P more columns of K values. So the channels win when
+    ``OC >= (cores-1)/cores * N*P``.
+
+    Only for layers of one group: with several, a part's channels of x would not be one
+    block of memory, and would have to be copied too.
+    """
+    return cores > 1 and geo.G == 1 and geo.OC * cores >= (cores - 1) * N * geo.P
+
+
+def _channel_parts(geo, along, wanted, images):
+    """At most ``wanted`` (x_channels, y_channels, w_depth, geo) for parts of ``images``
+    images each."""
+    flop = 2 * images * geo.OC * geo.P * geo.KG  # in every pass
     count = min(wanted, flop // MIN_PART_FLOP)
     if count < 2:
         return []
