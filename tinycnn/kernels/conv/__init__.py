@@ -7,7 +7,7 @@
          via_winograd.py  Winograd's F(2x2, 3x3) (winograd.py: the transforms)
          via_windows.py   one GEMM per tap or per kernel row (window_grid.py: the layout)
          via_direct.py    direct convolution in Numba, blocked for the vector registers
-         via_panels.py    im2col's product in Numba, one copied panel at a time (stride 1)
+         via_panels.py    im2col's product in Numba, one copied panel at a time
       -> parts.py         cuts each call into one part per core: images, or channels
     geometry.py           ConvGeometry: every size of the layer, worked out once
 
@@ -38,8 +38,8 @@ _FORCED = contextvars.ContextVar("tinycnn_forced_conv_algorithm", default=None)
 def forced(name):
     """Run every convolution inside by the algorithm ``name`` wherever it computes it.
 
-    Convolutions it does not compute (Winograd: not 3x3 with stride 1; taps, rows and
-    panels: not stride 1) keep the chosen algorithm. Results do not depend on the algorithm beyond
+    Convolutions it does not compute (Winograd: not 3x3 with stride 1; taps and rows: not
+    stride 1) keep the chosen algorithm. Results do not depend on the algorithm beyond
     float rounding; this is for tests and benchmarks.
 
     Args:

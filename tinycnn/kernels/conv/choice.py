@@ -14,7 +14,7 @@ winograd_panels, which came later.
     taps      (via_windows.py)   stride 1: one GEMM of depth C/G per tap, input copied once
     rows      (via_windows.py)   stride 1: one GEMM of depth KW*C/G per kernel row
     direct    (via_direct.py)    any convolution; no GEMM, blocked vector FMAs in Numba
-    panels    (via_panels.py)    stride 1: im2col's product in Numba, a copied panel at a time
+    panels    (via_panels.py)    any convolution; im2col's product in Numba, panel by panel
 """
 
 from tinycnn.kernels.conv import via_direct, via_im2col, via_panels, via_windows, via_winograd

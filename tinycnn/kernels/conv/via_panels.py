@@ -1,4 +1,4 @@
-"""2-D convolution as a matrix product computed in Numba, panel by panel (stride 1).
+"""2-D convolution as a matrix product computed in Numba, panel by panel.
 
 im2col (``via_im2col.py``) writes the column matrix X^ out whole and hands it to the
 BLAS. This algorithm computes the same product with its own kernel (``panel_gemm.py``), the
@@ -14,6 +14,16 @@ It pays where the BLAS does not run at the CPU's peak: with OPENBLAS_CORETYPE pi
 OpenBLAS to narrower vectors than the CPU has (``docs/performance.md``), and on small
 images, whose many short GEMMs and full column matrix cost im2col more than the panels do.
 
+**A strided layer reads its images phase by phase.** The panels copy runs of pixels side
+by side, but with stride S the pixels of one output row read every S-th input pixel. So the
+padded images are first split into their S_H x S_W *phases* (``_source``)::
+
+    phase[a, b][i, c, r, q] = x_pad[i, c, S_H*r + a, S_W*q + b]
+
+and tap (kh, kw) of output pixel (oh, ow) reads phase (kh*D_H mod S_H, kw*D_W mod S_W)
+at (oh + kh*D_H // S_H, ow + kw*D_W // S_W): consecutive pixels of an output row read
+consecutive values again. With stride 1 there is one phase, the padded images themselves.
+
 **Both passes through x's pixels are (1).** With stride 1 the input gradient is a
 convolution of dy, padded by ``P' = D*(K - 1) - P``, with the kernel flipped and its
 channel axes swapped::
@@ -23,7 +33,9 @@ channel axes swapped::
 
 so it is (1) on dy with ``A[c, (oc, kh', kw')]`` read from w where it lies: the kernel
 reads A through two offset tables, ``A[m, k] = a[a_rows[m] + a_cols[k]]``, and no flipped
-copy of w is made. (Strided layers are left to the other algorithms: `computes`.)
+copy of w is made. With a stride, or padding wider than the kernel's reach (P' < 0), the
+input gradient is no such convolution; it is then im2col's (column gradients by the BLAS,
+then col2im).
 
 **The weight gradient is (1) turned around:** the output channels go along the tile's 48
 columns, the summed rows of X^ down its 4 rows, and the pixels are summed over::
@@ -46,6 +58,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from tinycnn.kernels.conv import via_im2col
 from tinycnn.kernels.conv.panel_gemm import (
     panel_products,
     panel_weight_sums,
@@ -57,8 +70,13 @@ from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
 
 def computes(geo):
-    """True for the convolutions this algorithm computes: stride 1, and padding no wider
-    than the dilated kernel (so that the input gradient's padding P' is not negative)."""
+    """True: every convolution (the input gradient of some by im2col, module docstring)."""
+    return True
+
+
+def _flipped_kernel_computes(geo):
+    """True where the input gradient is (1): stride 1, and padding no wider than the dilated
+    kernel (so that the padding of dy, P' = D*(K-1) - P, is not negative)."""
     return (
         geo.SH == geo.SW == 1
         and geo.PH <= geo.DH * (geo.KH - 1)
@@ -66,15 +84,17 @@ def computes(geo):
     )
 
 
-def _source(images, PH, PW):
-    """The images with PH, PW zeros around, flattened: the images themselves when there is
-    no padding, else a copy on the scratch buffer.
+def _source(images, PH, PW, SH, SW):
+    """The images with PH, PW zeros around, split into their SH x SW phases (module
+    docstring), flattened: the images themselves when there is no padding and stride 1,
+    else a copy on the scratch buffer.
 
     Shape:
         - images: (n, C, H, W)
-        - result: (n*C*(H + 2*PH)*(W + 2*PW),)
+        - result: (n*SH*SW*C*Hq*Wq,), phase (a, b) of image i at ``((i*SH + a)*SW + b)*C*Hq*Wq``,
+          with Hq = ceil((H + 2*PH) / SH), Wq likewise
     """
-    if PH == PW == 0 and images.flags.c_contiguous:
+    if PH == PW == 0 and SH == SW == 1 and images.flags.c_contiguous:
         return images.reshape(-1)
     n, C, H, W = images.shape
     Hp, Wp = H + 2 * PH, W + 2 * PW
@@ -83,7 +103,17 @@ def _source(images, PH, PW):
         padded[:, :, :PH], padded[:, :, Hp - PH :] = 0, 0
         padded[:, :, :, :PW], padded[:, :, :, Wp - PW :] = 0, 0
     padded[:, :, PH : PH + H, PW : PW + W] = images
-    return padded.reshape(-1)
+    if SH == SW == 1:
+        return padded.reshape(-1)
+    Hq, Wq = -(-Hp // SH), -(-Wp // SW)
+    phases = SCRATCH.array("panels phases", (n, SH, SW, C, Hq, Wq), images.dtype)
+    for a in range(SH):
+        for b in range(SW):
+            phase = padded[:, :, a::SH, b::SW]  # (n, C, rows, columns): Hq or one fewer
+            rows, columns = phase.shape[2:]
+            phases[:, a, b, :, :rows, :columns] = phase
+            phases[:, a, b, :, rows:], phases[:, a, b, :, :, columns:] = 0, 0  # never read
+    return phases.reshape(-1)
 
 
 @dataclass(frozen=True)
@@ -96,7 +126,7 @@ class _Tables:
     row_offsets4: np.ndarray  # (G, K4): K rounded up to 4, repeating the last
     a_rows: np.ndarray  # (G, M4)
     a_cols: np.ndarray  # (K,), uint64
-    padding: tuple  # (PH, PW) of the source
+    source: tuple  # (PH, PW, SH, SW): the source's padding and phases (`_source`)
     panels_at_once: int
 
 
@@ -108,16 +138,18 @@ def _tables(geo, backward_input, n, itemsize):
     arithmetic of a small layer. The kernels only read them.
 
     Raises:
-        ValueError: for a geometry the algorithm does not compute (see `computes`); its
+        ValueError: an input gradient that is not (1) (see `_flipped_kernel_computes`); its
             tables would describe another convolution.
     """
-    if not computes(geo):
+    if backward_input and not _flipped_kernel_computes(geo):
         raise ValueError(
-            "via_panels: needs stride (1, 1) and padding at most the dilated kernel's reach "
-            f"D*(K-1) = {(geo.DH * (geo.KH - 1), geo.DW * (geo.KW - 1))}; got stride "
-            f"{geo.stride}, padding {geo.padding}"
+            "via_panels: the input gradient by the flipped kernel needs stride (1, 1) and "
+            "padding at most the dilated kernel's reach D*(K-1) = "
+            f"{(geo.DH * (geo.KH - 1), geo.DW * (geo.KW - 1))}; got stride {geo.stride}, "
+            f"padding {geo.padding}"
         )
     KK = geo.KH * geo.KW
+    SH, SW = geo.stride
     if backward_input:  # the convolution of dy with the flipped kernel (module docstring)
         C, H, W, G, M = geo.OC, geo.OH, geo.OW, geo.G, geo.CG
         OH, OW = geo.H, geo.W
@@ -134,18 +166,20 @@ def _tables(geo, backward_input, n, itemsize):
         PH, PW = geo.PH, geo.PW
         a_rows = np.arange(geo.OC).reshape(G, M) * geo.KG
         a_cols = np.arange(geo.KG)
-    Hp, Wp = H + 2 * PH, W + 2 * PW
+    Hq, Wq = -(-(H + 2 * PH) // SH), -(-(W + 2 * PW) // SW)  # a phase's rows, columns
     i, oh, ow = np.ix_(np.arange(n), np.arange(OH), np.arange(OW))
-    pixel_base = (i * (C * Hp * Wp) + oh * Wp + ow).ravel()  # window corner of pixel j
+    pixel_base = (i * (SH * SW * C * Hq * Wq) + oh * Wq + ow).ravel()  # window corner of j
     c, kh, kw = np.ix_(np.arange(C), np.arange(geo.KH), np.arange(geo.KW))
-    row_offsets = (c * (Hp * Wp) + kh * geo.DH * Wp + kw * geo.DW).reshape(G, -1)
+    phase = (kh * geo.DH % SH) * SW + kw * geo.DW % SW  # the phase tap (kh, kw) reads
+    shift = (kh * geo.DH // SH) * Wq + kw * geo.DW // SW  # and where in it
+    row_offsets = ((phase * C + c) * (Hq * Wq) + shift).reshape(G, -1)
     a_rows = rows_of_four(a_rows)
     M4 = a_rows.shape[1]
     at_once = panels_at_once(M4, itemsize, n * OH * OW)
     pixel_base = pixel_base.astype(np.int64)  # all >= 0: the same bits as uint64
     return _Tables(pixel_base, pixel_base.view(np.uint64),
                    row_offsets.astype(np.int64), rows_of_four(row_offsets).astype(np.int64),
-                   a_rows.astype(np.int64), a_cols.astype(np.uint64), (PH, PW),
+                   a_rows.astype(np.int64), a_cols.astype(np.uint64), (PH, PW, SH, SW),
                    at_once)  # fmt: skip
 
 
@@ -158,7 +192,7 @@ def _convolve(images, w, bias, geo, backward_input, max_bytes, out):
     for chunk in batch_chunks(n, C * H * W * itemsize, max_bytes):
         part = images[chunk]
         tables = _tables(geo, backward_input, part.shape[0], itemsize)
-        src = _source(part, *tables.padding)
+        src = _source(part, *tables.source)
         target = out[chunk].reshape(part.shape[0], G * M, -1)
         panel_products(src, tables.pixel_base, tables.row_offsets, w.reshape(-1),
                        tables.a_rows, tables.a_cols, M, target.shape[2], bias, target,
@@ -173,7 +207,11 @@ def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
 
 def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``: the convolution
-    of dy padded by P' with the flipped kernel (module docstring)."""
+    of dy padded by P' with the flipped kernel (module docstring), or im2col's where the
+    input gradient is no such convolution."""
+    if not _flipped_kernel_computes(geo):
+        via_im2col.conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx)
+        return
     _convolve(dy, w, np.zeros(geo.C, dtype=dx.dtype), geo, True, max_workspace_bytes, dx)
 
 
@@ -188,13 +226,13 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
     S = -(-geo.OCG // TILE_PIXELS)  # panels of 48 output channels per group
     K4 = -(-geo.KG // 4) * 4
     Y = SCRATCH.array("panels weight sums", (geo.G, K4, S * TILE_PIXELS), x.dtype)
-    padded_image = geo.C * (geo.H + 2 * geo.PH) * (geo.W + 2 * geo.PW)
+    padded_image = geo.C * (geo.H + 2 * geo.PH + geo.SH) * (geo.W + 2 * geo.PW + geo.SW)
     per_image = (padded_image + geo.G * S * TILE_PIXELS * geo.P) * x.itemsize
     for i, chunk in enumerate(batch_chunks(n, per_image, max_workspace_bytes)):
         images = x[chunk]
         m = images.shape[0]
         tables = _tables(geo, False, m, x.itemsize)
-        src = _source(images, *tables.padding)
+        src = _source(images, *tables.source)
         # panels[g, s, i*P + p, q] = dy[i, g*OC/G + 48s + q, p], 0 past OC/G
         panels = SCRATCH.array("panels dy rows", (geo.G, S, m * geo.P, TILE_PIXELS), x.dtype)
         by_group = dy[chunk].reshape(m, geo.G, geo.OCG, geo.P).transpose(1, 0, 3, 2)
