@@ -20,6 +20,12 @@ OpenBLAS's buffers and all of PyTorch's memory; the resident set counts everythi
 same way for both frameworks. The figure includes the interpreter, the libraries and the
 model's weights, so the resident size right after building the model is reported too.
 
+Each figure is the median of ``--repeats`` timed calls (5 by default), after the first call
+and `WARM_UP_CALLS` more that are not timed; the JSON file keeps the fastest and slowest
+call too. PyTorch needs the warm-up: on AMD EPYC (2 cores) its VGG-11 training step took
+2.9, 1.7 and 1.2 s in its first three calls before it settled at 0.51-0.56 s, so a median
+of the calls right after the first made it look twice as slow as it is.
+
 The child also times ``import`` and the first forward pass: with Numba's on-disk cache
 warm (any second run), that is the cold start a user waits for. The first calls also time
 the convolution algorithms of each new layer (``tinycnn/kernels/conv/tuning.py``) unless
@@ -74,13 +80,20 @@ def peak_resident_mib():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**10
 
 
-def median_of(function, repeats):
+# Calls after the first that are not timed (the module docstring says why).
+WARM_UP_CALLS = 3
+
+
+def timed_calls(function, repeats):
+    """(median, fastest, slowest) seconds of ``repeats`` calls, after `WARM_UP_CALLS`."""
+    for _ in range(WARM_UP_CALLS):
+        function()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return statistics.median(times), min(times), max(times)
 
 
 # ------------------------------------------------------------- the two frameworks' steps
@@ -175,11 +188,15 @@ def run_worker(framework, name, batch, size, repeats, train_only):
         forward()  # first call: Numba cache load or compilation, first page faults
         result["first_forward_s"] = time.perf_counter() - start
         result["import_to_first_forward_s"] = import_s + result["first_forward_s"]
-        result["forward_per_image_s"] = median_of(forward, repeats) / batch
+        median, fastest, slowest = timed_calls(forward, repeats)
+        result["forward_per_image_s"] = median / batch
+        result["forward_range_per_image_s"] = [fastest / batch, slowest / batch]
     start = time.perf_counter()
     train_step()
     result["first_train_step_s"] = time.perf_counter() - start
-    result["train_step_per_image_s"] = median_of(train_step, repeats) / batch
+    median, fastest, slowest = timed_calls(train_step, repeats)
+    result["train_step_per_image_s"] = median / batch
+    result["train_step_range_per_image_s"] = [fastest / batch, slowest / batch]
     result["tuning_s"] = tuning_seconds()  # included in the first calls above
     result["peak_resident_mib"] = peak_resident_mib()
     return result
@@ -251,7 +268,7 @@ def main(argv=None):
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--train-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    repeats = args.repeats or (1 if args.quick else 3)
+    repeats = args.repeats or (1 if args.quick else 5)
 
     if args.worker:  # child process: one model, one input; print JSON and stop
         figures = run_worker(args.worker, args.models[0], args.batch, args.size, repeats,
