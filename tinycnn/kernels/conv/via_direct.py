@@ -78,6 +78,7 @@ To see what LLVM made of a loop: ``_tile_sums.inspect_asm(_tile_sums.signatures[
 should hold only loads, broadcasts and FMAs.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,10 +196,22 @@ def _pack(matrix):
     """
     B, M, R = matrix.shape
     M4, R4 = _round_up(M, BLOCK), _round_up(max(R, 1), BLOCK)
-    padded = np.zeros((B, M4, R4), dtype=matrix.dtype)
-    padded[:, :M, :R] = matrix
-    blocks = padded.reshape(B, M4 // BLOCK, BLOCK, R4).transpose(0, 1, 3, 2)
-    return np.ascontiguousarray(blocks)
+    packed = np.empty((B, M4 // BLOCK, R4, BLOCK), dtype=matrix.dtype)
+    _pack_into(matrix, packed)
+    return packed
+
+
+@njit(cache=True, nogil=True)
+def _pack_into(matrix, packed):
+    """`_pack`'s loop (NumPy's padded copy and transpose took ~0.5 ms a call for a
+    256 x 2304 weight matrix, as long as a small layer's arithmetic)."""
+    B, M, R = matrix.shape
+    for k in range(B):
+        for i in range(packed.shape[1]):
+            for r in range(packed.shape[2]):
+                for o in range(BLOCK):
+                    m = i * BLOCK + o
+                    packed[k, i, r, o] = matrix[k, m, r] if m < M and r < R else 0
 
 
 def _pad_offsets(offsets, zero_row):
@@ -209,8 +222,10 @@ def _pad_offsets(offsets, zero_row):
     return padded
 
 
+@functools.lru_cache(maxsize=256)
 def _forward_rows(geo, grid):
-    """Offsets of the summed rows r = (c, kh, kw) of (1), one block per group: (G, C/G*KH*KW)."""
+    """Offsets of the summed rows r = (c, kh, kw) of (1), one block per group: (G, C/G*KH*KW).
+    Cached per layer (the kernels only read it)."""
     _, tap_offsets = _taps(geo, grid)
     channels = np.arange(geo.C).reshape(geo.G, geo.CG, 1) * grid.Q
     offsets = (channels + tap_offsets).reshape(geo.G, geo.KG)
@@ -514,25 +529,62 @@ def _backward_input_rows(w, geo, grid, row_length):
         - result: weights (G*SH*SW, C4/4, R4, 4), offsets (G*SH*SW, R4) and R (G*SH*SW,),
           over R4 >= OC/G * T rows, T the most taps of one phase
     """
+    taps, offsets, R = _backward_input_tables(geo, grid, row_length)
+    phases, T = taps.shape
+    R4 = offsets.shape[1]
+    weights = np.empty((geo.G * phases, _round_up(geo.CG, BLOCK) // BLOCK, R4, BLOCK), w.dtype)
+    _pack_flipped_into(w.reshape(geo.G, geo.OCG, geo.CG, geo.KH * geo.KW), taps, weights)
+    return weights, offsets, R
+
+
+@functools.lru_cache(maxsize=256)
+def _backward_input_tables(geo, grid, row_length):
+    """The geometry's part of `_backward_input_rows`, cached per layer: the tap index of
+    each (phase, t), -1 for a padding tap, and the offsets and R of the result.
+
+    Shape:
+        - result: taps (SH*SW, T), offsets (G*SH*SW, R4), R (G*SH*SW,)
+    """
     phases = geo.SH * geo.SW
     tap_phase, tap_offsets = _taps(geo, grid)
     T = max(np.bincount(tap_phase, minlength=phases).max(), 1)
-    taps = np.zeros((phases, T), dtype=np.int64)  # (phase, t) -> tap index kh*KW + kw
-    valid = np.zeros((phases, T), dtype=bool)
+    taps = np.full((phases, T), -1, dtype=np.int64)  # (phase, t) -> tap index kh*KW + kw
     for phase in range(phases):
         mine = np.flatnonzero(tap_phase == phase)
-        taps[phase, : mine.size], valid[phase, : mine.size] = mine, True
+        taps[phase, : mine.size] = mine
+    valid = taps >= 0
     shifts = tap_offsets - tap_phase * grid.plane  # qh*WQ + qw
-    # w_taps[g, oc, c, phase, t] = w[g*OC/G + oc, c, tap(phase, t)], 0 for padding taps
-    w_taps = w.reshape(geo.G, geo.OCG, geo.CG, geo.KH * geo.KW)[..., taps] * valid
-    by_block = w_taps.transpose(0, 3, 2, 4, 1).reshape(geo.G * phases, geo.CG, T * geo.OCG)
     M4 = _round_up(geo.OCG, BLOCK)
     rows = np.arange(geo.G).reshape(geo.G, 1, 1, 1) * M4 + np.arange(geo.OCG).reshape(-1, 1, 1)
     offsets = rows * row_length + grid.F - shifts[taps]  # (G, OC/G, phases, T)
     zero_row = geo.G * M4 * row_length
     offsets = np.where(valid, offsets, zero_row).transpose(0, 2, 3, 1)
     R = np.tile(valid.sum(axis=1) * geo.OCG, geo.G)
-    return _pack(by_block), _pad_offsets(offsets.reshape(geo.G * phases, -1), zero_row), R
+    return taps, _pad_offsets(offsets.reshape(geo.G * phases, -1), zero_row), R
+
+
+@njit(cache=True, nogil=True)
+def _pack_flipped_into(w4, taps, packed):
+    """The dx pass's weights, packed as `_pack` packs: block (g, phase), rows c, summed rows
+    (t, oc): ``packed[g*phases + phase, i, t*OC/G + oc, o] = w4[g, oc, 4i + o, taps[phase, t]]``,
+    0 for a padding tap (-1), past C/G, or past the summed rows.
+
+    Shape:
+        - w4: (G, OC/G, C/G, KH*KW); taps: (phases, T)
+        - packed: (G*phases, C4/4, R4, 4), R4 >= T*OC/G
+    """
+    G, OCG, CG, _ = w4.shape
+    phases, T = taps.shape
+    for g in range(G):
+        for phase in range(phases):
+            block = packed[g * phases + phase]
+            for i in range(block.shape[0]):
+                for r in range(block.shape[1]):
+                    t, oc = divmod(r, OCG)
+                    tap = taps[phase, t] if t < T else -1
+                    for o in range(BLOCK):
+                        c = i * BLOCK + o
+                        block[i, r, o] = w4[g, oc, c, tap] if tap >= 0 and c < CG else 0
 
 
 def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
