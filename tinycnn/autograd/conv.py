@@ -1,4 +1,4 @@
-"""2-D convolution as a differentiable Function over the im2col + GEMM kernels."""
+"""2-D convolution as a differentiable Function over the active kernels' three passes."""
 
 from tinycnn.autograd.function import Function
 from tinycnn.kernels.sets import active

@@ -53,8 +53,12 @@ PANELS_CASES = {
     # ResNet's downsampling 1x1/2: one phase of four read; AlexNet's stem, 11x11/4
     "1x1 stride 2, odd size": (2, 6, 4, 1, 7, 9, 1, 1, (2, 2), (0, 0), (1, 1)),
     "11x11 stride 4": (1, 3, 4, 1, 23, 27, 11, 11, (4, 4), (2, 2), (1, 1)),
-    # the input gradient by im2col: padding wider than the kernel's reach
+    # input gradients by phases: padding wider than the kernel's reach (one phase), a
+    # phase that no tap of a 2x2 kernel with stride 3 reads (it is 0), and 2 groups strided
+    # and padded beyond the kernel
     "padding wider than the kernel": (2, 3, 4, 1, 5, 5, 3, 3, (1, 1), (3, 0), (1, 1)),
+    "stride 3, 2x2: a phase no tap reads": (2, 3, 4, 1, 8, 7, 2, 2, (3, 3), (0, 1), (1, 1)),
+    "2 groups, stride 2, wide padding": (2, 4, 6, 2, 6, 5, 3, 3, (2, 2), (3, 2), (1, 1)),
 }
 
 

@@ -34,8 +34,8 @@ channel axes swapped::
 so it is (1) on dy with ``A[c, (oc, kh', kw')]`` read from w where it lies: the kernel
 reads A through two offset tables, ``A[m, k] = a[a_rows[m] + a_cols[k]]``, and no flipped
 copy of w is made. With a stride, or padding wider than the kernel's reach (P' < 0), the
-input gradient is no such convolution; it is then im2col's (column gradients by the BLAS,
-then col2im).
+input gradient is no such convolution; it is then one such product per stride phase of dx,
+over the taps that reach that phase (`_backward_input_by_phases`).
 
 **The weight gradient is (1) turned around:** the output channels go along the tile's 48
 columns, the summed rows of X^ down its 4 rows, and the pixels are summed over::
@@ -58,7 +58,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tinycnn.kernels.conv import via_im2col
 from tinycnn.kernels.conv.panel_gemm import (
     panel_products,
     panel_weight_sums,
@@ -207,12 +206,110 @@ def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
 
 def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``: the convolution
-    of dy padded by P' with the flipped kernel (module docstring), or im2col's where the
-    input gradient is no such convolution."""
+    of dy padded by P' with the flipped kernel (module docstring), or, where the input
+    gradient is no such convolution, one such product per stride phase of dx
+    (`_backward_input_by_phases`)."""
     if not _flipped_kernel_computes(geo):
-        via_im2col.conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx)
+        _backward_input_by_phases(dy, w, geo, max_workspace_bytes, dx)
         return
     _convolve(dy, w, np.zeros(geo.C, dtype=dx.dtype), geo, True, max_workspace_bytes, dx)
+
+
+def _backward_input_by_phases(dy, w, geo, max_workspace_bytes, dx):
+    """dL/dx of any layer, one stride phase of dx at a time.
+
+    Padded pixel ``S*u + a`` of x (along one axis) was read by the taps k with
+    ``k*D = a (mod S)`` only, at output ``u - e_k``, ``e_k = (k*D - a) // S``; so phase a of
+    dx is a stride-1 product over those taps and all output channels::
+
+        dx[i, c, S*u + a - P] = sum over oc, k in phase a of w[oc, c, k] * dy[i, oc, u - e_k]
+
+    each (1) with dy, padded by the largest e_k in front, as the panels' source, and w read
+    where it lies. Only the rows u that land inside x are computed; a phase no tap reads is 0.
+    """
+    n = dy.shape[0]
+    bias = np.zeros(geo.C, dtype=dx.dtype)
+    front, Hd, Wd = _dy_padding(geo)
+    per_image = (geo.OC * Hd * Wd + geo.C * geo.H * geo.W) * dy.itemsize
+    for chunk in batch_chunks(n, per_image, max_workspace_bytes):
+        m = dy[chunk].shape[0]
+        source = SCRATCH.array("panels dy source", (m, geo.OC, Hd, Wd), dy.dtype)
+        source.fill(0)
+        source[:, :, front[0] : front[0] + geo.OH, front[1] : front[1] + geo.OW] = dy[chunk]
+        src = source.reshape(-1)
+        for a in range(geo.SH):
+            for b in range(geo.SW):
+                phase = _phase_tables(geo, a, b, m, dy.itemsize)
+                if phase is None:
+                    continue  # no pixel of x in this phase
+                (h0, w0, rows, columns), tables = phase
+                target = dx[chunk][:, :, h0 :: geo.SH, w0 :: geo.SW]  # (m, C, rows, columns)
+                if tables is None:  # no tap reads this phase
+                    target[...] = 0
+                    continue
+                out = SCRATCH.array("panels dx phase", (m, geo.C, rows * columns), dx.dtype)
+                panel_products(src, tables.pixel_base, tables.row_offsets, w.reshape(-1),
+                               tables.a_rows, tables.a_cols, geo.CG, rows * columns, bias, out,
+                               tables.panels_at_once)  # fmt: skip
+                target[...] = out.reshape(m, geo.C, rows, columns)
+
+
+def _phase_shifts(K, D, S, a):
+    """The taps k of phase a along one axis (``k*D = a mod S``) and their shifts e_k."""
+    taps = [k for k in range(K) if k * D % S == a]
+    return taps, [(k * D - a) // S for k in taps]
+
+
+def _phase_rows(size, P, S, a):
+    """The rows u of phase a whose padded row ``S*u + a`` lies inside x: (first, count)."""
+    first = -(-(P - a) // S)
+    return first, max(0, -(-(P + size - a) // S) - first)
+
+
+def _dy_padding(geo):
+    """The zeros in front of dy along each axis (the largest shift e_k) and the padded dy's
+    rows and columns, enough for every phase's rows."""
+    front, sizes = [], []
+    for K, D, S, P, size, out in ((geo.KH, geo.DH, geo.SH, geo.PH, geo.H, geo.OH),
+                                  (geo.KW, geo.DW, geo.SW, geo.PW, geo.W, geo.OW)):  # fmt: skip
+        e = max(shift for a in range(S) for shift in _phase_shifts(K, D, S, a)[1] or [0])
+        last = max(sum(_phase_rows(size, P, S, a)) for a in range(S))
+        front.append(e)
+        sizes.append(e + max(out, last))
+    return tuple(front), sizes[0], sizes[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _phase_tables(geo, a, b, n, itemsize):
+    """For phase (a, b) of dx on n images: ((h0, w0, rows, columns), tables), its first dx
+    pixel, its size and the `_Tables` of its product; tables None if no tap reads the phase,
+    None for all if no pixel of x lies in it."""
+    (u0, rows), (v0, columns) = _phase_rows(geo.H, geo.PH, geo.SH, a), _phase_rows(
+        geo.W, geo.PW, geo.SW, b)  # fmt: skip
+    if rows == 0 or columns == 0:
+        return None
+    where = (geo.SH * u0 + a - geo.PH, geo.SW * v0 + b - geo.PW, rows, columns)
+    taps_h, e_h = _phase_shifts(geo.KH, geo.DH, geo.SH, a)
+    taps_w, e_w = _phase_shifts(geo.KW, geo.DW, geo.SW, b)
+    if not taps_h or not taps_w:
+        return where, None
+    (front_h, front_w), Hd, Wd = _dy_padding(geo)
+    KK = geo.KH * geo.KW
+    # summed rows k = (oc, kh, kw) of the phase's taps; A[c, k] = w[g*OC/G + oc, c, kh, kw]
+    oc, th, tw = np.ix_(np.arange(geo.OCG), np.arange(len(taps_h)), np.arange(len(taps_w)))
+    tap = np.asarray(taps_h)[th] * geo.KW + np.asarray(taps_w)[tw]
+    a_cols = (oc * (geo.CG * KK) + tap).ravel()
+    g = np.arange(geo.G).reshape(-1, 1)
+    a_rows = g * (geo.OCG * geo.CG * KK) + np.arange(geo.CG) * KK
+    shift = (front_h - np.asarray(e_h)[th]) * Wd + (front_w - np.asarray(e_w)[tw])
+    row_offsets = ((g.reshape(-1, 1, 1, 1) * geo.OCG + oc) * (Hd * Wd) + shift).reshape(geo.G, -1)
+    i, u, v = np.ix_(np.arange(n), np.arange(rows), np.arange(columns))
+    pixel_base = (i * (geo.OC * Hd * Wd) + (u0 + u) * Wd + (v0 + v)).ravel().astype(np.int64)
+    a_rows = rows_of_four(a_rows)
+    at_once = panels_at_once(a_rows.shape[1], itemsize, n * rows * columns)
+    return where, _Tables(pixel_base, pixel_base.view(np.uint64), row_offsets.astype(np.int64),
+                          rows_of_four(row_offsets).astype(np.int64), a_rows.astype(np.int64),
+                          a_cols.astype(np.uint64), None, at_once)  # fmt: skip
 
 
 def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
