@@ -1,4 +1,4 @@
-"""The panel convolution (conv/via_panels.py), forward and both backwards, against the oracles.
+"""The panel convolutions (via_panels.py, via_turned_panels.py), every pass, against oracles.
 
 `check_all` (from test_conv.py) compares each pass with the float64 loop oracle in
 ``kernels/reference.py``, within the tolerance of ``tests/tolerance.py``.
@@ -70,6 +70,21 @@ PANELS_CASES = {
 )
 def test_panels_edge_cases(build, panels, case, dtype):
     check_all(case, dtype)
+
+
+# (N, C, OC, G, H, W, KH, KW, stride, padding, dilation): the turned panels' blocks of 48
+# channels, in the forward pass (output channels) and the input gradient (input channels)
+TURNED_CASES = {
+    "49 output channels: a second block of 1": (2, 3, 49, 1, 5, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "50 input channels, 2 groups of 48 and 2": (2, 100, 6, 2, 4, 5, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "96 channels, strided (dx by phases)": (1, 96, 96, 1, 7, 6, 3, 3, (2, 2), (1, 1), (1, 1)),
+}
+
+
+@pytest.mark.parametrize("case", TURNED_CASES.values(), ids=TURNED_CASES.keys())
+def test_turned_panels_blocks_of_48_channels(build, case):
+    with conv.forced("turned_panels"):
+        check_all(case, np.float32)
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@
          via_windows.py   one GEMM per tap or per kernel row (window_grid.py: the layout)
          via_direct.py    direct convolution in Numba, blocked for the vector registers
          via_panels.py    im2col's product in Numba, one copied panel at a time
+         via_turned_panels.py  the same turned around: channels along the tile
       -> parts.py         cuts each call into one part per core: images, or channels
     geometry.py           ConvGeometry: every size of the layer, worked out once
 
@@ -44,7 +45,7 @@ def forced(name):
 
     Args:
         name: one of ``"im2col"``, ``"winograd"``, ``"winograd_panels"``, ``"taps"``,
-            ``"rows"``, ``"direct"``, ``"panels"``.
+            ``"rows"``, ``"direct"``, ``"panels"``, ``"turned_panels"``.
 
     Example:
         >>> with forced("im2col"):

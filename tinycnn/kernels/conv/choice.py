@@ -15,9 +15,18 @@ winograd_panels, which came later.
     rows      (via_windows.py)   stride 1: one GEMM of depth KW*C/G per kernel row
     direct    (via_direct.py)    any convolution; no GEMM, blocked vector FMAs in Numba
     panels    (via_panels.py)    any convolution; im2col's product in Numba, panel by panel
+    turned_panels                the same turned around: channels along the tile's columns
+                                 (via_turned_panels.py)
 """
 
-from tinycnn.kernels.conv import via_direct, via_im2col, via_panels, via_windows, via_winograd
+from tinycnn.kernels.conv import (
+    via_direct,
+    via_im2col,
+    via_panels,
+    via_turned_panels,
+    via_windows,
+    via_winograd,
+)
 from tinycnn.kernels.conv.window_grid import WindowGrid
 from tinycnn.kernels.runtime import openblas
 
@@ -29,6 +38,7 @@ ALGORITHMS = {
     "winograd_panels": via_winograd.PANELS,
     "direct": via_direct,
     "panels": via_panels,
+    "turned_panels": via_turned_panels,
 }
 
 # Winograd's transforms cost per channel and per tile, its GEMMs per pair of channels:
