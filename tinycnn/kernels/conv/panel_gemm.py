@@ -289,10 +289,24 @@ def matrix_product(a, b, out, a_transposed=False):
                    bias, out.reshape(1, M, N), at_once)  # fmt: skip
 
 
+def turned_rows(a, out):
+    """``a`` turned into rows of 48 of its rows, the panel `panel_weight_sums` reads:
+    ``out[g, s, k, q] = a[g, 48s + q, k]``, 0 past a's M rows.
+
+    Shape:
+        - a: (G, M, K); out: (G, ceil(M/48), K, 48)
+    """
+    for s in range(out.shape[1]):
+        rows = a[:, s * TILE_PIXELS : (s + 1) * TILE_PIXELS]  # (G, up to 48, K)
+        out[:, s, :, : rows.shape[1]] = rows.transpose(0, 2, 1)
+        out[:, s, :, rows.shape[1] :] = 0
+    return out
+
+
 def matrix_product_transposed(a, b, out):
     """``out += a @ b.T`` by `panel_weight_sums`, summing over the columns of a and b.
 
-    a's rows go along the tile's 48 columns (copied into rows of 48, ``a_t``), b's rows down
+    a's rows go along the tile's 48 columns (turned into rows of 48, ``a_t``), b's rows down
     its 4 rows, read in place; the sums come out transposed, ``Y[n, m]``.
 
     Args:
@@ -301,10 +315,7 @@ def matrix_product_transposed(a, b, out):
     M, L = a.shape
     N = b.shape[0]
     S = -(-M // TILE_PIXELS)
-    a_t = np.zeros((1, S, L, TILE_PIXELS), dtype=a.dtype)  # a_t[0, s, l, q] = a[48s + q, l]
-    for s in range(S):
-        rows = a[s * TILE_PIXELS : (s + 1) * TILE_PIXELS]
-        a_t[0, s, :, : rows.shape[0]] = rows.T
+    a_t = turned_rows(a.reshape(1, M, L), np.empty((1, S, L, TILE_PIXELS), dtype=a.dtype))
     row_offsets = rows_of_four((np.arange(N) * L).reshape(1, N)).astype(np.uint64)
     Y = np.empty((1, row_offsets.shape[1], S * TILE_PIXELS), dtype=a.dtype)
     panel_weight_sums(b.reshape(-1), np.arange(L, dtype=np.uint64), row_offsets, a_t, True, Y)

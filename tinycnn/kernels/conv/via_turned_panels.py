@@ -29,7 +29,7 @@ phases. The weight gradient is the panels' own, which is already turned this way
 import numpy as np
 
 from tinycnn.kernels.conv import via_panels
-from tinycnn.kernels.conv.panel_gemm import panel_weight_sums, rows_of_four
+from tinycnn.kernels.conv.panel_gemm import panel_weight_sums, rows_of_four, turned_rows
 from tinycnn.kernels.conv.via_direct import TILE_PIXELS
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
@@ -39,16 +39,12 @@ def computes(geo):
     return True
 
 
-def _turned(a, G, M, K):
+def _turned(a):
     """The weights A of (1), (G, M, K), turned into rows of 48 channels: (G, S, K, 48),
     ``W[g, s, k, q] = a[g, 48s + q, k]``, 0 past M."""
+    G, M, K = a.shape
     S = -(-M // TILE_PIXELS)
-    W = SCRATCH.array("turned weights", (G, S, K, TILE_PIXELS), a.dtype)
-    for s in range(S):
-        rows = a[:, s * TILE_PIXELS : (s + 1) * TILE_PIXELS]  # (G, up to 48, K)
-        W[:, s, :, : rows.shape[1]] = rows.transpose(0, 2, 1)
-        W[:, s, :, rows.shape[1] :] = 0
-    return W
+    return turned_rows(a, SCRATCH.array("turned weights", (G, S, K, TILE_PIXELS), a.dtype))
 
 
 def _convolve(images, W, bias, geo, backward_input, max_bytes, out):
@@ -79,7 +75,7 @@ def _convolve(images, W, bias, geo, backward_input, max_bytes, out):
 def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
     """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``."""
     bias = np.zeros(geo.OC, dtype=y.dtype) if b is None else b.astype(y.dtype, copy=False)
-    W = _turned(w.reshape(geo.G, geo.OCG, geo.KG), geo.G, geo.OCG, geo.KG)
+    W = _turned(w.reshape(geo.G, geo.OCG, geo.KG))
     _convolve(x, W, bias, geo, False, max_workspace_bytes, y)
 
 
@@ -94,7 +90,7 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     KK = geo.KH * geo.KW
     flipped = w.reshape(geo.G, geo.OCG, geo.CG, KK)[..., ::-1]  # (G, OC/G, C/G, taps)
     a = flipped.transpose(0, 2, 1, 3).reshape(geo.G, geo.CG, geo.OCG * KK)
-    W = _turned(a, geo.G, geo.CG, geo.OCG * KK)
+    W = _turned(a)
     _convolve(dy, W, np.zeros(geo.C, dtype=dx.dtype), geo, True, max_workspace_bytes, dx)
 
 
