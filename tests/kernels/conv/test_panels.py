@@ -102,7 +102,7 @@ def test_panels_computes_every_layer_and_the_flipped_kernel_where_it_is_dx(
 ):
     geo = ConvGeometry.of((1, 2, 9, 9), (3, 2, 3, 3), stride, padding, dilation, 1)
     assert via_panels.computes(geo)
-    assert via_panels._flipped_kernel_computes(geo) is flipped
+    assert via_panels.flipped_kernel_computes(geo) is flipped
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -134,4 +134,4 @@ def test_the_flipped_kernel_tables_refuse_an_input_gradient_they_do_not_describe
     geo = ConvGeometry.of((1, 2, 9, 9), (3, 2, 3, 3), stride, padding, (1, 1), 1)
     message = r"via_panels: the input gradient by the flipped kernel needs stride \(1, 1\)"
     with pytest.raises(ValueError, match=message):
-        via_panels._tables(geo, True, 1, 4)
+        via_panels.offset_tables(geo, True, 1, 4)

@@ -16,7 +16,7 @@ images, whose many short GEMMs and full column matrix cost im2col more than the 
 
 **A strided layer reads its images phase by phase.** The panels copy runs of pixels side
 by side, but with stride S the pixels of one output row read every S-th input pixel. So the
-padded images are first split into their S_H x S_W *phases* (``_source``)::
+padded images are first split into their S_H x S_W *phases* (``padded_source``)::
 
     phase[a, b][i, c, r, q] = x_pad[i, c, S_H*r + a, S_W*q + b]
 
@@ -73,7 +73,7 @@ def computes(geo):
     return True
 
 
-def _flipped_kernel_computes(geo):
+def flipped_kernel_computes(geo):
     """True where the input gradient is (1): stride 1, and padding no wider than the dilated
     kernel (so that the padding of dy, P' = D*(K-1) - P, is not negative)."""
     return (
@@ -83,7 +83,7 @@ def _flipped_kernel_computes(geo):
     )
 
 
-def _source(images, PH, PW, SH, SW):
+def padded_source(images, PH, PW, SH, SW):
     """The images with PH, PW zeros around, split into their SH x SW phases (module
     docstring), flattened: the images themselves when there is no padding and stride 1,
     else a copy on the scratch buffer.
@@ -125,22 +125,22 @@ class _Tables:
     row_offsets4: np.ndarray  # (G, K4): K rounded up to 4, repeating the last
     a_rows: np.ndarray  # (G, M4)
     a_cols: np.ndarray  # (K,), uint64
-    source: tuple  # (PH, PW, SH, SW): the source's padding and phases (`_source`)
+    source: tuple  # (PH, PW, SH, SW): the source's padding and phases (`padded_source`)
     panels_at_once: int
 
 
 @functools.lru_cache(maxsize=256)
-def _tables(geo, backward_input, n, itemsize):
+def offset_tables(geo, backward_input, n, itemsize):
     """The tables of the forward pass (or the input gradient's) on chunks of n images.
 
     Cached per layer: built with NumPy they cost tens of microseconds, as much as the
     arithmetic of a small layer. The kernels only read them.
 
     Raises:
-        ValueError: an input gradient that is not (1) (see `_flipped_kernel_computes`); its
+        ValueError: an input gradient that is not (1) (see `flipped_kernel_computes`); its
             tables would describe another convolution.
     """
-    if backward_input and not _flipped_kernel_computes(geo):
+    if backward_input and not flipped_kernel_computes(geo):
         raise ValueError(
             "via_panels: the input gradient by the flipped kernel needs stride (1, 1) and "
             "padding at most the dilated kernel's reach D*(K-1) = "
@@ -190,8 +190,8 @@ def _convolve(images, w, bias, geo, backward_input, max_bytes, out):
     itemsize = images.itemsize
     for chunk in batch_chunks(n, C * H * W * itemsize, max_bytes):
         part = images[chunk]
-        tables = _tables(geo, backward_input, part.shape[0], itemsize)
-        src = _source(part, *tables.source)
+        tables = offset_tables(geo, backward_input, part.shape[0], itemsize)
+        src = padded_source(part, *tables.source)
         target = out[chunk].reshape(part.shape[0], G * M, -1)
         panel_products(src, tables.pixel_base, tables.row_offsets, w.reshape(-1),
                        tables.a_rows, tables.a_cols, M, target.shape[2], bias, target,
@@ -209,7 +209,7 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     of dy padded by P' with the flipped kernel (module docstring), or, where the input
     gradient is no such convolution, one such product per stride phase of dx
     (`_backward_input_by_phases`)."""
-    if not _flipped_kernel_computes(geo):
+    if not flipped_kernel_computes(geo):
         _backward_input_by_phases(dy, w, geo, max_workspace_bytes, dx)
         return
     _convolve(dy, w, np.zeros(geo.C, dtype=dx.dtype), geo, True, max_workspace_bytes, dx)
@@ -328,8 +328,8 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
     for i, chunk in enumerate(batch_chunks(n, per_image, max_workspace_bytes)):
         images = x[chunk]
         m = images.shape[0]
-        tables = _tables(geo, False, m, x.itemsize)
-        src = _source(images, *tables.source)
+        tables = offset_tables(geo, False, m, x.itemsize)
+        src = padded_source(images, *tables.source)
         # panels[g, s, i*P + p, q] = dy[i, g*OC/G + 48s + q, p], 0 past OC/G
         panels = SCRATCH.array("panels dy rows", (geo.G, S, m * geo.P, TILE_PIXELS), x.dtype)
         by_group = dy[chunk].reshape(m, geo.G, geo.OCG, geo.P).transpose(1, 0, 3, 2)

@@ -58,8 +58,8 @@ def _convolve(images, W, bias, geo, backward_input, max_bytes, out):
     for chunk in batch_chunks(n, per_image, max_bytes):
         part = images[chunk]
         m = part.shape[0]
-        tables = via_panels._tables(geo, backward_input, m, images.itemsize)
-        src = via_panels._source(part, *tables.source)
+        tables = via_panels.offset_tables(geo, backward_input, m, images.itemsize)
+        src = via_panels.padded_source(part, *tables.source)
         # the tile's 4 rows are 4 pixels: their window corners, padded to a multiple of 4
         corners = rows_of_four(tables.pixel_base.reshape(1, -1)).view(np.uint64)
         Y = SCRATCH.array("turned sums", (1, corners.shape[1], S * TILE_PIXELS), images.dtype)
@@ -84,7 +84,7 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
     the kernel flipped and its channel axes swapped, ``A[c, (oc, kh', kw')] =
     w[oc, c, KH-1-kh', KW-1-kw']`` a group, or the panels' input gradient where that is no
     convolution (module docstring)."""
-    if not via_panels._flipped_kernel_computes(geo):
+    if not via_panels.flipped_kernel_computes(geo):
         via_panels.conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx)
         return
     KK = geo.KH * geo.KW
