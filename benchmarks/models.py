@@ -22,9 +22,9 @@ model's weights, so the resident size right after building the model is reported
 
 Each figure is the median of ``--repeats`` timed calls (5 by default), after the first call
 and `WARM_UP_CALLS` more that are not timed; the JSON file keeps the fastest and slowest
-call too. PyTorch needs the warm-up: on AMD EPYC (2 cores) its VGG-11 training step took
-2.9, 1.7 and 1.2 s in its first three calls, then 0.51-0.75 s (median 0.52), so a median
-of the calls right after the first made it look twice as slow as it is.
+call too. PyTorch needs the warm-up: its first training steps can take several times as
+long as the later ones, so a median of the calls right after the first measured its
+warm-up (docs/performance.md has the figures).
 
 The child also times ``import`` and the first forward pass: with Numba's on-disk cache
 warm (any second run), that is the cold start a user waits for. The first calls also time

@@ -26,9 +26,8 @@ over the channels of several images copies its dy.)
 A channel part does not share the work of the input's transform (im2col's columns, the
 direct algorithm's grid, Winograd's tiles): every part builds it for its own channels
 again. So only layers with work enough are cut, and into parts of at least `MIN_PART_FLOP`;
-so is the batch (DenseNet's 3x3 layers on 4x4 images do 9 million floating-point
-operations at batch 8, 50 us of work on one core: waking a second core for half of it
-costs as much as it saves).
+so is the batch: for a call smaller than that (DenseNet's 3x3 layers on 4x4 images),
+waking a second core costs as much as it saves.
 """
 
 import dataclasses

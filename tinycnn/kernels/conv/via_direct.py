@@ -203,8 +203,8 @@ def _pack(matrix):
 
 @njit(cache=True, nogil=True)
 def _pack_into(matrix, packed):
-    """`_pack`'s loop (NumPy's padded copy and transpose took ~0.5 ms a call for a
-    256 x 2304 weight matrix, as long as a small layer's arithmetic)."""
+    """`_pack`'s loop (NumPy's padded copy and transpose of the weights took as long as a
+    small layer's arithmetic: docs/performance.md)."""
     B, M, R = matrix.shape
     for k in range(B):
         for i in range(packed.shape[1]):
