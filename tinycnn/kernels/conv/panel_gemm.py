@@ -32,7 +32,10 @@ so a row of the panel is a few runs of B's row (``runs``: one per output row of 
 images in the panel). Each run is copied 16 values at a time through `register_tile`, so
 that LLVM may load them all before storing any (otherwise it must assume the source and
 the panel overlap, and copies value by value); a run's last 16 may write past its end,
-into the next run's place (copied after it) or into the panel's 16 spare columns.
+into the next run's place (copied after it) or into the panel's 16 spare columns. Where
+each run starts, goes and ends is worked out once per macro panel (`_runs`), so the copy of
+a row is one short loop per run: on small images a run is a few values, and index work
+done per run and row cost more than the copy itself (docs/performance.md).
 
 **Macro panels.** Several panels (`panels_at_once`) are copied and multiplied per block of
 rows, so a row of B is read in runs of up to a few hundred pixels and the sums of all the
@@ -103,49 +106,63 @@ def _tile_sums(panel, k0, KB, a, rows4, a_cols, Y, q0, accumulate):
 
 
 @njit(cache=True, nogil=True)
-def _runs(pixel_base, j0, J, width, starts, sources):
+def _runs(pixel_base, j0, J, width, targets, lengths, sources):
     """Cut pixels j0 .. j0 + J - 1 (padded to ``width`` columns with copies of the first)
-    into runs of consecutive sources, also cut at every panel's edge. Writes the first
-    column of each run to ``starts`` (and ``width`` after the last) and its source to
-    ``sources``; returns the number of runs."""
+    into runs of consecutive sources, also cut at every panel's edge. Writes where each run
+    goes in row 0 of the panels (an index of ``panels.reshape(-1)``) to ``targets``, its
+    length to ``lengths`` and its first source to ``sources``; returns the number of runs.
+    """
     runs = 0
-    for q in range(width):
-        source = pixel_base[j0 + q] if q < J else pixel_base[j0]
-        if q % TILE_PIXELS == 0 or source != sources[runs - 1] + q - starts[runs - 1]:
-            starts[runs] = q
+    start = 0
+    for q in range(width + 1):
+        at_end = q == width
+        source = 0 if at_end else (pixel_base[j0 + q] if q < J else pixel_base[j0])
+        if at_end or q % TILE_PIXELS == 0 or source != sources[runs - 1] + q - start:
+            if runs > 0:
+                lengths[runs - 1] = q - start
+            if at_end:
+                break
+            start = q
+            panel, column = divmod(q, TILE_PIXELS)
+            targets[runs] = panel * ROW_BLOCK * PANEL_WIDTH + column
             sources[runs] = source
             runs += 1
-    starts[runs] = width
     return runs
 
 
 @njit(cache=True, nogil=True)
-def _copy_panels(src, offsets, KB, starts, sources, runs, panels):
+def _copy_panels(src, offsets, KB, targets, lengths, sources, runs, panels):
     """Rows k < KB of the panels: panels[q // 48, k, q % 48] = src[source of q + offsets[k]].
 
-    A run is copied 16 values at a time (see the module docstring), but value by value
-    where that would read past the end of ``src``. The indices are unsigned, so Numba adds
-    no test for negative ones, which kept LLVM from making each 16 values one vector copy.
+    A run is copied 16 values at a time (see the module docstring); a row whose copies
+    could read past the end of ``src`` is copied value by value. The indices are unsigned,
+    so Numba adds no test for negative ones, which kept LLVM from making each 16 values one
+    vector copy.
 
     Shape:
         - offsets: (>= KB,)
+        - targets, lengths, sources: (>= runs,), from `_runs`
         - panels: (count, ROW_BLOCK, PANEL_WIDTH), C-contiguous
     """
     flat = panels.reshape(-1)
     chunk = register_tile(1, 16, panels.dtype)
+    last_read = 0  # past the last value a row's 16-value copies read, before offsets[k]
+    for run in range(runs):
+        last_read = max(last_read, sources[run] + -(-lengths[run] // 16) * 16)
     # Row by row, so the runs of one row of X^ are read in order (the hardware prefetcher
     # follows them); for a 1x1 kernel they are one stretch of an image plane.
     for k in range(KB):
-        for run in range(runs):
-            q0, length = starts[run], starts[run + 1] - starts[run]
-            panel, q = divmod(q0, TILE_PIXELS)
-            source = uint64(sources[run] + offsets[k])
-            target = uint64((panel * ROW_BLOCK + k) * PANEL_WIDTH + q)
-            if source + uint64(length + 16) > uint64(src.shape[0]):  # the end of src
-                for t in range(length):
+        offset = uint64(offsets[k])
+        row = uint64(k * PANEL_WIDTH)
+        if last_read + offsets[k] > src.shape[0]:  # near the end of src: no copy past it
+            for run in range(runs):
+                source, target = uint64(sources[run]) + offset, uint64(targets[run]) + row
+                for t in range(lengths[run]):
                     flat[target + uint64(t)] = src[source + uint64(t)]
-                continue
-            for s in range(0, length, 16):
+            continue
+        for run in range(runs):
+            source, target = uint64(sources[run]) + offset, uint64(targets[run]) + row
+            for s in range(0, lengths[run], 16):
                 for t in range(16):
                     chunk[0, t] = src[source + uint64(s + t)]
                 for t in range(16):
@@ -183,16 +200,18 @@ def panel_products(src, pixel_base, row_offsets, a, a_rows, a_cols, M, P, bias, 
     width = panels_at_once * TILE_PIXELS
     panels = np.zeros((panels_at_once, ROW_BLOCK, PANEL_WIDTH), dtype=out.dtype)
     Y = np.empty((M4, width), dtype=out.dtype)
-    starts = np.empty(width + 1, dtype=np.int64)
+    targets = np.empty(width, dtype=np.int64)
+    lengths = np.empty(width, dtype=np.int64)
     sources = np.empty(width, dtype=np.int64)
     for g in range(G):
         for j0 in range(0, total, width):
             J = min(width, total - j0)
             count = -(-J // TILE_PIXELS)  # panels in this macro panel
-            runs = _runs(pixel_base, j0, J, count * TILE_PIXELS, starts, sources)
+            runs = _runs(pixel_base, j0, J, count * TILE_PIXELS, targets, lengths, sources)
             for k0 in range(0, K, ROW_BLOCK):
                 KB = min(ROW_BLOCK, K - k0)
-                _copy_panels(src, row_offsets[g, k0:], KB, starts, sources, runs, panels)
+                _copy_panels(src, row_offsets[g, k0:], KB, targets, lengths, sources, runs,
+                             panels)
                 for s in range(count):
                     for m in range(0, M4, 4):
                         _tile_sums(panels[s], k0, KB, a, a_rows[g, m : m + 4], a_cols,
