@@ -210,8 +210,7 @@ def panel_products(src, pixel_base, row_offsets, a, a_rows, a_cols, M, P, bias, 
             runs = _runs(pixel_base, j0, J, count * TILE_PIXELS, targets, lengths, sources)
             for k0 in range(0, K, ROW_BLOCK):
                 KB = min(ROW_BLOCK, K - k0)
-                _copy_panels(src, row_offsets[g, k0:], KB, targets, lengths, sources, runs,
-                             panels)
+                _copy_panels(src, row_offsets[g, k0:], KB, targets, lengths, sources, runs, panels)
                 for s in range(count):
                     for m in range(0, M4, 4):
                         _tile_sums(panels[s], k0, KB, a, a_rows[g, m : m + 4], a_cols,
