@@ -134,3 +134,22 @@ def test_a_small_layer_is_left_to_the_rule(fresh_tuning, monkeypatch):
     by_pass = conv.algorithm_for(x_shape, w_shape, *GEOMETRY)
     assert set(by_pass.values()) == {choice.choose(*first_part(x_shape, w_shape))}
     assert timer.calls == 0
+
+
+def test_kernels_compiled_for_another_cpu_keep_their_choices_in_another_file(
+    fresh_tuning, monkeypatch
+):
+    # NUMBA_CPU_NAME / NUMBA_CPU_FEATURES change the code of every kernel (without AVX-512
+    # the register tiles are other loops), so timings of one build say nothing of another.
+    host_file = tuning._file()
+    target = (tuning.numba_config.CPU_NAME, tuning.numba_config.CPU_FEATURES)
+    monkeypatch.setattr(tuning.numba_config, "CPU_NAME", "haswell")
+    monkeypatch.setattr(tuning.numba_config, "CPU_FEATURES", "+avx2,+fma,-avx512f")
+    tuning._machine.cache_clear()
+    try:
+        assert tuning._machine()["numba_target"] == ["haswell", "+avx2,+fma,-avx512f"]
+        assert tuning._file() != host_file
+    finally:
+        tuning.numba_config.CPU_NAME, tuning.numba_config.CPU_FEATURES = target
+        tuning._machine.cache_clear()
+    assert tuning._file() == host_file

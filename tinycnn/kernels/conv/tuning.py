@@ -7,8 +7,8 @@ layer's, or that of the part's channels; the images in the part; the dtype), eve
 algorithm that computes it is timed on random data of that size, pass by pass (forward,
 input gradient, weight gradient), within a small time budget, and the
 fastest of each pass is kept: in memory, and in a file in the cache directory keyed by the
-machine (CPU model, cores, BLAS and the kernels it runs, NumPy) and by the kernels' own
-source, so a changed algorithm is timed again.
+machine (CPU model, cores, BLAS and the kernels it runs, NumPy, the CPU Numba compiles for)
+and by the kernels' own source, so a changed algorithm is timed again.
 
 Results do not depend on which algorithm won beyond float rounding. For bit-exact
 reproducibility (a resumed training run, the tests), `snapshot` and `preset` carry the
@@ -30,6 +30,7 @@ import threading
 import time
 
 import numpy as np
+from numba.core import config as numba_config
 
 from tinycnn.kernels.conv.choice import ALGORITHMS
 from tinycnn.kernels.runtime import openblas, threads
@@ -176,7 +177,7 @@ def _time_candidates(candidates, make_problem, run_pass):
 @functools.cache
 def _machine():
     """What the timings depend on besides the layer: CPU, cores, BLAS and its kernels, NumPy,
-    our kernels' sources."""
+    the CPU Numba compiles for, our kernels' sources."""
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as cpuinfo:
@@ -195,6 +196,9 @@ def _machine():
         "blas": f"{blas.get('name')} {blas.get('version')}",
         "blas_kernels": openblas.kernel_name(),  # OPENBLAS_CORETYPE can change them
         "numpy": np.__version__,
+        # What Numba compiles our kernels for, when set: NUMBA_CPU_NAME / NUMBA_CPU_FEATURES
+        # (without AVX-512 the register tiles are other loops, see register_tile.py).
+        "numba_target": [numba_config.CPU_NAME, numba_config.CPU_FEATURES],
         "kernels": sources.hexdigest()[:16],
     }
 
