@@ -82,7 +82,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from tinycnn.kernels.conv.register_tile import VECTOR_REGISTERS, register_tile
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
@@ -146,29 +146,6 @@ def _taps(geo, grid):
     return phase, phase * grid.plane + qh * grid.WQ + qw
 
 
-def _phase_slices(geo, grid):
-    """For each phase (a, b): the grid rows and columns holding input pixels, and those pixels.
-
-    Padded row ``i*SH + a`` is input row ``i*SH + a - PH``; it exists for ``i`` from
-    ``ceil((PH - a) / SH)`` to below ``ceil((H + PH - a) / SH)``.
-    """
-
-    def along(size, S, P, phase, grid_size):
-        first = max(0, -(-(P - phase) // S))
-        stop = min(grid_size, -(-(size + P - phase) // S))
-        if stop <= first:
-            return None
-        source = first * S + phase - P
-        return slice(first, stop), slice(source, source + (stop - first - 1) * S + 1, S)
-
-    for a in range(geo.SH):
-        for b in range(geo.SW):
-            rows = along(geo.H, geo.SH, geo.PH, a, grid.HQ)
-            cols = along(geo.W, geo.SW, geo.PW, b, grid.WQ)
-            if rows is not None and cols is not None:
-                yield a, b, rows, cols
-
-
 def _input_grid(x, geo, grid):
     """x on the phase grid, one flat row per image, followed by a zero row of L values and
     TILE_PIXELS more zeros (the last tile of (1) reads up to TILE_PIXELS - 1 values past L).
@@ -180,11 +157,49 @@ def _input_grid(x, geo, grid):
     n = x.shape[0]
     length = geo.C * grid.Q + grid.L + TILE_PIXELS
     flat = SCRATCH.array("direct input grid", (n, length), x.dtype)
-    flat.fill(0)
-    planes = flat[:, : geo.C * grid.Q].reshape(n, geo.C, geo.SH, geo.SW, grid.HQ, grid.WQ)
-    for a, b, (grid_rows, rows), (grid_cols, cols) in _phase_slices(geo, grid):
-        planes[:, :, a, b, grid_rows, grid_cols] = x[:, :, rows, cols]
+    x = np.ascontiguousarray(x)
+    phases_into(x, geo.PH, geo.PW, geo.SH, geo.SW, grid.HQ, grid.WQ, grid.Q, grid.plane, flat)
+    flat[:, geo.C * grid.Q :] = 0
     return flat
+
+
+@njit(cache=True, nogil=True)
+def phases_into(x, PH, PW, SH, SW, HQ, WQ, channel_step, phase_step, out):
+    """x padded with PH, PW zeros and split into its stride phases, each an HQ x WQ plane,
+    in one pass (NumPy's fill and strided copy wrote every value twice; docs/performance.md
+    has the times): for every image i, channel c, phase (a, b)::
+
+        out[i, c*channel_step + (a*SW + b)*phase_step + u*WQ + v] = x_pad[i, c, u*SH + a, v*SW + b]
+
+    0 in the padding and past the padded image. The indices are unsigned, so Numba adds no
+    test for negative ones, which kept LLVM from vectorizing the copies.
+
+    Shape:
+        - x: (n, C, H, W), C-contiguous; out: (n, >= every index above), C-contiguous
+    """
+    n, C, H, W = x.shape
+    pixels = x.reshape(-1)
+    zero = out.dtype.type(0)
+    for i in range(n):
+        image = out[i]
+        for c in range(C):
+            for a in range(SH):
+                for b in range(SW):
+                    plane = uint64(c * channel_step + (a * SW + b) * phase_step)
+                    # The columns v whose pixel v*SW + b - PW lies in [0, W).
+                    v0 = min(WQ, max(0, -(-(PW - b) // SW)))
+                    v1 = max(v0, min(WQ, -(-(W + PW - b) // SW)))
+                    for u in range(HQ):
+                        row = plane + uint64(u * WQ)
+                        for v in range(WQ):
+                            image[row + uint64(v)] = zero
+                        h = u * SH + a - PH
+                        if h < 0 or h >= H:
+                            continue
+                        source = uint64(((i * C + c) * H + h) * W + v0 * SW + b - PW)
+                        target = row + uint64(v0)
+                        for v in range(v1 - v0):
+                            image[target + uint64(v)] = pixels[source + uint64(v * SW)]
 
 
 def _pack(matrix):

@@ -64,7 +64,7 @@ from tinycnn.kernels.conv.panel_gemm import (
     panels_at_once,
     rows_of_four,
 )
-from tinycnn.kernels.conv.via_direct import TILE_PIXELS
+from tinycnn.kernels.conv.via_direct import TILE_PIXELS, phases_into
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
 
@@ -96,22 +96,10 @@ def padded_source(images, PH, PW, SH, SW):
     if PH == PW == 0 and SH == SW == 1 and images.flags.c_contiguous:
         return images.reshape(-1)
     n, C, H, W = images.shape
-    Hp, Wp = H + 2 * PH, W + 2 * PW
-    padded = SCRATCH.array("panels source", (n, C, Hp, Wp), images.dtype)
-    if PH or PW:
-        padded[:, :, :PH], padded[:, :, Hp - PH :] = 0, 0
-        padded[:, :, :, :PW], padded[:, :, :, Wp - PW :] = 0, 0
-    padded[:, :, PH : PH + H, PW : PW + W] = images
-    if SH == SW == 1:
-        return padded.reshape(-1)
-    Hq, Wq = -(-Hp // SH), -(-Wp // SW)
-    phases = SCRATCH.array("panels phases", (n, SH, SW, C, Hq, Wq), images.dtype)
-    for a in range(SH):
-        for b in range(SW):
-            phase = padded[:, :, a::SH, b::SW]  # (n, C, rows, columns): Hq or one fewer
-            rows, columns = phase.shape[2:]
-            phases[:, a, b, :, :rows, :columns] = phase
-            phases[:, a, b, :, rows:], phases[:, a, b, :, :, columns:] = 0, 0  # never read
+    Hq, Wq = -(-(H + 2 * PH) // SH), -(-(W + 2 * PW) // SW)
+    phases = SCRATCH.array("panels phases", (n, SH * SW * C * Hq * Wq), images.dtype)
+    plane = Hq * Wq
+    phases_into(np.ascontiguousarray(images), PH, PW, SH, SW, Hq, Wq, plane, C * plane, phases)
     return phases.reshape(-1)
 
 
