@@ -487,13 +487,42 @@ def _output_grid(dy, geo, grid, front, length):
     n = dy.shape[0]
     M4 = _round_up(geo.OCG, BLOCK)
     on_grid = SCRATCH.array("direct output grid", (n, geo.G * M4 + 1, length), dy.dtype)
-    on_grid.fill(0)
-    rows = on_grid[:, : geo.G * M4].reshape(n, geo.G, M4, length)
-    pixels = rows[:, :, : geo.OCG, front : front + grid.L].reshape(
-        n, geo.G, geo.OCG, geo.OH, grid.WQ
-    )
-    pixels[..., : geo.OW] = dy.reshape(n, geo.G, geo.OCG, geo.OH, geo.OW)
+    _output_grid_into(np.ascontiguousarray(dy), geo.G, M4, front, grid.WQ, on_grid)
     return on_grid
+
+
+@njit(cache=True, nogil=True)
+def _output_grid_into(dy, G, M4, front, WQ, on_grid):
+    """`_output_grid`'s loop: every value written once, with unsigned indices (see
+    `phases_into`), where a NumPy fill and strided copy wrote each twice.
+
+    Shape:
+        - dy: (n, OC, OH, OW), C-contiguous; on_grid: (n, G*M4 + 1, length), C-contiguous
+    """
+    n, OC, OH, OW = dy.shape
+    OCG = OC // G
+    length = on_grid.shape[2]
+    pixels = dy.reshape(-1)
+    zero = on_grid.dtype.type(0)
+    for i in range(n):
+        for row in range(on_grid.shape[1]):
+            line = on_grid[i, row]
+            g, oc = divmod(row, M4)
+            if g >= G or oc >= OCG:  # a padding row, or the zero row
+                for t in range(length):
+                    line[uint64(t)] = zero
+                continue
+            for t in range(front):
+                line[uint64(t)] = zero
+            source = uint64(((i * OC + g * OCG + oc) * OH) * OW)
+            for oh in range(OH):
+                target = uint64(front + oh * WQ)
+                for ow in range(OW):
+                    line[target + uint64(ow)] = pixels[source + uint64(oh * OW + ow)]
+                for ow in range(OW, WQ):
+                    line[target + uint64(ow)] = zero
+            for t in range(front + OH * WQ, length):
+                line[uint64(t)] = zero
 
 
 def _chunks(N, geo, grid, itemsize, max_bytes):
