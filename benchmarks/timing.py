@@ -84,6 +84,7 @@ def machine():
     """What a figure was measured on: CPU, cores, BLAS, versions and the date."""
     import numpy as np
 
+    from tinycnn.kernels.conv import register_tile
     from tinycnn.kernels.runtime import openblas
 
     blas = np.__config__.CONFIG.get("Build Dependencies", {}).get("blas", {})
@@ -96,6 +97,15 @@ def machine():
         # AVX-512 CPU, OPENBLAS_CORETYPE=Haswell halves NumPy's GEMM (docs/performance.md).
         "blas_kernels": openblas.kernel_name(),
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+        # Set to measure what another CPU kind would run on this one: Numba's target for our
+        # kernels (without AVX-512 their register tiles are other loops), and the vector
+        # instructions PyTorch may use (oneDNN's convolutions, ATen's other ops).
+        "isa_settings": {
+            name: os.environ[name]
+            for name in ("NUMBA_CPU_NAME", "ONEDNN_MAX_CPU_ISA", "ATEN_CPU_CAPABILITY")
+            if name in os.environ
+        },
+        "kernel_vector_registers": register_tile.VECTOR_REGISTERS,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "date": datetime.date.today().isoformat(),

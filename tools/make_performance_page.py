@@ -28,9 +28,19 @@ def machine_heading(environment, runs):
     when = dates[0] if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
     return (
         f"{environment['cpu_model']} ({flags}), {environment['cpu_count']} cores, "
-        f"{environment['blas']}{blas_kernels(environment)}, NumPy {environment['numpy']}; "
-        f"{when}; {len(runs)} run(s)"
+        f"{environment['blas']}{blas_kernels(environment)}, NumPy {environment['numpy']}"
+        f"{isa_settings(environment)}; {when}; {len(runs)} run(s)"
     )
+
+
+def isa_settings(environment):
+    """', as another CPU kind: NUMBA_CPU_NAME=...': the settings that made this machine run
+    the code another CPU kind would (benchmarks/timing.py), if any."""
+    settings = environment.get("isa_settings") or {}
+    if not settings:
+        return ""
+    named = ", ".join(f"{name}={value}" for name, value in sorted(settings.items()))
+    return f", as another CPU kind: {named}"
 
 
 def blas_kernels(environment):
@@ -153,6 +163,7 @@ def grouped(runs, extra_key):
     for run in runs:
         env = run["environment"]
         key = (env["cpu_model"], env["cpu_count"], env["blas"], env.get("blas_kernels") or "")
+        key += (isa_settings(env),)
         key += (extra_key(run),)
         groups.setdefault(key, []).append(run)
     return [groups[key] for key in sorted(groups)]
