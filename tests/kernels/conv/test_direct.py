@@ -121,3 +121,32 @@ def test_an_inf_in_x_reaches_only_the_weight_gradients_of_taps_that_see_it(direc
     assert np.isfinite(dw).any() and not np.isfinite(dw).all()
     finite = np.isfinite(expected)
     np.testing.assert_allclose(dw[finite], expected[finite], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "shape, padding, stride",
+    [
+        ((2, 3, 5, 7), (1, 2), (1, 1)),  # padded, stride 1: the plain padded image
+        ((1, 2, 9, 8), (2, 1), (3, 2)),  # phases of uneven sizes, padding in some only
+        ((1, 1, 3, 3), (0, 0), (4, 4)),  # a stride past the image: phases with no pixel
+        ((2, 2, 4, 6), (3, 0), (2, 1)),  # more padding rows than a phase has pixels
+    ],
+)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_phases_into_splits_the_padded_images_and_zeroes_the_rest(shape, padding, stride, dtype):
+    # Against np.pad and slicing: phase (a, b) of the padded image, then zeros up to HQ x WQ.
+    n, C, H, W = shape
+    (PH, PW), (SH, SW) = padding, stride
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    HQ, WQ = -(-(H + 2 * PH) // SH), -(-(W + 2 * PW) // SW)
+    x_pad = np.pad(x, ((0, 0), (0, 0), (PH, PH), (PW, PW)))
+    expected = np.zeros((n, C, SH, SW, HQ, WQ), dtype)
+    for a in range(SH):
+        for b in range(SW):
+            phase = x_pad[:, :, a::SH, b::SW]
+            expected[:, :, a, b, : phase.shape[2], : phase.shape[3]] = phase
+    Q = SH * SW * HQ * WQ
+    out = np.full((n, C * Q + 3), 7, dtype)  # 7: any value left unwritten shows
+    via_direct.phases_into(x, PH, PW, SH, SW, HQ, WQ, Q, HQ * WQ, out)
+    np.testing.assert_array_equal(out[:, : C * Q].reshape(expected.shape), expected)
+    assert (out[:, C * Q :] == 7).all()  # nothing written past the last plane
