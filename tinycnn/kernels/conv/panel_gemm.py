@@ -113,20 +113,18 @@ def _runs(pixel_base, j0, J, width, targets, lengths, sources):
     length to ``lengths`` and its first source to ``sources``; returns the number of runs.
     """
     runs = 0
-    start = 0
-    for q in range(width + 1):
-        at_end = q == width
-        source = 0 if at_end else (pixel_base[j0 + q] if q < J else pixel_base[j0])
-        if at_end or q % TILE_PIXELS == 0 or source != sources[runs - 1] + q - start:
+    start = 0  # the column the current run starts at
+    for q in range(width):
+        source = pixel_base[j0 + q] if q < J else pixel_base[j0]
+        if q % TILE_PIXELS == 0 or source != sources[runs - 1] + q - start:
             if runs > 0:
                 lengths[runs - 1] = q - start
-            if at_end:
-                break
             start = q
             panel, column = divmod(q, TILE_PIXELS)
             targets[runs] = panel * ROW_BLOCK * PANEL_WIDTH + column
             sources[runs] = source
             runs += 1
+    lengths[runs - 1] = width - start
     return runs
 
 
