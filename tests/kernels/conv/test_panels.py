@@ -45,6 +45,11 @@ PANELS_CASES = {
     # 2 images of 26 x 21 outputs = 1092 pixels: 23 panels, several macro panels, and runs
     # of 21 cut at panels' edges.
     "several macro panels": (2, 2, 3, 1, 26, 21, 1, 1, (1, 1), (0, 0), (1, 1)),
+    # the narrower tiles of a last panel: 2 images of 4x4 are 32 pixels (a tile of 4 x 32),
+    # 1 image of 4x4 is 16 (4 x 16), 3 images of 5x5 are 75 (48, then 27 in a 4 x 32)
+    "32 pixels: the 4 x 32 tile": (2, 5, 6, 1, 4, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "16 pixels: the 4 x 16 tile": (1, 5, 6, 1, 4, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "75 pixels: a panel of 48, then 27": (3, 5, 6, 1, 5, 5, 3, 3, (1, 1), (1, 1), (1, 1)),
     "dilated, padded unevenly": (2, 3, 4, 1, 9, 8, 3, 2, (1, 1), (2, 1), (2, 3)),
     "1x1 unpadded: runs as long as a panel": (3, 4, 5, 1, 8, 6, 1, 1, (1, 1), (0, 0), (1, 1)),
     # 2 x 3 phases of 5 x 4 padded pixels (the last row and column of some phases unused);
@@ -112,6 +117,14 @@ def test_panels_computes_every_layer_and_the_flipped_kernel_where_it_is_dx(
         (7, 13, 50),  # rows not a multiple of 4, one panel and a bit
         (12, 300, 100),  # several row blocks of 128 and panels of 48
         (130, 5, 3),  # fewer columns than one panel
+        # the last panel's tile: 4 x 16 (16 columns and 64 = 48 + 16), 4 x 32 (17, 32, 80),
+        # 4 x 48 (33)
+        (6, 20, 16),
+        (6, 20, 17),
+        (6, 140, 32),
+        (6, 20, 33),
+        (6, 20, 64),
+        (6, 20, 80),
     ],
 )
 def test_matrix_products_equal_numpys(M, K, N, dtype):

@@ -23,7 +23,10 @@ at a time; the summed rows k in blocks of ROW_BLOCK. For each block of rows::
             tile[o, :] += A[m + o, k0 + k] * panel[k, :]    # 3 loads, 4 broadcasts, 12 FMAs
         Y[m:m+4, j0:j0+48] = tile
 
-The tile is `via_direct`'s (its docstring tells how LLVM keeps it in 12 zmm registers). The
+The tile is `via_direct`'s (its docstring tells how LLVM keeps it in 12 zmm registers). A
+last panel of 32 pixels or fewer is summed by a tile of 4 x 32 or 4 x 16 (`NARROW`):
+on small images a part of the batch is few pixels (2 images of 4x4 are 32), and a tile of
+48 would spend a third of its multiplications on columns that are thrown away. The
 panel is contiguous, where the runs the direct tile reads lie a plane apart, a stride that
 maps them onto a few sets of the L1 cache.
 
@@ -50,7 +53,7 @@ tiles, Y, stay within the L2 cache (`Y_BYTES`).
 import functools
 
 import numpy as np
-from numba import njit, uint64
+from numba import literally, njit, uint64
 
 from tinycnn.kernels.conv.register_tile import register_tile
 from tinycnn.kernels.conv.via_direct import FAST_SUMS, TILE_PIXELS
@@ -64,26 +67,31 @@ PANEL_WIDTH = TILE_PIXELS + SPARE
 # The sums of one macro panel, Y (M rows x panels*48 columns), stay within this.
 Y_BYTES = 1 << 19
 MAX_PANELS_AT_ONCE = 10
+# Widths of narrower tiles for a last panel of fewer pixels: two and one 16-value vectors.
+NARROW = 32
+NARROWEST = 16
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def _tile_sums(panel, k0, KB, a, rows4, a_cols, Y, q0, accumulate):
+def _tile_sums(panel, k0, KB, a, rows4, a_cols, Y, q0, accumulate, width):
     """Y[o, q0 + q] (+)= sum over k < KB of a[rows4[o] + a_cols[k0 + k]] * panel[k, q] for
-    the 4 x TILE_PIXELS tile o < 4, q < TILE_PIXELS, held in registers throughout.
+    the 4 x width tile o < 4, q < width, held in registers throughout. ``width`` is a
+    compile-time constant (`literally`): the register tile's size must be one.
 
     Shape:
         - panel: (>= KB, PANEL_WIDTH)
         - rows4: (4,), the offsets in ``a`` of the tile's 4 rows of A
-        - Y: (4, >= q0 + TILE_PIXELS), the tile's rows of the sums
+        - Y: (4, >= q0 + width), the tile's rows of the sums
     """
-    tile = register_tile(4, TILE_PIXELS, Y.dtype)
+    literally(width)
+    tile = register_tile(4, width, Y.dtype)
     Y0, Y1, Y2, Y3 = Y[0, q0:], Y[1, q0:], Y[2, q0:], Y[3, q0:]
     if accumulate:
-        for q in range(TILE_PIXELS):
+        for q in range(width):
             tile[0, q], tile[1, q], tile[2, q], tile[3, q] = Y0[q], Y1[q], Y2[q], Y3[q]
     else:
         for o in range(4):
-            for q in range(TILE_PIXELS):
+            for q in range(width):
                 tile[o, q] = 0
     A0, A1, A2, A3 = a[rows4[0] :], a[rows4[1] :], a[rows4[2] :], a[rows4[3] :]
     columns = a_cols[k0:]
@@ -93,15 +101,15 @@ def _tile_sums(panel, k0, KB, a, rows4, a_cols, Y, q0, accumulate):
         column = columns[k]
         a0, a1, a2, a3 = A0[column], A1[column], A2[column], A3[column]
         # One loop per row: with the 4 rows in one loop LLVM vectorized across the rows.
-        for q in range(TILE_PIXELS):
+        for q in range(width):
             tile[0, q] += a0 * run[q]
-        for q in range(TILE_PIXELS):
+        for q in range(width):
             tile[1, q] += a1 * run[q]
-        for q in range(TILE_PIXELS):
+        for q in range(width):
             tile[2, q] += a2 * run[q]
-        for q in range(TILE_PIXELS):
+        for q in range(width):
             tile[3, q] += a3 * run[q]
-    for q in range(TILE_PIXELS):
+    for q in range(width):
         Y0[q], Y1[q], Y2[q], Y3[q] = tile[0, q], tile[1, q], tile[2, q], tile[3, q]
 
 
@@ -210,9 +218,19 @@ def panel_products(src, pixel_base, row_offsets, a, a_rows, a_cols, M, P, bias, 
                 KB = min(ROW_BLOCK, K - k0)
                 _copy_panels(src, row_offsets[g, k0:], KB, targets, lengths, sources, runs, panels)
                 for s in range(count):
+                    # The narrowest tile that holds the panel's pixels (module docstring).
+                    pixels = J - s * TILE_PIXELS
+                    panel, q0, summed = panels[s], s * TILE_PIXELS, k0 > 0
                     for m in range(0, M4, 4):
-                        _tile_sums(panels[s], k0, KB, a, a_rows[g, m : m + 4], a_cols,
-                                   Y[m : m + 4], s * TILE_PIXELS, k0 > 0)  # fmt: skip
+                        rows4, Ym = a_rows[g, m : m + 4], Y[m : m + 4]
+                        # Three calls, not one of a variable width: the width must be a
+                        # constant where _tile_sums is called (`literally`).
+                        if pixels > NARROW:
+                            _tile_sums(panel, k0, KB, a, rows4, a_cols, Ym, q0, summed, TILE_PIXELS)
+                        elif pixels > NARROWEST:
+                            _tile_sums(panel, k0, KB, a, rows4, a_cols, Ym, q0, summed, NARROW)
+                        else:
+                            _tile_sums(panel, k0, KB, a, rows4, a_cols, Ym, q0, summed, NARROWEST)
             _sums_to_images(Y, j0, J, P, g * M, M, bias, out)
 
 
@@ -260,7 +278,8 @@ def panel_weight_sums(src, pixel_base, row_offsets, dy_t, first, Y):
                 panel = dy_t[g, s, j0 : j0 + JB]
                 for r in range(0, K4, 4):
                     _tile_sums(panel, j0, JB, src, row_offsets[g, r : r + 4], pixel_base,
-                               Y[g, r : r + 4], s * TILE_PIXELS, j0 > 0 or not first)  # fmt: skip
+                               Y[g, r : r + 4], s * TILE_PIXELS, j0 > 0 or not first,
+                               TILE_PIXELS)  # fmt: skip
 
 
 def rows_of_four(rows):
