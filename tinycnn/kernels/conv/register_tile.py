@@ -30,7 +30,10 @@ def _target_features():
 # Vector registers of the target: 32 with AVX-512, 16 with AVX2 (and SSE). A tile that
 # needs more than there are is spilled to the stack at every step and runs slower than no
 # tile at all.
-VECTOR_REGISTERS = 32 if "+avx512f" in _target_features().split(",") else 16
+_AVX512 = "+avx512f" in _target_features().split(",")
+VECTOR_REGISTERS = 32 if _AVX512 else 16
+# float32 values in one vector register: 16 in a zmm (512 bits), 8 in a ymm (AVX2).
+FLOAT32_LANES = 16 if _AVX512 else 8
 
 # LLVM unrolls a loop of constant trip count completely *before* its loop vectorizer runs,
 # and a tile's loops of 16 or 32 iterations were small enough: unrolled, their sums became

@@ -84,14 +84,15 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, uint64
 
-from tinycnn.kernels.conv.register_tile import VECTOR_REGISTERS, register_tile
+from tinycnn.kernels.conv.register_tile import FLOAT32_LANES, VECTOR_REGISTERS, register_tile
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
 # Output rows and summed rows the kernels handle at once: 4 x 4 weights or sums.
 BLOCK = 4
-# Grid columns of one tile of (1): 4 x 48 sums are 12 zmm registers of 16 float32, or 24
-# of 8 float64, within the 32 of AVX-512 (see the module docstring).
-TILE_PIXELS = 48
+# Grid columns of one tile of (1), three vectors: with AVX-512, 4 x 48 sums are 12 zmm
+# registers of 16 float32 (or 24 of 8 float64) of its 32; with AVX2, 4 x 24 are 12 ymm of
+# its 16. The docstrings of conv/ give the AVX-512 figures: 48 columns.
+TILE_PIXELS = 3 * FLOAT32_LANES
 # Grid columns whose sums are stored before going to their pixels.
 PIXEL_BLOCK = 10 * TILE_PIXELS
 # Reassociation lets LLVM vectorize the sums; contraction makes a*b + c one FMA. Unlike
