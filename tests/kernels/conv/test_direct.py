@@ -46,6 +46,11 @@ DIRECT_CASES = {
     "AlexNet-like first layer, stride 4": (1, 3, 5, 1, 19, 19, 11, 11, (4, 4), (2, 2), (1, 1)),
     "depthwise, 7 channels": (2, 7, 7, 7, 6, 5, 3, 3, (1, 2), (1, 1), (1, 1)),
     "one output pixel from a padded input": (2, 3, 4, 1, 2, 2, 4, 4, (1, 1), (1, 1), (1, 1)),
+    # the narrower last tiles of a grid: 4x4 outputs of a padded 3x3 are 4 rows of 6 grid
+    # columns, 24 (a 4 x 32 tile with AVX-512, 4 x 24 with AVX2); 7x7 are 63, 48 + 15
+    # (4 x 48, then 4 x 16)
+    "24 grid columns: a narrow tile": (2, 5, 6, 1, 4, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "63 grid columns: a tile, then a narrowest": (1, 5, 6, 1, 7, 7, 3, 3, (1, 1), (1, 1), (1, 1)),
 }
 
 
@@ -65,12 +70,14 @@ def test_direct_edge_cases(build, direct, case, dtype):
     [via_direct._tiled_block_sums, via_direct._streamed_block_sums],
     ids=["tiled", "streamed"],
 )
-def test_both_block_sums_compute_the_sums_of_one_block(block_sums, dtype):
+@pytest.mark.parametrize("P", [100, 80])
+def test_both_block_sums_compute_the_sums_of_one_block(block_sums, dtype, P):
     # The machine runs one of them (tiled with AVX-512, streamed without): test both here.
-    # 6 output rows (padded to 8), 10 summed rows (padded to 12 with zero weights) and 100
-    # columns: not multiples of the 4 x 4 blocks or the 48 columns of a tile.
+    # 6 output rows (padded to 8), 10 summed rows (padded to 12 with zero weights) and P
+    # columns: not multiples of the 4 x 4 blocks or the 48 columns of a tile (100 = 48 +
+    # 48 + 4, the last in a tile of 16; 80 = 48 + 32, the last in a tile of 32).
     rng = np.random.default_rng(0)
-    M, R, p0, P = 6, 10, 3, 100
+    M, R, p0 = 6, 10, 3
     offsets = rng.integers(0, 40, 12)
     w = np.zeros((8, 12))
     w[:M, :R] = rng.standard_normal((M, R))

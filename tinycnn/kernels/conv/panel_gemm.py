@@ -55,8 +55,8 @@ import functools
 import numpy as np
 from numba import literally, njit, uint64
 
-from tinycnn.kernels.conv.register_tile import FLOAT32_LANES, register_tile
-from tinycnn.kernels.conv.via_direct import FAST_SUMS, TILE_PIXELS
+from tinycnn.kernels.conv.register_tile import register_tile
+from tinycnn.kernels.conv.via_direct import FAST_SUMS, NARROW, NARROWEST, TILE_PIXELS
 
 # Rows of A summed per copied panel: a (128, 48 + 16) float32 panel is 32 KiB, within the
 # L1 cache with the tile's 4 rows of A.
@@ -67,9 +67,6 @@ PANEL_WIDTH = TILE_PIXELS + SPARE
 # The sums of one macro panel, Y (M rows x panels*48 columns), stay within this.
 Y_BYTES = 1 << 19
 MAX_PANELS_AT_ONCE = 10
-# Widths of narrower tiles for a last panel of fewer pixels: two vectors and one.
-NARROW = 2 * FLOAT32_LANES
-NARROWEST = FLOAT32_LANES
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)

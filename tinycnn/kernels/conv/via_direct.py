@@ -52,20 +52,24 @@ loop runs near the FMA units' peak (the blocking of oneDNN's and BLIS's microker
 The tile lives in `register_tile`, a small array on the stack that LLVM turns into
 registers; an ordinary array would be loaded and stored at every r, since LLVM cannot
 prove that no other array overlaps it. Its loops have constant trip counts, so LLVM
-vectorizes the 48 columns (3 zmm, 6 ymm) and unrolls the 4 rows. 48 is the smallest width
-that works: from 40 columns down, LLVM unrolls the column loop completely before it
-vectorizes, then vectorizes the wrong loop (gathers and scatters, over 20x slower). In
+vectorizes the 48 columns (3 zmm, 6 ymm) and unrolls the 4 rows. By default LLVM would
+unroll a column loop of 40 or fewer iterations completely *before* vectorizing it, and
+then vectorize the wrong loop or none (over 20x slower); `register_tile` sets it to unroll
+only loops of at most 8 before, so the last tile of a row may be narrower, 4 x 32 or
+4 x 16 (`NARROW`): a 7x7 output of a padded 3x3 is a grid of 63 columns, 48 + 16, not 96. In
 float64 the tile is 24 zmm registers. Rows are padded to multiples of 4 with zero weights
 reading a row of zeros, and the grids end in TILE_PIXELS zeros, which the last tile reads
 past L.
 
-**Without AVX-512** there are 16 vector registers, not 32, and no tile wide enough for
-LLVM to vectorize fits: 4 x 48 float32 sums are 24 ymm, 2 x 48 are 12 plus 6 runs loaded
-at once, and both were spilled to the stack and ran slower than the loop the tile
-replaced. So there `_block_sums` is that loop, `_streamed_block_sums`: 4 output rows
-against 4 summed rows at a time, their 16 weights in registers; for each vector of pixels
-it loads 4 runs of the grid and 4 of Y, does 16 vector multiply-adds and stores the 4 runs
-of Y, which stay in the L1 cache.
+**Without AVX-512** there are 16 vector registers, not 32, and the tile is three ymm
+vectors wide, 4 x 24 float32 sums in 12 of them (`TILE_PIXELS`). Until LLVM's unrolling was
+limited (above) no tile that fits vectorized, so there `_block_sums` is the loop the tile
+had replaced, `_streamed_block_sums`: 4 output rows against 4 summed rows at a time, their
+16 weights in registers; for each vector of pixels it loads 4 runs of the grid and 4 of Y,
+does 16 vector multiply-adds and stores the 4 runs of Y, which stay in the L1 cache. In this
+algorithm the 4 x 24 tile ran within the noise of the streamed loop (an AVX2 build on an
+AVX-512 machine, one core, five layers: 73-99 against 73-98 GFLOP/s), so the streamed loop
+stays; the panels (`panel_gemm.py`) use the tile.
 
 Either way the sums of a block of PIXEL_BLOCK grid columns, for all the block's output rows,
 go to a buffer which then goes straight to their pixels, plus the bias (the grid's dropped
@@ -82,7 +86,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, uint64
+from numba import literally, njit, uint64
 
 from tinycnn.kernels.conv.register_tile import FLOAT32_LANES, VECTOR_REGISTERS, register_tile
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
@@ -93,6 +97,10 @@ BLOCK = 4
 # registers of 16 float32 (or 24 of 8 float64) of its 32; with AVX2, 4 x 24 are 12 ymm of
 # its 16. The docstrings of conv/ give the AVX-512 figures: 48 columns.
 TILE_PIXELS = 3 * FLOAT32_LANES
+# Widths of narrower tiles, two vectors and one, for the last columns of a row of tiles:
+# the tile of 48 would spend a third of its work or more on columns thrown away.
+NARROW = 2 * FLOAT32_LANES
+NARROWEST = FLOAT32_LANES
 # Grid columns whose sums are stored before going to their pixels.
 PIXEL_BLOCK = 10 * TILE_PIXELS
 # Reassociation lets LLVM vectorize the sums; contraction makes a*b + c one FMA. Unlike
@@ -302,8 +310,16 @@ def _tiled_block_sums(x, offsets, R, p0, P, w, Y):
         - Y: (M4, PIXEL_BLOCK), P <= PIXEL_BLOCK
     """
     for q0 in range(0, P, TILE_PIXELS):
+        columns = P - q0
         for m in range(w.shape[0]):
-            _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0)
+            # The narrowest tile that holds the columns left. Three calls, not one of a
+            # variable width: the width must be a constant where _tile_sums is called.
+            if columns > NARROW:
+                _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, TILE_PIXELS)
+            elif columns > NARROWEST:
+                _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, NARROW)
+            else:
+                _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, NARROWEST)
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
@@ -341,39 +357,40 @@ def _streamed_block_sums(x, offsets, R, p0, P, w, Y):
                 y3[p] += w30 * a + w31 * b + w32 * c + w33 * d
 
 
-# The tile of `_tiled_block_sums` needs 12 of AVX-512's 32 vector registers; in AVX2's 16
-# it was spilled to the stack (see the module docstring).
+# Without AVX-512 the 4 x 24 tile was no faster than the streamed loop (module docstring).
 _block_sums = _tiled_block_sums if VECTOR_REGISTERS >= 32 else _streamed_block_sums
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def _tile_sums(x, offsets, R, p0, w, m, Y, q0):
+def _tile_sums(x, offsets, R, p0, w, m, Y, q0, width):
     """Y[4m + o, q0 + q] = sum over r < R of w[m, r, o] * x[offsets[r] + p0 + q], for the
-    4 x TILE_PIXELS tile of rows 4m.. and columns p0 <= p0 + q < p0 + TILE_PIXELS.
+    4 x width tile of rows 4m.. and columns p0 <= p0 + q < p0 + width.
 
     The tile's sums stay in vector registers for the whole sum over r (see the module
-    docstring): ``tile`` is on the stack and the loops over it have constant trip counts.
+    docstring): ``tile`` is on the stack and the loops over it have constant trip counts;
+    ``width`` is a compile-time constant (`literally`).
 
     Shape:
-        - x: (S,), S >= max(offsets) + p0 + TILE_PIXELS
+        - x: (S,), S >= max(offsets) + p0 + width
         - offsets: (R4,), R4 >= R
         - w: (M4/4, R4, 4)
-        - Y: (M4, >= q0 + TILE_PIXELS)
+        - Y: (M4, >= q0 + width)
     """
-    tile = register_tile(BLOCK, TILE_PIXELS, Y.dtype)
+    literally(width)
+    tile = register_tile(BLOCK, width, Y.dtype)
     for o in range(BLOCK):
-        for q in range(TILE_PIXELS):
+        for q in range(width):
             tile[o, q] = 0
     for r in range(R):
         # A view starting at the run, indexed from 0: LLVM vectorized this form only.
         run = x[offsets[r] + p0 :]
         for o in range(BLOCK):
             w_or = w[m, r, o]
-            for q in range(TILE_PIXELS):
+            for q in range(width):
                 tile[o, q] += w_or * run[q]
     # The 4 rows in one loop: one loop per row was unrolled into 48 scalar copies.
     Y0, Y1, Y2, Y3 = Y[4 * m, q0:], Y[4 * m + 1, q0:], Y[4 * m + 2, q0:], Y[4 * m + 3, q0:]
-    for q in range(TILE_PIXELS):
+    for q in range(width):
         Y0[q], Y1[q], Y2[q], Y3[q] = tile[0, q], tile[1, q], tile[2, q], tile[3, q]
 
 
