@@ -65,17 +65,12 @@ def test_direct_edge_cases(build, direct, case, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize(
-    "block_sums",
-    [via_direct._tiled_block_sums, via_direct._streamed_block_sums],
-    ids=["tiled", "streamed"],
-)
 @pytest.mark.parametrize("P", [100, 80])
-def test_both_block_sums_compute_the_sums_of_one_block(block_sums, dtype, P):
-    # The machine runs one of them (tiled with AVX-512, streamed without): test both here.
+def test_block_sums_compute_the_sums_of_one_block(dtype, P):
     # 6 output rows (padded to 8), 10 summed rows (padded to 12 with zero weights) and P
-    # columns: not multiples of the 4 x 4 blocks or the 48 columns of a tile (100 = 48 +
-    # 48 + 4, the last in a tile of 16; 80 = 48 + 32, the last in a tile of 32).
+    # columns: not multiples of the 4 x 4 blocks or of a tile's columns (with AVX-512,
+    # 100 = 48 + 48 + 4, the last in a tile of 16, and 80 = 48 + 32; with AVX2's tiles of
+    # 24, 100 = 4 * 24 + 4 and 80 = 3 * 24 + 8).
     rng = np.random.default_rng(0)
     M, R, p0 = 6, 10, 3
     offsets = rng.integers(0, 40, 12)
@@ -84,7 +79,7 @@ def test_both_block_sums_compute_the_sums_of_one_block(block_sums, dtype, P):
     packed = via_direct._pack(w[None])[0]  # (2, 12, 4)
     x = rng.standard_normal(40 + p0 + P + via_direct.TILE_PIXELS)
     Y = np.full((8, via_direct.PIXEL_BLOCK), np.nan, dtype=dtype)
-    block_sums(x.astype(dtype), offsets, R, p0, P, packed.astype(dtype), Y)
+    via_direct._block_sums(x.astype(dtype), offsets, R, p0, P, packed.astype(dtype), Y)
     runs = np.stack([x[o + p0 : o + p0 + P] for o in offsets[:R]])  # (R, P)
     assert_close(Y[:M, :P], w[:M, :R] @ runs, dtype, np.abs(w[:M, :R]) @ np.abs(runs))
 

@@ -61,17 +61,13 @@ float64 the tile is 24 zmm registers. Rows are padded to multiples of 4 with zer
 reading a row of zeros, and the grids end in TILE_PIXELS zeros, which the last tile reads
 past L.
 
-**Without AVX-512** there are 16 vector registers, not 32, and the tile is three ymm
-vectors wide, 4 x 24 float32 sums in 12 of them (`TILE_PIXELS`). Until LLVM's unrolling was
-limited (above) no tile that fits vectorized, so there `_block_sums` is the loop the tile
-had replaced, `_streamed_block_sums`: 4 output rows against 4 summed rows at a time, their
-16 weights in registers; for each vector of pixels it loads 4 runs of the grid and 4 of Y,
-does 16 vector multiply-adds and stores the 4 runs of Y, which stay in the L1 cache. In this
-algorithm the 4 x 24 tile ran within the noise of the streamed loop (an AVX2 build on an
-AVX-512 machine, one core, five layers: 73-99 against 73-98 GFLOP/s), so the streamed loop
-stays; the panels (`panel_gemm.py`) use the tile.
+**Without AVX-512** (AVX2) there are 16 vector registers, not 32, and the tile is three ymm
+vectors wide: 4 x 24 float32 sums in 12 of them (`TILE_PIXELS`). Before LLVM's unrolling
+was limited, no tile that fits vectorized, and AVX2 ran a loop that streamed its sums
+through the L1 cache instead; the 4 x 24 tile runs 1.3-2.5x faster than that loop did
+(docs/performance.md).
 
-Either way the sums of a block of PIXEL_BLOCK grid columns, for all the block's output rows,
+The sums of a block of PIXEL_BLOCK grid columns, for all the block's output rows,
 go to a buffer which then goes straight to their pixels, plus the bias (the grid's dropped
 columns are never stored). The dot products of dw run a 4 x 4 block of (oc, r): 16 vector
 accumulators, 8 loads per 16 multiply-adds.
@@ -88,7 +84,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import literally, njit, uint64
 
-from tinycnn.kernels.conv.register_tile import FLOAT32_LANES, VECTOR_REGISTERS, register_tile
+from tinycnn.kernels.conv.register_tile import FLOAT32_LANES, register_tile
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
 # Output rows and summed rows the kernels handle at once: 4 x 4 weights or sums.
@@ -296,9 +292,9 @@ def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def _tiled_block_sums(x, offsets, R, p0, P, w, Y):
+def _block_sums(x, offsets, R, p0, P, w, Y):
     """Y[m, q] = sum over r < R of w[m // 4, r, m % 4] * x[offsets[r] + p0 + q] for q < P
-    (and up to TILE_PIXELS - 1 columns more), tile by tile in registers: for AVX-512.
+    (and up to TILE_PIXELS - 1 columns more), tile by tile in registers.
 
     For each tile of columns, the tiles of every 4 rows m run in turn, so the runs of the
     grid they read stay in the L1 cache (the weights come from L2, a broadcast per 3 FMAs).
@@ -320,45 +316,6 @@ def _tiled_block_sums(x, offsets, R, p0, P, w, Y):
                 _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, NARROW)
             else:
                 _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, NARROWEST)
-
-
-@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def _streamed_block_sums(x, offsets, R, p0, P, w, Y):
-    """The sums of `_tiled_block_sums` for AVX2: for each 4 rows m, 4 summed rows at a time,
-    their 16 weights in registers, 4 rows of Y streamed through the L1 cache.
-
-    Rows from R up to the next multiple of 4 are summed too: their weights are zero.
-
-    Shape:
-        - x: (S,), S >= max(offsets) + p0 + P
-        - offsets: (R4,), R4 >= R rounded up to 4
-        - w: (M4/4, R4, 4)
-        - Y: (M4, >= P)
-    """
-    Y[:, :P] = 0
-    for m in range(w.shape[0]):
-        y0, y1, y2, y3 = Y[4 * m], Y[4 * m + 1], Y[4 * m + 2], Y[4 * m + 3]
-        v = w[m]
-        for r in range(0, R, 4):
-            # Views starting at p0, indexed from 0: LLVM vectorized this form only.
-            x0, x1 = x[offsets[r] + p0 :], x[offsets[r + 1] + p0 :]
-            x2, x3 = x[offsets[r + 2] + p0 :], x[offsets[r + 3] + p0 :]
-            # Local copies: read from w, they were reloaded at every pixel (Numba cannot
-            # see that w and Y do not overlap) and the loop ran at half the speed.
-            w00, w01, w02, w03 = v[r, 0], v[r + 1, 0], v[r + 2, 0], v[r + 3, 0]
-            w10, w11, w12, w13 = v[r, 1], v[r + 1, 1], v[r + 2, 1], v[r + 3, 1]
-            w20, w21, w22, w23 = v[r, 2], v[r + 1, 2], v[r + 2, 2], v[r + 3, 2]
-            w30, w31, w32, w33 = v[r, 3], v[r + 1, 3], v[r + 2, 3], v[r + 3, 3]
-            for p in range(P):
-                a, b, c, d = x0[p], x1[p], x2[p], x3[p]
-                y0[p] += w00 * a + w01 * b + w02 * c + w03 * d
-                y1[p] += w10 * a + w11 * b + w12 * c + w13 * d
-                y2[p] += w20 * a + w21 * b + w22 * c + w23 * d
-                y3[p] += w30 * a + w31 * b + w32 * c + w33 * d
-
-
-# Without AVX-512 the 4 x 24 tile was no faster than the streamed loop (module docstring).
-_block_sums = _tiled_block_sums if VECTOR_REGISTERS >= 32 else _streamed_block_sums
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
