@@ -78,11 +78,16 @@ def test_panels_edge_cases(build, panels, case, dtype):
 
 
 # (N, C, OC, G, H, W, KH, KW, stride, padding, dilation): the turned panels' blocks of 48
-# channels, in the forward pass (output channels) and the input gradient (input channels)
+# channels, in the forward pass (output channels) and the input gradient (input channels);
+# the weight gradient's blocks of output channels are the panels' (test_panels_edge_cases)
 TURNED_CASES = {
     "49 output channels: a second block of 1": (2, 3, 49, 1, 5, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
     "50 input channels, 2 groups of 48 and 2": (2, 100, 6, 2, 4, 5, 3, 3, (1, 1), (1, 1), (1, 1)),
     "96 channels, strided (dx by phases)": (1, 96, 96, 1, 7, 6, 3, 3, (2, 2), (1, 1), (1, 1)),
+    # the last block's narrower tiles: 48 + 32 output channels (a tile of 32), and 20
+    # input channels (a block of one tile of 32) with 2 groups of 30 output channels
+    "80 output channels: 48, then 32": (2, 3, 80, 1, 5, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "20 input channels, 2 groups of 30": (2, 40, 60, 2, 5, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
 }
 
 
@@ -125,6 +130,11 @@ def test_panels_computes_every_layer_and_the_flipped_kernel_where_it_is_dx(
         (6, 20, 33),
         (6, 20, 64),
         (6, 20, 80),
+        # and as the channels of matrix_product_transposed (its tile runs along M): 4 x 32
+        # (30, and 75 = 48 + 27), 4 x 16 after 48 (60)
+        (30, 20, 9),
+        (75, 20, 9),
+        (60, 20, 9),
     ],
 )
 def test_matrix_products_equal_numpys(M, K, N, dtype):

@@ -248,9 +248,11 @@ def _sums_to_images(Y, j0, J, P, c0, M, bias, out):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def panel_weight_sums(src, pixel_base, row_offsets, dy_t, first, Y):
+def panel_weight_sums(src, pixel_base, row_offsets, dy_t, channels, first, Y):
     """(2) for every group: Y[g, r, 48s + q] (+)= sum over pixels j of
     src[row_offsets[g, r] + pixel_base[j]] * dy_t[g, s, j, q]; added to Y unless ``first``.
+    Only the first ``channels`` columns q of the 48s are needed: the tile of the last block
+    of 48 may be narrower (`NARROW`), and Y's columns past it are left as they were.
 
     Loop::
 
@@ -273,10 +275,18 @@ def panel_weight_sums(src, pixel_base, row_offsets, dy_t, first, Y):
                 # Whole rows of a C-contiguous array: Numba keeps the layout C, so LLVM
                 # knows the 48 values of a row are adjacent (not so for dy_t[.., q0:]).
                 panel = dy_t[g, s, j0 : j0 + JB]
+                q0, summed = s * TILE_PIXELS, j0 > 0 or not first
                 for r in range(0, K4, 4):
-                    _tile_sums(panel, j0, JB, src, row_offsets[g, r : r + 4], pixel_base,
-                               Y[g, r : r + 4], s * TILE_PIXELS, j0 > 0 or not first,
-                               TILE_PIXELS)  # fmt: skip
+                    rows4, Yr = row_offsets[g, r : r + 4], Y[g, r : r + 4]
+                    # The narrowest tile that holds the channels left (as in panel_products).
+                    if channels - q0 > NARROW:
+                        _tile_sums(panel, j0, JB, src, rows4, pixel_base, Yr, q0, summed,
+                                   TILE_PIXELS)  # fmt: skip
+                    elif channels - q0 > NARROWEST:
+                        _tile_sums(panel, j0, JB, src, rows4, pixel_base, Yr, q0, summed, NARROW)
+                    else:
+                        _tile_sums(panel, j0, JB, src, rows4, pixel_base, Yr, q0, summed,
+                                   NARROWEST)  # fmt: skip
 
 
 def rows_of_four(rows):
@@ -350,5 +360,6 @@ def matrix_product_transposed(a, b, out):
     a_t = turned_rows(a.reshape(1, M, L), np.empty((1, S, L, TILE_PIXELS), dtype=a.dtype))
     row_offsets = rows_of_four((np.arange(N) * L).reshape(1, N)).astype(np.uint64)
     Y = np.empty((1, row_offsets.shape[1], S * TILE_PIXELS), dtype=a.dtype)
-    panel_weight_sums(b.reshape(-1), np.arange(L, dtype=np.uint64), row_offsets, a_t, True, Y)
+    panel_weight_sums(b.reshape(-1), np.arange(L, dtype=np.uint64), row_offsets, a_t, M, True,
+                      Y)  # fmt: skip
     out += Y[0, :N, :M].T

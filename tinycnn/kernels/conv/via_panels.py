@@ -326,8 +326,8 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
             rows = panels[:, s].reshape(geo.G, m, geo.P, TILE_PIXELS)
             rows[..., :q1] = by_group[..., s * TILE_PIXELS : s * TILE_PIXELS + q1]
             rows[..., q1:] = 0
-        panel_weight_sums(src, tables.pixel_base_unsigned, tables.row_offsets4, panels, i == 0,
-                          Y)  # fmt: skip
+        panel_weight_sums(src, tables.pixel_base_unsigned, tables.row_offsets4, panels,
+                          geo.OCG, i == 0, Y)  # fmt: skip
     dw = np.empty((geo.G, geo.OCG, geo.KG), dtype=x.dtype)
     dw[...] = Y[:, : geo.KG, : geo.OCG].transpose(0, 2, 1)
     return dw.reshape(geo.OC, geo.CG, geo.KH, geo.KW)

@@ -66,7 +66,7 @@ def _convolve(images, W, bias, geo, backward_input, max_bytes, out):
         target = out[chunk].reshape(m, G * M, P)
         for g in range(G):
             taps = tables.row_offsets[g].view(np.uint64)  # k's offsets from a window corner
-            panel_weight_sums(src, taps, corners, W[g : g + 1], True, Y)
+            panel_weight_sums(src, taps, corners, W[g : g + 1], M, True, Y)
             sums = Y[0, : m * P, :M].reshape(m, P, M)  # (images, pixels, channels)
             np.add(sums.transpose(0, 2, 1), bias[g * M : (g + 1) * M, None],
                    out=target[:, g * M : (g + 1) * M])  # fmt: skip
