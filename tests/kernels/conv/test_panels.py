@@ -88,6 +88,8 @@ TURNED_CASES = {
     # input channels (a block of one tile of 32) with 2 groups of 30 output channels
     "80 output channels: 48, then 32": (2, 3, 80, 1, 5, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
     "20 input channels, 2 groups of 30": (2, 40, 60, 2, 5, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
+    # 3 images of 10x10: 300 pixels, summed PIXELS_AT_ONCE = 256 at a time, then 44
+    "300 pixels: two runs of pixels": (3, 4, 20, 1, 10, 10, 3, 3, (1, 1), (1, 1), (1, 1)),
 }
 
 

@@ -33,6 +33,12 @@ from tinycnn.kernels.conv.panel_gemm import panel_weight_sums, rows_of_four, tur
 from tinycnn.kernels.conv.via_direct import TILE_PIXELS
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
+# Pixels summed at once: their sums for one block of 48 channels, 256 x 48 float32 (48 KiB),
+# stay near the core while every row block of W is added into them. All the pixels at once
+# (ResNet 3x3/2 128->128 @56, 8 images: 3136 a part, 600 KiB) ran 1.2-2x slower on two
+# cores, the parts contending for the shared cache (docs/performance.md).
+PIXELS_AT_ONCE = 256
+
 
 def computes(geo):
     """True: every convolution (some input gradients by the panels, module docstring)."""
@@ -66,7 +72,10 @@ def _convolve(images, W, bias, geo, backward_input, max_bytes, out):
         target = out[chunk].reshape(m, G * M, P)
         for g in range(G):
             taps = tables.row_offsets[g].view(np.uint64)  # k's offsets from a window corner
-            panel_weight_sums(src, taps, corners, W[g : g + 1], M, True, Y)
+            for j in range(0, corners.shape[1], PIXELS_AT_ONCE):
+                rows = slice(j, j + PIXELS_AT_ONCE)
+                panel_weight_sums(src, taps, corners[:, rows], W[g : g + 1], M, True,
+                                  Y[:, rows])  # fmt: skip
             sums = Y[0, : m * P, :M].reshape(m, P, M)  # (images, pixels, channels)
             np.add(sums.transpose(0, 2, 1), bias[g * M : (g + 1) * M, None],
                    out=target[:, g * M : (g + 1) * M])  # fmt: skip
