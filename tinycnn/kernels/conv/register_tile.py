@@ -37,11 +37,11 @@ FLOAT32_LANES = 16 if _AVX512 else 8
 
 # LLVM unrolls a loop of constant trip count completely *before* its loop vectorizer runs,
 # and a tile's loops of 16 or 32 iterations were small enough: unrolled, their sums became
-# scalars that no later pass made vectors again (a 4 x 32 tile ran 7.5 GFLOP/s, scalar
-# FMAs). Unrolling only loops of at most 8 iterations leaves the longer ones to the
-# vectorizer, whose loops of 16-value vectors are then unrolled. A bare 4 x 48 tile gained
-# from it too (224 -> 262 GFLOP/s on one core, docs/performance.md). LLVM's options are the
-# process's: this holds for every function Numba compiles after tinycnn is imported.
+# scalars that no later pass made vectors again. Unrolling only loops of at most 8
+# iterations leaves the longer ones to the vectorizer, whose loops of 16-value vectors are
+# then unrolled; the 4 x 48 tile gained from it too (figures in docs/performance.md). LLVM's
+# options are the process's: this holds for every function Numba compiles after tinycnn is
+# imported.
 binding.set_option("tinycnn", "-unroll-full-max-count=8")
 
 

@@ -64,7 +64,7 @@ past L.
 **Without AVX-512** (AVX2) there are 16 vector registers, not 32, and the tile is three ymm
 vectors wide: 4 x 24 float32 sums in 12 of them (`TILE_PIXELS`). Before LLVM's unrolling
 was limited, no tile that fits vectorized, and AVX2 ran a loop that streamed its sums
-through the L1 cache instead; the 4 x 24 tile runs 1.3-2.5x faster than that loop did
+through the L1 cache instead; the 4 x 24 tile runs faster than that loop did
 (docs/performance.md).
 
 The sums of a block of PIXEL_BLOCK grid columns, for all the block's output rows,

@@ -35,8 +35,8 @@ from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
 # Pixels summed at once: their sums for one block of 48 channels, 256 x 48 float32 (48 KiB),
 # stay near the core while every row block of W is added into them. All the pixels at once
-# (ResNet 3x3/2 128->128 @56, 8 images: 3136 a part, 600 KiB) ran 1.2-2x slower on two
-# cores, the parts contending for the shared cache (docs/performance.md).
+# (ResNet 3x3/2 128->128 @56, 8 images: 3136 a part, 600 KiB) ran slower on two cores,
+# the parts contending for the shared cache (docs/performance.md).
 PIXELS_AT_ONCE = 256
 
 
