@@ -329,7 +329,8 @@ def environment():
         "numba_threading_layer": numba.threading_layer(),
         "parallel_min_work": threads.PARALLEL_MIN_WORK,
         "thread_variables": {
-            k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")
+            k: os.environ.get(k)
+            for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT")
         },
         "thread_variables_set_by_tinycnn": SET_BY_TINYCNN,
         # OpenBLAS reads OPENBLAS_THREAD_TIMEOUT when NumPy loads, which was before tinycnn.

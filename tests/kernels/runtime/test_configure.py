@@ -10,8 +10,8 @@ from test_freed_memory import IS_GLIBC, fresh_pages
 PRINT_SETTINGS = (
     "import os, tinycnn\n"
     "from tinycnn.kernels.runtime import configure\n"
-    "print(os.environ.get('OMP_WAIT_POLICY'), os.environ.get('OPENBLAS_THREAD_TIMEOUT'),"
-    " sorted(configure.SET_BY_TINYCNN))"
+    "print(*(os.environ.get(k) for k in ('OMP_WAIT_POLICY', 'GOMP_SPINCOUNT',"
+    " 'OPENBLAS_THREAD_TIMEOUT')), sorted(configure.SET_BY_TINYCNN))"
 )
 
 
@@ -25,23 +25,29 @@ def settings_in_a_new_process(**variables):
 
 
 def configure_variables():
-    return {"OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT", "TINYCNN_CONFIGURE"}
+    return {"OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OPENBLAS_THREAD_TIMEOUT", "TINYCNN_CONFIGURE"}
 
 
 def test_importing_tinycnn_sets_the_thread_variables():
     assert settings_in_a_new_process() == (
-        "PASSIVE 4 ['OMP_WAIT_POLICY', 'OPENBLAS_THREAD_TIMEOUT']"
+        "PASSIVE 1000 4 ['GOMP_SPINCOUNT', 'OMP_WAIT_POLICY', 'OPENBLAS_THREAD_TIMEOUT']"
     )
 
 
 def test_a_value_the_user_set_wins():
+    assert settings_in_a_new_process(GOMP_SPINCOUNT="5") == (
+        "PASSIVE 5 4 ['OMP_WAIT_POLICY', 'OPENBLAS_THREAD_TIMEOUT']"
+    )
+
+
+def test_a_wait_policy_the_user_chose_is_not_refined_by_a_spin_count():
     assert settings_in_a_new_process(OMP_WAIT_POLICY="ACTIVE") == (
-        "ACTIVE 4 ['OPENBLAS_THREAD_TIMEOUT']"
+        "ACTIVE None 4 ['OPENBLAS_THREAD_TIMEOUT']"
     )
 
 
 def test_tinycnn_configure_0_opts_out_of_everything():
-    assert settings_in_a_new_process(TINYCNN_CONFIGURE="0") == "None None []"
+    assert settings_in_a_new_process(TINYCNN_CONFIGURE="0") == "None None None []"
 
 
 @pytest.mark.skipif(not IS_GLIBC, reason="the malloc settings are glibc's")
