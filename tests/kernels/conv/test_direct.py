@@ -9,12 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import conv_cases, float_dtypes, seeds
-from test_conv import EDGE_CASES, check_all
+from test_conv import CUT_CASES, EDGE_CASES, check_all, make_case
 from tolerance import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import conv, reference
-from tinycnn.kernels.conv import via_direct
+from tinycnn.kernels.conv import parts, via_direct
 from tinycnn.kernels.conv.geometry import ConvGeometry
+from tinycnn.kernels.runtime import threads
 from tinycnn.kernels.runtime.workspace import WORKSPACE_BYTES
 
 
@@ -62,6 +63,77 @@ DIRECT_CASES = {
 )
 def test_direct_edge_cases(build, direct, case, dtype):
     check_all(case, dtype)
+
+
+@pytest.fixture
+def cut_over_images(monkeypatch):
+    """Cut every call of the test into two parts of images, as on 2 cores, however small."""
+    monkeypatch.setattr(threads, "BATCH_PARTS", 2)
+    monkeypatch.setattr(parts, "MIN_PART_FLOP", 1)
+
+
+SEVERAL_IMAGES = {k: v for k, v in {**EDGE_CASES, **DIRECT_CASES}.items() if v[0] >= 2}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", SEVERAL_IMAGES.values(), ids=SEVERAL_IMAGES.keys())
+def test_images_shared_out_over_the_cores_match_the_oracle(direct, cut_over_images, case, dtype):
+    check_all(case, dtype)
+
+
+def spy_on_spread(monkeypatch):
+    """The ``spread`` of every call of via_direct's forward and input gradient, in order."""
+    spreads = []
+    for name in ("conv2d_forward", "conv2d_backward_input"):
+        real = getattr(via_direct, name)
+
+        def spied(*args, real=real, spread=False):
+            spreads.append(spread)
+            return real(*args, spread=spread)
+
+        monkeypatch.setattr(via_direct, name, spied)
+    return spreads
+
+
+def forward_and_input_gradient(case, dtype=np.float32, **limit):
+    N, C, OC, G, H, W, KH, KW, stride, padding, dilation = case
+    x, w, b, dy = make_case(0, dtype, *case)
+    geometry = (stride, padding, dilation, G)
+    y = conv.conv2d_forward(x, w, b, *geometry, **limit)
+    return y, conv.conv2d_backward_input(dy, w, x.shape, *geometry, **limit)
+
+
+def test_a_call_cut_into_parts_of_images_shares_them_out_itself(
+    direct, cut_over_images, monkeypatch
+):
+    case = DIRECT_CASES["rows not a multiple of the block"]  # 2 images
+    spreads = spy_on_spread(monkeypatch)
+    shared_out = forward_and_input_gradient(case)
+    assert spreads == [True, True]
+    # The same sums in the same order as the two parts on the thread pool: the same bits.
+    monkeypatch.setattr(conv, "_spreading", lambda *args: None)
+    as_parts = forward_and_input_gradient(case)
+    assert spreads == [True, True] + [False] * 4  # each pass: a call per part
+    for a, b in zip(shared_out, as_parts, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_images_are_not_shared_out_when_a_call_is_cut_over_channels(direct, monkeypatch):
+    monkeypatch.setattr(threads, "BATCH_PARTS", 2)
+    monkeypatch.setattr(parts, "MIN_PART_FLOP", 1)
+    monkeypatch.setattr(parts, "CHANNEL_STEP", 1)
+    spreads = spy_on_spread(monkeypatch)
+    forward_and_input_gradient(CUT_CASES["batch of one, 3x3"])  # one image: cut over channels
+    assert spreads == [False] * 4  # two channel parts a pass
+
+
+def test_images_are_not_shared_out_when_their_grids_need_several_chunks(
+    direct, cut_over_images, monkeypatch
+):
+    spreads = spy_on_spread(monkeypatch)
+    forward_and_input_gradient(DIRECT_CASES["rows not a multiple of the block"],
+                               max_workspace_bytes=1)  # fmt: skip
+    assert spreads == [False] * 4
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

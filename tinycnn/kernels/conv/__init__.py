@@ -129,6 +129,26 @@ def _algorithms(geo, part_images, in_parts, dtype, max_workspace_bytes):
     return {pass_: candidates.get(names[pass_], rule) for pass_ in tuning.PASSES}
 
 
+def _spreading(split, chosen, geo, N, dtype, max_workspace_bytes):
+    """The algorithm that runs this call on its whole batch at once, sharing the images out
+    over the cores itself (in an OpenMP loop), or None.
+
+    That is, when the call is cut into parts of images only, each with the whole layer, and
+    their algorithm can and should (``spreads_images``). Why: a part on the thread pool of
+    `threads.over_parts` waits for a thread to wake up at its start and at its end (40-50 us
+    on a virtual machine), and the parts take turns on the GIL for their set-up; OpenMP's
+    threads spin a little before they sleep, and its loop holds no GIL
+    (docs/performance.md has the figures).
+    """
+    if len(split) < 2 or any(part.geo != geo for part in split):
+        return None
+    algorithm = chosen[geo]
+    spreads = getattr(algorithm, "spreads_images", None)
+    if spreads is None or not spreads(geo, N, dtype.itemsize, max_workspace_bytes):
+        return None
+    return algorithm
+
+
 def conv2d_forward(
     x, w, b, stride, padding, dilation, groups, *, max_workspace_bytes=WORKSPACE_BYTES
 ):
@@ -169,6 +189,10 @@ def conv2d_forward(
         return y
     split = parts.split(geo, N, ALONG["forward"])
     chosen = _chosen(split, "forward", x.dtype, max_workspace_bytes)
+    spreading = _spreading(split, chosen, geo, N, x.dtype, max_workspace_bytes)
+    if spreading is not None:
+        spreading.conv2d_forward(x, w, b, geo, max_workspace_bytes, y, spread=True)
+        return y
     part_bytes = max_workspace_bytes // threads.BATCH_PARTS
 
     def forward(part):  # y[images, oc part] = x[images, its channels] * w[oc part] + b[oc part]
@@ -210,6 +234,10 @@ def conv2d_backward_input(
         return dx
     split = parts.split(geo, x_shape[0], ALONG["backward_input"])
     chosen = _chosen(split, "backward_input", dy.dtype, max_workspace_bytes)
+    spreading = _spreading(split, chosen, geo, x_shape[0], dy.dtype, max_workspace_bytes)
+    if spreading is not None:
+        spreading.conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx, spread=True)
+        return dx
     part_bytes = max_workspace_bytes // threads.BATCH_PARTS
 
     def backward_input(part):  # dx[images, c part] from dy[images, its channels], w[:, c part]

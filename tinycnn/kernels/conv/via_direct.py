@@ -82,7 +82,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from numba import literally, njit, uint64
+from numba import literally, njit, prange, uint64
 
 from tinycnn.kernels.conv.register_tile import FLOAT32_LANES, register_tile
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
@@ -151,9 +151,10 @@ def _taps(geo, grid):
     return phase, phase * grid.plane + qh * grid.WQ + qw
 
 
-def _input_grid(x, geo, grid):
+def _input_grid(x, geo, grid, spread=False):
     """x on the phase grid, one flat row per image, followed by a zero row of L values and
     TILE_PIXELS more zeros (the last tile of (1) reads up to TILE_PIXELS - 1 values past L).
+    With ``spread``, the images are shared out over the cores.
 
     Shape:
         - x: (n, C, H, W)
@@ -163,7 +164,8 @@ def _input_grid(x, geo, grid):
     length = geo.C * grid.Q + grid.L + TILE_PIXELS
     flat = SCRATCH.array("direct input grid", (n, length), x.dtype)
     x = np.ascontiguousarray(x)
-    phases_into(x, geo.PH, geo.PW, geo.SH, geo.SW, grid.HQ, grid.WQ, grid.Q, grid.plane, flat)
+    fill = _phases_of_each_image if spread else phases_into
+    fill(x, geo.PH, geo.PW, geo.SH, geo.SW, grid.HQ, grid.WQ, grid.Q, grid.plane, flat)
     flat[:, geo.C * grid.Q :] = 0
     return flat
 
@@ -205,6 +207,13 @@ def phases_into(x, PH, PW, SH, SW, HQ, WQ, channel_step, phase_step, out):
                         target = row + uint64(v0)
                         for v in range(v1 - v0):
                             image[target + uint64(v)] = pixels[source + uint64(v * SW)]
+
+
+@njit(cache=True, parallel=True)
+def _phases_of_each_image(x, PH, PW, SH, SW, HQ, WQ, channel_step, phase_step, out):
+    """`phases_into`, the images shared out over the cores (one image per iteration)."""
+    for i in prange(x.shape[0]):  # each iteration writes only its own image's grid
+        phases_into(x[i : i + 1], PH, PW, SH, SW, HQ, WQ, channel_step, phase_step, out[i : i + 1])
 
 
 def _pack(matrix):
@@ -277,18 +286,31 @@ def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
         - bias: (channels of out,)
         - out: (n, channels, HT, WT)
     """
-    n = out.shape[0]
-    B, M4 = weights.shape[0], weights.shape[1] * 4
-    Y = np.empty((M4, PIXEL_BLOCK), dtype=out.dtype)
-    for i in range(n):
-        for k in range(B):
-            c0, SR, R0, SC, C0 = targets[k]
-            for p_block in range(0, L, PIXEL_BLOCK):
-                P = min(PIXEL_BLOCK, L - p_block)
-                _block_sums(src[i], offsets[k], R[k], p_block, P, weights[k], Y)
-                for m in range(M):
-                    _grid_block_to_image(Y[m], p_block, P, WQ, SR, R0, SC, C0, bias[c0 + m],
-                                         out[i, c0 + m])  # fmt: skip
+    Y = np.empty((weights.shape[1] * 4, PIXEL_BLOCK), dtype=out.dtype)
+    for i in range(out.shape[0]):
+        _image_rows_fma(src[i], offsets, weights, R, L, WQ, M, targets, bias, out[i], Y)
+
+
+@njit(cache=True, parallel=True, fastmath=FAST_SUMS)
+def _spread_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
+    """`shifted_rows_fma`, the images shared out over the cores (one image per iteration)."""
+    for i in prange(out.shape[0]):  # each iteration writes only image i of out
+        Y = np.empty((weights.shape[1] * 4, PIXEL_BLOCK), dtype=out.dtype)  # its own sums
+        _image_rows_fma(src[i], offsets, weights, R, L, WQ, M, targets, bias, out[i], Y)
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def _image_rows_fma(x, offsets, weights, R, L, WQ, M, targets, bias, image, Y):
+    """`shifted_rows_fma` for one image: x (S,) its grid, image (channels, HT, WT), Y the
+    (M4, PIXEL_BLOCK) sums of one block of grid columns."""
+    for k in range(weights.shape[0]):
+        c0, SR, R0, SC, C0 = targets[k]
+        for p_block in range(0, L, PIXEL_BLOCK):
+            P = min(PIXEL_BLOCK, L - p_block)
+            _block_sums(x, offsets[k], R[k], p_block, P, weights[k], Y)
+            for m in range(M):
+                _grid_block_to_image(Y[m], p_block, P, WQ, SR, R0, SC, C0, bias[c0 + m],
+                                     image[c0 + m])  # fmt: skip
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
@@ -449,10 +471,11 @@ def shifted_rows_dot(a, src, offsets, first, L, out):
                     block[3, 3] += s33
 
 
-def _output_grid(dy, geo, grid, front, length):
+def _output_grid(dy, geo, grid, front, length, spread=False):
     """dy on the output grid: one row of ``length`` values per output channel, ``front`` zeros
     before the pixels, rows padded to M4 = OC/G rounded up to 4 per group, and a last row of
-    zeros (the zero row of the dx pass).
+    zeros (the zero row of the dx pass). With ``spread``, the images are shared out over the
+    cores.
 
     Shape:
         - dy: (n, OC, OH, OW)
@@ -462,8 +485,16 @@ def _output_grid(dy, geo, grid, front, length):
     n = dy.shape[0]
     M4 = _round_up(geo.OCG, BLOCK)
     on_grid = SCRATCH.array("direct output grid", (n, geo.G * M4 + 1, length), dy.dtype)
-    _output_grid_into(np.ascontiguousarray(dy), geo.G, M4, front, grid.WQ, on_grid)
+    fill = _output_grid_of_each_image if spread else _output_grid_into
+    fill(np.ascontiguousarray(dy), geo.G, M4, front, grid.WQ, on_grid)
     return on_grid
+
+
+@njit(cache=True, parallel=True)
+def _output_grid_of_each_image(dy, G, M4, front, WQ, on_grid):
+    """`_output_grid_into`, the images shared out over the cores (one image per iteration)."""
+    for i in prange(dy.shape[0]):  # each iteration writes only its own image's grid
+        _output_grid_into(dy[i : i + 1], G, M4, front, WQ, on_grid[i : i + 1])
 
 
 @njit(cache=True, nogil=True)
@@ -507,14 +538,25 @@ def _chunks(N, geo, grid, itemsize, max_bytes):
     return batch_chunks(N, per_image * itemsize, max_bytes)
 
 
+def spreads_images(geo, N, itemsize, max_workspace_bytes):
+    """Whether a call on N images should share them out over the cores itself (``spread``
+    in `conv2d_forward` and `conv2d_backward_input`) rather than run as parts of the batch:
+    when the grids of all N fit the workspace at once. With several chunks the cores would
+    wait for each other at the end of every chunk, where parts meet only at the end of the
+    call (VGG's 64 channels at 224, 4 images: 2% slower shared out; docs/performance.md).
+    """
+    return len(_chunks(N, geo, PhaseGrid.of(geo), itemsize, max_workspace_bytes)) == 1
+
+
 def _dy_row_length(grid):
     """Length of a row of dY in the dx pass: F zeros, the plane, and TILE_PIXELS zeros (the
     last tile of (1) reads up to TILE_PIXELS - 1 values past the plane)."""
     return grid.F + grid.plane + TILE_PIXELS
 
 
-def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
+def conv2d_forward(x, w, b, geo, max_workspace_bytes, y, *, spread=False):
     """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``.
+    With ``spread``, the images are shared out over the cores (`spreads_images`).
 
     Loop::
 
@@ -529,10 +571,10 @@ def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
     targets = np.array([(g * geo.OCG, 1, 0, 1, 0) for g in range(geo.G)], dtype=np.int64)
     R = np.full(geo.G, geo.KG)
     bias = np.zeros(geo.OC, dtype=y.dtype) if b is None else b.astype(y.dtype, copy=False)
+    sums = _spread_rows_fma if spread else shifted_rows_fma
     for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
-        src = _input_grid(x[images], geo, grid)
-        shifted_rows_fma(src, offsets, weights, R, grid.L, grid.WQ, geo.OCG, targets, bias,
-                         y[images])  # fmt: skip
+        src = _input_grid(x[images], geo, grid, spread)
+        sums(src, offsets, weights, R, grid.L, grid.WQ, geo.OCG, targets, bias, y[images])
 
 
 def _backward_input_rows(w, geo, grid, row_length):
@@ -606,8 +648,9 @@ def _pack_flipped_into(w4, taps, packed):
                         block[i, r, o] = w4[g, oc, c, tap] if tap >= 0 and c < CG else 0
 
 
-def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
-    """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``.
+def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx, *, spread=False):
+    """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``; ``spread`` as
+    for `conv2d_forward`.
 
     Loop::
 
@@ -629,11 +672,11 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
         dtype=np.int64,
     )
     no_bias = np.zeros(geo.C, dtype=dx.dtype)
+    sums = _spread_rows_fma if spread else shifted_rows_fma
     for images in _chunks(dx.shape[0], geo, grid, dy.itemsize, max_workspace_bytes):
-        on_grid = _output_grid(dy[images], geo, grid, front=grid.F, length=row_length)
+        on_grid = _output_grid(dy[images], geo, grid, grid.F, row_length, spread)
         src = on_grid.reshape(on_grid.shape[0], -1)
-        shifted_rows_fma(src, offsets, weights, R, grid.plane, grid.WQ, geo.CG, targets,
-                         no_bias, dx[images])  # fmt: skip
+        sums(src, offsets, weights, R, grid.plane, grid.WQ, geo.CG, targets, no_bias, dx[images])
 
 
 def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
