@@ -15,7 +15,9 @@
 Whichever algorithm runs, each call is cut into independent parts, one per core (parts of
 the batch, or with fewer images than cores parts of the channels, see `parts.py`), and the
 parts run at once, each on one core from start to end (`threads.over_parts`); the
-workspace limit is shared among the parts. `forced` runs one algorithm wherever it can,
+workspace limit is shared among the parts. The direct convolution's forward pass and input
+gradient run parts of images in one OpenMP loop over the images instead (`_spreading`).
+`forced` runs one algorithm wherever it can,
 for tests and benchmarks; `algorithm_for` says which runs each pass of a convolution.
 
 Every function returns a new array that the caller owns.
