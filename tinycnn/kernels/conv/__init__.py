@@ -137,10 +137,9 @@ def _spreading(split, chosen, geo, N, dtype, max_workspace_bytes):
 
     That is, when the call is cut into parts of images only, each with the whole layer, and
     their algorithm can and should (``spreads_images``). Why: a part on the thread pool of
-    `threads.over_parts` waits for a thread to wake up at its start and at its end (40-50 us
-    on a virtual machine), and the parts take turns on the GIL for their set-up; OpenMP's
-    threads spin a little before they sleep, and its loop holds no GIL
-    (docs/performance.md has the figures).
+    `threads.over_parts` waits for a thread to wake up at its start and at its end, and
+    the parts take turns on the GIL for their set-up; OpenMP's threads spin a little before
+    they sleep, and its loop holds no GIL (docs/performance.md has the figures).
     """
     if len(split) < 2 or any(part.geo != geo for part in split):
         return None

@@ -543,7 +543,7 @@ def spreads_images(geo, N, itemsize, max_workspace_bytes):
     in `conv2d_forward` and `conv2d_backward_input`) rather than run as parts of the batch:
     when the grids of all N fit the workspace at once. With several chunks the cores would
     wait for each other at the end of every chunk, where parts meet only at the end of the
-    call (VGG's 64 channels at 224, 4 images: 2% slower shared out; docs/performance.md).
+    call (docs/performance.md has the measurement).
     """
     return len(_chunks(N, geo, PhaseGrid.of(geo), itemsize, max_workspace_bytes)) == 1
 

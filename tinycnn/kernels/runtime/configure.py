@@ -5,12 +5,13 @@ pools read their variables when they start. It sets, each only where you have no
 
 - ``OMP_WAIT_POLICY=PASSIVE``: a Numba thread waiting at the end of a parallel loop sleeps
   instead of spinning on a core another thread needs (``threads.py`` says why).
-- ``GOMP_SPINCOUNT=1000``: but first it spins a little, about 20-40 us (GNU OpenMP, the
-  runtime of Numba's ``omp`` layer on Linux; other runtimes ignore it and just sleep).
-  Waking a sleeping thread costs 40-50 us on a virtual machine, more than many loops
-  take, and the loops of a network come in runs (a BatchNorm, then a ReLU, then the next
-  layer's copy): a short spin catches the next loop, or the other thread's end of this one,
-  awake. Set only when you have set neither this nor ``OMP_WAIT_POLICY``.
+- ``GOMP_SPINCOUNT=1000``: but first it spins a little, some tens of microseconds (GNU
+  OpenMP, the runtime of Numba's ``omp`` layer on Linux; other runtimes ignore it and just
+  sleep). Waking a sleeping thread can cost more than many loops take (on a virtual machine
+  whose idle cores halt at once; docs/performance.md has the figures), and the loops of a
+  network come in runs (a BatchNorm, then a ReLU, then the next layer's copy): a short spin
+  catches the next loop, or the other thread's end of this one, awake. Set only when you
+  have set neither this nor ``OMP_WAIT_POLICY``.
 - ``OPENBLAS_THREAD_TIMEOUT=4``: OpenBLAS's threads stop spinning soon after a GEMM.
   OpenBLAS reads it when NumPy is first imported, so it takes effect only if tinycnn is
   imported before NumPy (or if you export it in the shell).

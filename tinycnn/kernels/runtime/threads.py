@@ -8,8 +8,8 @@ pool runs the `prange` loops. Left at their defaults they fight:
   small Numba loop right after a GEMM then waits for a core until the scheduler preempts a
   spinner (docs/performance.md has the figures). ``OMP_WAIT_POLICY=PASSIVE`` makes a
   waiting OpenMP thread sleep instead, so the thread it waits for gets the core, after a
-  spin of 20-40 us (``GOMP_SPINCOUNT=1000``) short enough to cost little and long enough
-  to catch the next loop of a run of element-wise loops.
+  short spin (``GOMP_SPINCOUNT=1000``): short enough to cost little, long enough to catch
+  the next loop of a run of element-wise loops.
   ``OPENBLAS_THREAD_TIMEOUT=4`` shortens OpenBLAS's spin to 2**4 cycles.
 - Waking a second thread costs tens of microseconds, more than a small loop takes on one
   core, and milliseconds when the other core is busy with another process. `parallel_kernel`
