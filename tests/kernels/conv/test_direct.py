@@ -52,6 +52,9 @@ DIRECT_CASES = {
     # (4 x 48, then 4 x 16)
     "24 grid columns: a narrow tile": (2, 5, 6, 1, 4, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
     "63 grid columns: a tile, then a narrowest": (1, 5, 6, 1, 7, 7, 3, 3, (1, 1), (1, 1), (1, 1)),
+    # 10 output rows, 12 input channels: 3 blocks of 4 rows each way, with float32 and
+    # AVX-512 a tile of 8 rows and one of 4 (`via_direct.tile_rows`)
+    "a tall tile and a short one": (2, 12, 10, 1, 6, 7, 3, 3, (1, 1), (1, 1), (1, 1)),
 }
 
 
@@ -138,20 +141,21 @@ def test_images_are_not_shared_out_when_their_grids_need_several_chunks(
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("P", [100, 80])
-def test_block_sums_compute_the_sums_of_one_block(dtype, P):
-    # 6 output rows (padded to 8), 10 summed rows (padded to 12 with zero weights) and P
-    # columns: not multiples of the 4 x 4 blocks or of a tile's columns (with AVX-512,
-    # 100 = 48 + 48 + 4, the last in a tile of 16, and 80 = 48 + 32; with AVX2's tiles of
-    # 24, 100 = 4 * 24 + 4 and 80 = 3 * 24 + 8).
+@pytest.mark.parametrize("rows", [via_direct.BLOCK, via_direct.TALL])
+def test_block_sums_compute_the_sums_of_one_block(dtype, P, rows):
+    # 10 output rows (padded to 12: with tiles of 8 rows, one of 8 and one of 4), 10 summed
+    # rows (padded to 12 with zero weights) and P columns: not multiples of the blocks or
+    # of a tile's columns (with AVX-512, 100 = 48 + 48 + 4, the last in a tile of 16, and
+    # 80 = 48 + 32; with AVX2's tiles of 24, 100 = 4 * 24 + 4 and 80 = 3 * 24 + 8).
     rng = np.random.default_rng(0)
-    M, R, p0 = 6, 10, 3
+    M, R, p0 = 10, 10, 3
     offsets = rng.integers(0, 40, 12)
-    w = np.zeros((8, 12))
+    w = np.zeros((12, 12))
     w[:M, :R] = rng.standard_normal((M, R))
-    packed = via_direct._pack(w[None])[0]  # (2, 12, 4)
+    packed = via_direct._pack(w[None])[0]  # (3, 12, 4)
     x = rng.standard_normal(40 + p0 + P + via_direct.TILE_PIXELS)
-    Y = np.full((8, via_direct.PIXEL_BLOCK), np.nan, dtype=dtype)
-    via_direct._block_sums(x.astype(dtype), offsets, R, p0, P, packed.astype(dtype), Y)
+    Y = np.full((12, via_direct.PIXEL_BLOCK), np.nan, dtype=dtype)
+    via_direct._block_sums(x.astype(dtype), offsets, R, p0, P, packed.astype(dtype), Y, rows)
     runs = np.stack([x[o + p0 : o + p0 + P] for o in offsets[:R]])  # (R, P)
     assert_close(Y[:M, :P], w[:M, :R] @ runs, dtype, np.abs(w[:M, :R]) @ np.abs(runs))
 

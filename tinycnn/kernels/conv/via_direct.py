@@ -61,6 +61,14 @@ float64 the tile is 24 zmm registers. Rows are padded to multiples of 4 with zer
 reading a row of zeros, and the grids end in TILE_PIXELS zeros, which the last tile reads
 past L.
 
+**A taller tile where the registers allow it.** The runs a tile reads, every channel's
+taps, do not all fit in the L1 cache when there are many channels (128 channels of a 3x3
+kernel: about 85 KiB for one tile of 48 columns), so each block of 4 rows reads them again
+from L2, and L2 cannot deliver a run per 4 vector FMAs. In float32 with AVX-512 the tile is
+8 x 48 (`TALL`, `tile_rows`): 24 of the 32 zmm registers, each run feeds 8 x 3 FMAs, and the
+runs are read half as often. With AVX2 or in float64 8 rows would not fit, and the tile
+stays 4 rows tall.
+
 **Without AVX-512** (AVX2) there are 16 vector registers, not 32, and the tile is three ymm
 vectors wide: 4 x 24 float32 sums in 12 of them (`TILE_PIXELS`). Before LLVM's unrolling
 was limited, no tile that fits vectorized, and AVX2 ran a loop that streamed its sums
@@ -84,11 +92,13 @@ from dataclasses import dataclass
 import numpy as np
 from numba import literally, njit, prange, uint64
 
-from tinycnn.kernels.conv.register_tile import FLOAT32_LANES, register_tile
+from tinycnn.kernels.conv.register_tile import FLOAT32_LANES, VECTOR_REGISTERS, register_tile
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
 # Output rows and summed rows the kernels handle at once: 4 x 4 weights or sums.
 BLOCK = 4
+# Output rows of the taller register tile, two blocks (`tile_rows`).
+TALL = 2 * BLOCK
 # Grid columns of one tile of (1), three vectors: with AVX-512, 4 x 48 sums are 12 zmm
 # registers of 16 float32 (or 24 of 8 float64) of its 32; with AVX2, 4 x 24 are 12 ymm of
 # its 16. The docstrings of conv/ give the AVX-512 figures: 48 columns.
@@ -102,6 +112,16 @@ PIXEL_BLOCK = 10 * TILE_PIXELS
 # Reassociation lets LLVM vectorize the sums; contraction makes a*b + c one FMA. Unlike
 # fastmath=True, no flag assumes the data has no inf or NaN, so those propagate as in IEEE.
 FAST_SUMS = {"reassoc", "contract"}
+
+
+def tile_rows(dtype):
+    """Output rows of the register tile of (1) for ``dtype``: TALL where its TALL x
+    TILE_PIXELS sums fit in all but 8 of the vector registers (float32 with AVX-512: 24
+    zmm), else BLOCK. Every run of the grid loaded then feeds twice the multiply-adds, and
+    the runs of a tile are read from the cache half as often."""
+    vector_bytes = FLOAT32_LANES * 4
+    registers = TALL * TILE_PIXELS * np.dtype(dtype).itemsize // vector_bytes
+    return TALL if registers <= VECTOR_REGISTERS - 8 else BLOCK
 
 
 def computes(geo):
@@ -262,7 +282,7 @@ def _forward_rows(geo, grid):
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
+def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out, rows):
     """(1) on every block of rows, written straight into the images ``out``, plus ``bias``.
 
     Block k computes ``Y[m, p] = sum over r < R[k] of weights[k, m, r] *
@@ -270,6 +290,7 @@ def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
     ``p = row*WQ + col`` of row m goes to ``out[i, c0 + m, row*SR + R0, col*SC + C0]`` if
     that pixel exists, with ``(c0, SR, R0, SC, C0) = targets[k]``: for the forward pass
     (g*OC/G, 1, 0, 1, 0), for the dx phase (a, b) of group g (g*C/G, SH, a - PH, SW, b - PW).
+    ``rows`` is the register tile's height, from `tile_rows`.
 
     Loop::
 
@@ -288,38 +309,40 @@ def shifted_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
     """
     Y = np.empty((weights.shape[1] * 4, PIXEL_BLOCK), dtype=out.dtype)
     for i in range(out.shape[0]):
-        _image_rows_fma(src[i], offsets, weights, R, L, WQ, M, targets, bias, out[i], Y)
+        _image_rows_fma(src[i], offsets, weights, R, L, WQ, M, targets, bias, out[i], Y, rows)
 
 
 @njit(cache=True, parallel=True, fastmath=FAST_SUMS)
-def _spread_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out):
+def _spread_rows_fma(src, offsets, weights, R, L, WQ, M, targets, bias, out, rows):
     """`shifted_rows_fma`, the images shared out over the cores (one image per iteration)."""
     for i in prange(out.shape[0]):  # each iteration writes only image i of out
         Y = np.empty((weights.shape[1] * 4, PIXEL_BLOCK), dtype=out.dtype)  # its own sums
-        _image_rows_fma(src[i], offsets, weights, R, L, WQ, M, targets, bias, out[i], Y)
+        _image_rows_fma(src[i], offsets, weights, R, L, WQ, M, targets, bias, out[i], Y, rows)
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def _image_rows_fma(x, offsets, weights, R, L, WQ, M, targets, bias, image, Y):
+def _image_rows_fma(x, offsets, weights, R, L, WQ, M, targets, bias, image, Y, rows):
     """`shifted_rows_fma` for one image: x (S,) its grid, image (channels, HT, WT), Y the
     (M4, PIXEL_BLOCK) sums of one block of grid columns."""
     for k in range(weights.shape[0]):
         c0, SR, R0, SC, C0 = targets[k]
         for p_block in range(0, L, PIXEL_BLOCK):
             P = min(PIXEL_BLOCK, L - p_block)
-            _block_sums(x, offsets[k], R[k], p_block, P, weights[k], Y)
+            _block_sums(x, offsets[k], R[k], p_block, P, weights[k], Y, rows)
             for m in range(M):
                 _grid_block_to_image(Y[m], p_block, P, WQ, SR, R0, SC, C0, bias[c0 + m],
                                      image[c0 + m])  # fmt: skip
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def _block_sums(x, offsets, R, p0, P, w, Y):
+def _block_sums(x, offsets, R, p0, P, w, Y, rows):
     """Y[m, q] = sum over r < R of w[m // 4, r, m % 4] * x[offsets[r] + p0 + q] for q < P
-    (and up to TILE_PIXELS - 1 columns more), tile by tile in registers.
+    (and up to TILE_PIXELS - 1 columns more), tile by tile in registers, each tile of
+    ``rows`` output rows (`tile_rows`) but the last, which may have 4.
 
-    For each tile of columns, the tiles of every 4 rows m run in turn, so the runs of the
-    grid they read stay in the L1 cache (the weights come from L2, a broadcast per 3 FMAs).
+    For each tile of columns, the tiles of every block of rows m run in turn, so the runs
+    of the grid they read stay in the cache (the weights come from L2, a broadcast per 3
+    FMAs).
 
     Shape:
         - x: (S,), S >= max(offsets) + p0 + P + TILE_PIXELS - 1
@@ -327,50 +350,68 @@ def _block_sums(x, offsets, R, p0, P, w, Y):
         - w: (M4/4, R4, 4)
         - Y: (M4, PIXEL_BLOCK), P <= PIXEL_BLOCK
     """
+    blocks = w.shape[0]
     for q0 in range(0, P, TILE_PIXELS):
         columns = P - q0
-        for m in range(w.shape[0]):
-            # The narrowest tile that holds the columns left. Three calls, not one of a
-            # variable width: the width must be a constant where _tile_sums is called.
-            if columns > NARROW:
-                _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, TILE_PIXELS)
-            elif columns > NARROWEST:
-                _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, NARROW)
+        m = 0
+        while m < blocks:
+            # The tile's rows and the narrowest width that holds the columns left. Six
+            # calls: both must be constants where _tile_sums is called (`literally`), and
+            # a helper choosing the width ran 1-2% slower.
+            if rows == TALL and m + 1 < blocks:
+                if columns > NARROW:
+                    _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, TALL, TILE_PIXELS)
+                elif columns > NARROWEST:
+                    _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, TALL, NARROW)
+                else:
+                    _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, TALL, NARROWEST)
+                m += 2
             else:
-                _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, NARROWEST)
+                if columns > NARROW:
+                    _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, BLOCK, TILE_PIXELS)
+                elif columns > NARROWEST:
+                    _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, BLOCK, NARROW)
+                else:
+                    _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, BLOCK, NARROWEST)
+                m += 1
 
 
 @njit(cache=True, nogil=True, fastmath=FAST_SUMS)
-def _tile_sums(x, offsets, R, p0, w, m, Y, q0, width):
-    """Y[4m + o, q0 + q] = sum over r < R of w[m, r, o] * x[offsets[r] + p0 + q], for the
-    4 x width tile of rows 4m.. and columns p0 <= p0 + q < p0 + width.
+def _tile_sums(x, offsets, R, p0, w, m, Y, q0, rows, width):
+    """Y[4m + o, q0 + q] = sum over r < R of w[m + o // 4, r, o % 4] * x[offsets[r] + p0 + q],
+    for the rows x width tile of rows 4m.. and columns p0 <= p0 + q < p0 + width.
 
     The tile's sums stay in vector registers for the whole sum over r (see the module
     docstring): ``tile`` is on the stack and the loops over it have constant trip counts;
-    ``width`` is a compile-time constant (`literally`).
+    ``rows`` and ``width`` are compile-time constants (`literally`).
 
     Shape:
         - x: (S,), S >= max(offsets) + p0 + width
         - offsets: (R4,), R4 >= R
-        - w: (M4/4, R4, 4)
+        - w: (M4/4, R4, 4), m + rows/4 <= M4/4
         - Y: (M4, >= q0 + width)
     """
+    literally(rows)
     literally(width)
-    tile = register_tile(BLOCK, width, Y.dtype)
-    for o in range(BLOCK):
+    tile = register_tile(rows, width, Y.dtype)
+    for o in range(rows):
         for q in range(width):
             tile[o, q] = 0
     for r in range(R):
         # A view starting at the run, indexed from 0: LLVM vectorized this form only.
         run = x[offsets[r] + p0 :]
-        for o in range(BLOCK):
-            w_or = w[m, r, o]
+        for o in range(rows):
+            w_or = w[m + o // BLOCK, r, o % BLOCK]
             for q in range(width):
                 tile[o, q] += w_or * run[q]
-    # The 4 rows in one loop: one loop per row was unrolled into 48 scalar copies.
-    Y0, Y1, Y2, Y3 = Y[4 * m, q0:], Y[4 * m + 1, q0:], Y[4 * m + 2, q0:], Y[4 * m + 3, q0:]
-    for q in range(width):
-        Y0[q], Y1[q], Y2[q], Y3[q] = tile[0, q], tile[1, q], tile[2, q], tile[3, q]
+    for block in range(rows // BLOCK):
+        # 4 rows in one loop: one loop per row was unrolled into 48 scalar copies.
+        row = BLOCK * (m + block)
+        Y0, Y1, Y2, Y3 = Y[row, q0:], Y[row + 1, q0:], Y[row + 2, q0:], Y[row + 3, q0:]
+        for q in range(width):
+            tile_row = BLOCK * block
+            Y0[q], Y1[q] = tile[tile_row, q], tile[tile_row + 1, q]
+            Y2[q], Y3[q] = tile[tile_row + 2, q], tile[tile_row + 3, q]
 
 
 @njit(cache=True, nogil=True)
@@ -574,7 +615,8 @@ def conv2d_forward(x, w, b, geo, max_workspace_bytes, y, *, spread=False):
     sums = _spread_rows_fma if spread else shifted_rows_fma
     for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
         src = _input_grid(x[images], geo, grid, spread)
-        sums(src, offsets, weights, R, grid.L, grid.WQ, geo.OCG, targets, bias, y[images])
+        sums(src, offsets, weights, R, grid.L, grid.WQ, geo.OCG, targets, bias, y[images],
+             tile_rows(x.dtype))  # fmt: skip
 
 
 def _backward_input_rows(w, geo, grid, row_length):
@@ -676,7 +718,8 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx, *, spread=False):
     for images in _chunks(dx.shape[0], geo, grid, dy.itemsize, max_workspace_bytes):
         on_grid = _output_grid(dy[images], geo, grid, grid.F, row_length, spread)
         src = on_grid.reshape(on_grid.shape[0], -1)
-        sums(src, offsets, weights, R, grid.plane, grid.WQ, geo.CG, targets, no_bias, dx[images])
+        sums(src, offsets, weights, R, grid.plane, grid.WQ, geo.CG, targets, no_bias, dx[images],
+             tile_rows(dx.dtype))  # fmt: skip
 
 
 def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
