@@ -55,6 +55,12 @@ DIRECT_CASES = {
     # 10 output rows, 12 input channels: 3 blocks of 4 rows each way, with float32 and
     # AVX-512 a tile of 8 rows and one of 4 (`via_direct.tile_rows`)
     "a tall tile and a short one": (2, 12, 10, 1, 6, 7, 3, 3, (1, 1), (1, 1), (1, 1)),
+    # Rows narrower than the padded row (`via_direct._pitch`) where the reads past a row's
+    # end only just land on the next row's left padding: one column narrower and they
+    # would read pixels (found by a sweep of random geometries against the oracle).
+    "narrower rows, stride 2, dilated": (2, 3, 1, 1, 10, 7, 4, 5, (2, 2), (0, 3), (2, 1)),
+    "narrower rows, stride 3 x 2": (2, 2, 3, 1, 11, 13, 5, 5, (3, 2), (2, 1), (2, 1)),
+    "narrower rows, stride 1 x 2": (2, 4, 1, 1, 11, 13, 2, 6, (1, 2), (0, 3), (2, 2)),
 }
 
 

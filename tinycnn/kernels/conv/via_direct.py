@@ -8,7 +8,7 @@ it loads feeds several multiply-adds.
 
 **The grid.** The input is padded and split into its stride phases: phase (a, b) holds the
 padded pixels ``(i*SH + a, j*SW + b)``, an HQ x WQ plane, ``HQ = ceil((H + 2*PH) / SH)``,
-``WQ = ceil((W + 2*PW) / SW)`` (with stride 1 there is one phase: the padded image). Every
+``WQ <= ceil((W + 2*PW) / SW)`` (below; with stride 1 there is one phase: the padded image). Every
 tap (kh, kw) of the kernel then reads one phase at one shift::
 
     phase (a, b)  = (kh*DH mod SH, kw*DW mod SW)
@@ -20,6 +20,15 @@ Put the output pixels on a grid of the same width WQ, pixel (oh, ow) at ``p = oh
 are one contiguous run of the flattened phase plane, starting at ``offset = qh*WQ + qw``::
 
     Y[oc, p] = sum over rows r = (c, kh, kw) of  w[oc, r] * grid[offset_r + p]      (1)
+
+**Rows share their padding.** A row of a plane need not hold its own right padding: a tap
+that reads past the end of a row reads the first columns of the next, which are left
+padding, zeros as well. So the planes and the output grid are narrower than the padded
+row where that holds (`_pitch`): for a padded 3x3 or 5x5 with stride 1, WQ = W + PW, not
+W + 2*PW, and fewer columns are computed to be dropped: a 5x5 layer on 28x28 drops 2 of
+30, not 4 of 32, a 3x3 on 7x7 1 of 8, not 2 of 9. (The input gradient below relies on the
+same: reading before a row's start, it lands on the zeros past the OW outputs of the row
+above.)
 
 **Both backwards are the same two loops.**
 
@@ -153,13 +162,34 @@ class PhaseGrid:
     @classmethod
     def of(cls, geo):
         HQ = -(-(geo.H + 2 * geo.PH) // geo.SH)
-        WQ = -(-(geo.W + 2 * geo.PW) // geo.SW)
+        WQ = _pitch(geo)
         F = ((geo.KH - 1) * geo.DH // geo.SH) * WQ + (geo.KW - 1) * geo.DW // geo.SW
         return cls(HQ, WQ, geo.SH * geo.SW * HQ * WQ, geo.OH * WQ, F)
 
     @property
     def plane(self):
         return self.HQ * self.WQ
+
+
+@functools.lru_cache(maxsize=256)
+def _pitch(geo):
+    """WQ, the columns of a row of the phase planes and of the output grid: the fewest that
+    hold every pixel of a row and the OW outputs, and for which every value read past the
+    end of a row is a zero of the next row's left padding (see the module docstring).
+    At most ``ceil((W + 2*PW) / SW)``, the padded row, where no read passes a row's end."""
+    padded_row = -(-(geo.W + 2 * geo.PW) // geo.SW)
+    kw = np.arange(geo.KW)
+    qw = kw * geo.DW // geo.SW  # each tap's shift in its phase plane
+    # A row holding all its pixels is enough for dx: its first pixel's taps then read dy
+    # no further back than column OW of the row above (past its outputs: zeros).
+    for WQ in range(max(geo.OW, -(-(geo.PW + geo.W) // geo.SW)), padded_row):
+        # Output column OW - 1 reads column OW - 1 + qw; past the row's end that is column
+        # s of the next row, whichever plane comes next: a zero if its padded column
+        # s*SW + b' < PW for every phase b'.
+        past_end = geo.OW - 1 + qw - WQ
+        if np.all((past_end < 0) | (past_end * geo.SW + geo.SW - 1 < geo.PW)):
+            return WQ
+    return padded_row
 
 
 def _taps(geo, grid):
@@ -730,18 +760,22 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
         dw_rows = 0                                               # (G, OC/G, C/G*KH*KW)
         for each chunk of images:
             grid = x[chunk] padded and split into phases          # (n, C*Q + L + TILE_PIXELS)
-            dY = dy[chunk] on the output grid                      # (n, G*M4 + 1, OH*WQ)
+            dY = dy[chunk] on the output grid, whole vectors       # (n, G*M4 + 1, ~OH*WQ)
             dw_rows += shifted_rows_dot(dY, grid, offsets)           # summed over images
     """
     grid = PhaseGrid.of(geo)
     offsets = _forward_rows(geo, grid)
     M4 = _round_up(geo.OCG, BLOCK)
     dw_rows = np.zeros((geo.G, M4, offsets.shape[1]), dtype=x.dtype)
+    # The dot products run over whole vectors: dY is zero past L, and every run of the grid
+    # has TILE_PIXELS values past its end. (A remainder of a few columns after the last
+    # vector took a third of the time on 7x7 outputs.)
+    dot_length = _round_up(grid.L, FLOAT32_LANES)
     for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
         src = _input_grid(x[images], geo, grid)
-        dY = _output_grid(dy[images], geo, grid, front=0, length=grid.L)
+        dY = _output_grid(dy[images], geo, grid, front=0, length=dot_length)
         if np.isfinite(src).all():
-            shifted_rows_dot(dY, src, offsets, 0, grid.L, dw_rows)
+            shifted_rows_dot(dY, src, offsets, 0, dot_length, dw_rows)
             continue
         # NOTE: at the dropped grid columns dY is 0, but the grid there holds pixels that
         # the tap never multiplies in a real window; an inf or NaN among them would make
