@@ -366,7 +366,7 @@ def why_chosen(layer, forced):
     timings = tuning.explain(key)
     if not timings:
         return "chosen by timing in an earlier run (the choices file), not timed again"
-    whose = "one part of the batch" if part.geo == geo else "the first part of a channel cut"
+    whose = "whole calls" if part.geo == geo else "the first part of a channel cut, alone"
     return f"timed on {whose}, ms: " + "; ".join(
         f"{pass_} " + ", ".join(f"{name} {seconds * 1e3:.2f}" for name, seconds in times.items())
         for pass_, times in timings.items()

@@ -93,6 +93,37 @@ def test_real_timing_computes_the_same_convolution(fresh_tuning):
     np.testing.assert_allclose(tuned, expected, rtol=1e-12, atol=1e-12)
 
 
+def problems_timed(monkeypatch):
+    """A stand-in for `tuning.chosen` that records the images of each problem it is given
+    and whether it would time it as one part, and then chooses the rule."""
+    seen = []
+
+    def chosen(key, candidates, make_problem, run_pass, in_parts):
+        x, w, dy = make_problem()
+        seen.append((x.shape[0], in_parts))
+        return dict.fromkeys(tuning.PASSES, next(iter(candidates)))
+
+    monkeypatch.setattr(tuning, "chosen", chosen)
+    return seen
+
+
+def test_a_call_cut_into_parts_of_images_is_timed_whole(fresh_tuning, monkeypatch):
+    seen = problems_timed(monkeypatch)
+    conv.algorithm_for(X_SHAPE, W_SHAPE, *GEOMETRY)  # 4 images: 2 parts of 2, each the layer
+    assert seen and all(timed == (X_SHAPE[0], False) for timed in seen)
+
+
+def test_a_call_cut_over_channels_is_timed_one_part_alone(fresh_tuning, monkeypatch):
+    seen = problems_timed(monkeypatch)
+    # 1 image on 2 cores: parts of the channels, here both of one geometry (16 of the 32
+    # output channels each), which is not the layer's
+    one_image = (1, *X_SHAPE[1:])
+    geo = ConvGeometry.of(one_image, W_SHAPE, *GEOMETRY)
+    assert {part.geo.OC for part in parts.split(geo, 1, "out")} == {geo.OC // 2}
+    conv.algorithm_for(one_image, W_SHAPE, *GEOMETRY)
+    assert seen and all(timed == (1, True) for timed in seen)
+
+
 def test_preset_choices_are_used_without_timing(fresh_tuning, monkeypatch):
     timer = made_up_times(dict.fromkeys(tuning.PASSES, "im2col"))
     monkeypatch.setattr(tuning, "_time_candidates", timer)

@@ -25,6 +25,7 @@ Every function returns a new array that the caller owns.
 
 import contextlib
 import contextvars
+import functools
 
 import numpy as np
 
@@ -74,30 +75,37 @@ def algorithm_for(x_shape, w_shape, stride, padding, dilation, groups, dtype=np.
     by_pass = {}
     for pass_, along in ALONG.items():
         split = parts.split(geo, x_shape[0], along)
-        by_pass[pass_] = _chosen(split, pass_, np.dtype(dtype), WORKSPACE_BYTES)[split[0].geo]
+        by_pass[pass_] = _chosen(geo, split, pass_, np.dtype(dtype), WORKSPACE_BYTES)[split[0].geo]
     return by_pass
 
 
-def _chosen(split, pass_, dtype, max_workspace_bytes):
-    """{part geometry: the algorithm that runs ``pass_`` on it} for the parts of one call.
+def _chosen(geo, split, pass_, dtype, max_workspace_bytes):
+    """{part geometry: the algorithm that runs ``pass_`` on it} for the parts of one call
+    of the layer ``geo``.
 
     Chosen here, before the parts start, so that a new geometry is timed once, alone."""
+    call_images = split[-1].images.stop
+    whole_layer = all(part.geo == geo for part in split)  # cut into parts of images only
     by_geometry = {}
     for part in split:  # the first part of a geometry has the most images (parts.split)
         if part.geo not in by_geometry:
             images = part.images.stop - part.images.start
-            algorithms = _algorithms(part.geo, images, len(split) > 1, dtype, max_workspace_bytes)
+            timed_images = call_images if whole_layer else None
+            algorithms = _algorithms(part.geo, images, timed_images, dtype, max_workspace_bytes)
             by_geometry[part.geo] = algorithms[pass_]
     return by_geometry
 
 
-def _algorithms(geo, part_images, in_parts, dtype, max_workspace_bytes):
+def _algorithms(geo, part_images, call_images, dtype, max_workspace_bytes):
     """{pass: algorithm}: forced, or timed on this machine (`tuning`), or by the rule.
 
     Args:
         geo: the geometry of one part of the call.
         part_images: images in that part.
-        in_parts: the call runs in several parts at once (each part on one core).
+        call_images: the images of the whole call when its parts are parts of its images,
+            each with the whole layer: then the candidates are timed on whole calls, as
+            they run (on every core, each sharing the images out its own way). None when
+            the call is cut over channels: then one part is timed alone, on one core.
     """
     forced_algorithm = _FORCED.get()
     if forced_algorithm is not None and forced_algorithm.computes(geo):
@@ -108,27 +116,52 @@ def _algorithms(geo, part_images, in_parts, dtype, max_workspace_bytes):
         return dict.fromkeys(tuning.PASSES, rule)
     candidates = {name: a for name, a in ALGORITHMS.items() if a is rule}
     candidates.update((name, a) for name, a in ALGORITHMS.items() if a.computes(geo))
-    part_bytes = max_workspace_bytes // threads.BATCH_PARTS
+    images = part_images if call_images is None else call_images
 
     def make_problem():
         rng = np.random.default_rng(0)
-        x = rng.standard_normal((part_images, geo.C, geo.H, geo.W)).astype(dtype)
+        x = rng.standard_normal((images, geo.C, geo.H, geo.W)).astype(dtype)
         w = rng.standard_normal((geo.OC, geo.CG, geo.KH, geo.KW)).astype(dtype)
-        dy = rng.standard_normal((part_images, geo.OC, geo.OH, geo.OW)).astype(dtype)
-        return x, w, dy, np.empty(dy.shape, dtype), np.empty(x.shape, dtype)
-
-    def run_pass(algorithm, pass_, problem):
-        x, w, dy, y, dx = problem
-        if pass_ == "forward":
-            algorithm.conv2d_forward(x, w, None, geo, part_bytes, y)
-        elif pass_ == "backward_input":
-            algorithm.conv2d_backward_input(dy, w, geo, part_bytes, dx)
-        else:
-            algorithm.conv2d_backward_weight(dy, x, geo, part_bytes)
+        dy = rng.standard_normal((images, geo.OC, geo.OH, geo.OW)).astype(dtype)
+        return x, w, dy
 
     key = tuning.key_of(geo, part_images, dtype)
-    names = tuning.chosen(key, candidates, make_problem, run_pass, in_parts)
+    if call_images is None:
+        run_pass = functools.partial(_run_part, geo, max_workspace_bytes // threads.BATCH_PARTS)
+        names = tuning.chosen(key, candidates, make_problem, run_pass, in_parts=True)
+    else:
+        run_pass = functools.partial(_run_call, geo, max_workspace_bytes)
+        names = tuning.chosen(key, candidates, make_problem, run_pass, in_parts=False)
     return {pass_: candidates.get(names[pass_], rule) for pass_ in tuning.PASSES}
+
+
+def _run_part(geo, part_bytes, algorithm, pass_, problem):
+    """Run ``pass_`` of one part, ``problem`` = (x, w, dy), by ``algorithm`` itself."""
+    x, w, dy = problem
+    if pass_ == "forward":
+        algorithm.conv2d_forward(x, w, None, geo, part_bytes, np.empty(dy.shape, x.dtype))
+    elif pass_ == "backward_input":
+        algorithm.conv2d_backward_input(dy, w, geo, part_bytes, np.empty(x.shape, x.dtype))
+    else:
+        algorithm.conv2d_backward_weight(dy, x, geo, part_bytes)
+
+
+def _run_call(geo, max_workspace_bytes, algorithm, pass_, problem):
+    """Run ``pass_`` of a whole call, ``problem`` = (x, w, dy), as `conv2d_forward` and the
+    backwards run it (cut into parts or shared out) with ``algorithm`` in every part."""
+    x, w, dy = problem
+    layer = ((geo.SH, geo.SW), (geo.PH, geo.PW), (geo.DH, geo.DW), geo.G)
+    limit = {"max_workspace_bytes": max_workspace_bytes}
+    token = _FORCED.set(algorithm)
+    try:
+        if pass_ == "forward":
+            conv2d_forward(x, w, None, *layer, **limit)
+        elif pass_ == "backward_input":
+            conv2d_backward_input(dy, w, x.shape, *layer, **limit)
+        else:
+            conv2d_backward_weight(dy, x, w.shape, *layer, **limit)
+    finally:
+        _FORCED.reset(token)
 
 
 def _spreading(split, chosen, geo, N, dtype, max_workspace_bytes):
@@ -189,7 +222,7 @@ def conv2d_forward(
         y[...] = 0 if b is None else b.reshape(1, geo.OC, 1, 1)
         return y
     split = parts.split(geo, N, ALONG["forward"])
-    chosen = _chosen(split, "forward", x.dtype, max_workspace_bytes)
+    chosen = _chosen(geo, split, "forward", x.dtype, max_workspace_bytes)
     spreading = _spreading(split, chosen, geo, N, x.dtype, max_workspace_bytes)
     if spreading is not None:
         spreading.conv2d_forward(x, w, b, geo, max_workspace_bytes, y, spread=True)
@@ -234,7 +267,7 @@ def conv2d_backward_input(
         dx.fill(0)
         return dx
     split = parts.split(geo, x_shape[0], ALONG["backward_input"])
-    chosen = _chosen(split, "backward_input", dy.dtype, max_workspace_bytes)
+    chosen = _chosen(geo, split, "backward_input", dy.dtype, max_workspace_bytes)
     spreading = _spreading(split, chosen, geo, x_shape[0], dy.dtype, max_workspace_bytes)
     if spreading is not None:
         spreading.conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx, spread=True)
@@ -274,7 +307,7 @@ def conv2d_backward_weight(
     if dy.size == 0 or x.size == 0:  # no product to sum: the gradient is zero
         return np.zeros(w_shape, dtype=x.dtype)
     split = parts.split(geo, x.shape[0], ALONG["backward_weight"])
-    chosen = _chosen(split, "backward_weight", x.dtype, max_workspace_bytes)
+    chosen = _chosen(geo, split, "backward_weight", x.dtype, max_workspace_bytes)
     part_bytes = max_workspace_bytes // threads.BATCH_PARTS
 
     def backward_weight(part):  # dw[oc part] summed over its images

@@ -6,7 +6,11 @@ time a geometry is seen (the `ConvGeometry` of one part of a call, ``conv/parts.
 layer's, or that of the part's channels; the images in the part; the dtype), every
 algorithm that computes it is timed on random data of that size, pass by pass (forward,
 input gradient, weight gradient), within a small time budget, and the
-fastest of each pass is kept: in memory, and in a file in the cache directory keyed by the
+fastest of each pass is kept. A call cut into parts of its images is timed whole, as it
+runs, on every core: the parts contend for the shared cache, and the direct convolution
+shares the images out itself, which timing one part alone on one core would not show. A
+call cut over channels has parts of other geometries; one of them is timed alone, on one
+core. The choices are kept in memory, and in a file in the cache directory keyed by the
 machine (CPU model, cores, BLAS and the kernels it runs, NumPy, the CPU Numba compiles for)
 and by the kernels' own source, so a changed algorithm is timed again.
 
@@ -126,10 +130,10 @@ def chosen(key, candidates, make_problem, run_pass, in_parts):
     Args:
         key: from `key_of`.
         candidates: {name: algorithm} that compute this layer, the rule's choice first.
-        make_problem: called with no arguments, returns random (x, w, dy) of one part.
+        make_problem: called with no arguments, returns random (x, w, dy) of what is timed.
         run_pass: ``run_pass(algorithm, pass, problem)`` runs one pass once.
-        in_parts: the call is split over the cores, so each part runs as `over_parts`'s
-            parts do (serial loops, one BLAS thread), and is timed that way.
+        in_parts: what is timed is one part of a call split over the cores, so it runs as
+            `over_parts`'s parts do (serial loops, one BLAS thread), and is timed that way.
     """
     with _LOCK:
         if key in _CHOICES:
