@@ -734,22 +734,28 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx, *, spread=False):
     grid = PhaseGrid.of(geo)
     row_length = _dy_row_length(grid)
     weights, offsets, R = _backward_input_rows(w, geo, grid, row_length)
+    # Only the rows u0 <= u < u1 of the planes hold pixels, in some phase; the padding rows
+    # above and below would be summed and dropped (a third of a padded 3x3's planes on 4x4
+    # images). So the sums start at row u0: every offset and the target rows move with it.
+    u0 = min(-(-(geo.PH - a) // geo.SH) for a in range(geo.SH))
+    u1 = -(-(geo.PH + geo.H) // geo.SH)
     targets = np.array(
         [
-            (g * geo.CG, geo.SH, a - geo.PH, geo.SW, b - geo.PW)
+            (g * geo.CG, geo.SH, u0 * geo.SH + a - geo.PH, geo.SW, b - geo.PW)
             for g in range(geo.G)
             for a in range(geo.SH)
             for b in range(geo.SW)
         ],
         dtype=np.int64,
     )
+    offsets = offsets + u0 * grid.WQ  # the zero row has zeros enough past it (row_length)
     no_bias = np.zeros(geo.C, dtype=dx.dtype)
     sums = _spread_rows_fma if spread else shifted_rows_fma
     for images in _chunks(dx.shape[0], geo, grid, dy.itemsize, max_workspace_bytes):
         on_grid = _output_grid(dy[images], geo, grid, grid.F, row_length, spread)
         src = on_grid.reshape(on_grid.shape[0], -1)
-        sums(src, offsets, weights, R, grid.plane, grid.WQ, geo.CG, targets, no_bias, dx[images],
-             tile_rows(dx.dtype))  # fmt: skip
+        sums(src, offsets, weights, R, (u1 - u0) * grid.WQ, grid.WQ, geo.CG, targets, no_bias,
+             dx[images], tile_rows(dx.dtype))  # fmt: skip
 
 
 def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
