@@ -91,7 +91,7 @@ def test_images_shared_out_over_the_cores_match_the_oracle(direct, cut_over_imag
 
 
 def spy_on_spread(monkeypatch):
-    """The ``spread`` of every call of via_direct's forward and input gradient, in order."""
+    """Whether each call of via_direct's three passes shared its images out, in order."""
     spreads = []
     for name in ("conv2d_forward", "conv2d_backward_input"):
         real = getattr(via_direct, name)
@@ -101,28 +101,39 @@ def spy_on_spread(monkeypatch):
             return real(*args, spread=spread)
 
         monkeypatch.setattr(via_direct, name, spied)
+    real_weight = via_direct.conv2d_backward_weight
+
+    def spied_weight(*args, runs=None):
+        spreads.append(runs is not None)
+        return real_weight(*args, runs=runs)
+
+    monkeypatch.setattr(via_direct, "conv2d_backward_weight", spied_weight)
     return spreads
 
 
-def forward_and_input_gradient(case, dtype=np.float32, **limit):
+def all_three_passes(case, dtype=np.float32, inf_in_image=None, **limit):
     N, C, OC, G, H, W, KH, KW, stride, padding, dilation = case
     x, w, b, dy = make_case(0, dtype, *case)
+    if inf_in_image is not None:  # the weight gradient's sums of that image run row by row
+        x[inf_in_image, 0, 0, 0] = np.inf
     geometry = (stride, padding, dilation, G)
     y = conv.conv2d_forward(x, w, b, *geometry, **limit)
-    return y, conv.conv2d_backward_input(dy, w, x.shape, *geometry, **limit)
+    dx = conv.conv2d_backward_input(dy, w, x.shape, *geometry, **limit)
+    return y, dx, conv.conv2d_backward_weight(dy, x, w.shape, *geometry, **limit)
 
 
+@pytest.mark.parametrize("inf_in_image", [None, 0, 1])
 def test_a_call_cut_into_parts_of_images_shares_them_out_itself(
-    direct, cut_over_images, monkeypatch
+    direct, cut_over_images, monkeypatch, inf_in_image
 ):
     case = DIRECT_CASES["rows not a multiple of the block"]  # 2 images
     spreads = spy_on_spread(monkeypatch)
-    shared_out = forward_and_input_gradient(case)
-    assert spreads == [True, True]
+    shared_out = all_three_passes(case, inf_in_image=inf_in_image)
+    assert spreads == [True, True, True]
     # The same sums in the same order as the two parts on the thread pool: the same bits.
     monkeypatch.setattr(conv, "_spreading", lambda *args: None)
-    as_parts = forward_and_input_gradient(case)
-    assert spreads == [True, True] + [False] * 4  # each pass: a call per part
+    as_parts = all_three_passes(case, inf_in_image=inf_in_image)
+    assert spreads == [True, True, True] + [False] * 6  # each pass: a call per part
     for a, b in zip(shared_out, as_parts, strict=True):
         np.testing.assert_array_equal(a, b)
 
@@ -132,17 +143,17 @@ def test_images_are_not_shared_out_when_a_call_is_cut_over_channels(direct, monk
     monkeypatch.setattr(parts, "MIN_PART_FLOP", 1)
     monkeypatch.setattr(parts, "CHANNEL_STEP", 1)
     spreads = spy_on_spread(monkeypatch)
-    forward_and_input_gradient(CUT_CASES["batch of one, 3x3"])  # one image: cut over channels
-    assert spreads == [False] * 4  # two channel parts a pass
+    all_three_passes(CUT_CASES["batch of one, 3x3"])  # one image: cut over channels
+    assert spreads == [False] * 6  # two channel parts a pass
 
 
 def test_images_are_not_shared_out_when_their_grids_need_several_chunks(
     direct, cut_over_images, monkeypatch
 ):
     spreads = spy_on_spread(monkeypatch)
-    forward_and_input_gradient(DIRECT_CASES["rows not a multiple of the block"],
+    all_three_passes(DIRECT_CASES["rows not a multiple of the block"],
                                max_workspace_bytes=1)  # fmt: skip
-    assert spreads == [False] * 4
+    assert spreads == [False] * 6
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -234,3 +245,16 @@ def test_phases_into_splits_the_padded_images_and_zeroes_the_rest(shape, padding
     via_direct.phases_into(x, PH, PW, SH, SW, HQ, WQ, Q, HQ * WQ, out)
     np.testing.assert_array_equal(out[:, : C * Q].reshape(expected.shape), expected)
     assert (out[:, C * Q :] == 7).all()  # nothing written past the last plane
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_all_finite_finds_any_inf_or_nan(dtype, bad):
+    # rows of 1001 values: the vectorized loop and its remainder; large and negative values
+    # too, whose products with 0 are 0 and -0.
+    values = np.random.default_rng(0).standard_normal((2, 1001)).astype(dtype) * 1e30
+    assert via_direct._all_finite(values)
+    for where in ((0, 0), (1, 500), (1, 1000)):
+        spoiled = values.copy()
+        spoiled[where] = bad
+        assert not via_direct._all_finite(spoiled)

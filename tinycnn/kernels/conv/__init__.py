@@ -15,8 +15,8 @@
 Whichever algorithm runs, each call is cut into independent parts, one per core (parts of
 the batch, or with fewer images than cores parts of the channels, see `parts.py`), and the
 parts run at once, each on one core from start to end (`threads.over_parts`); the
-workspace limit is shared among the parts. The direct convolution's forward pass and input
-gradient run parts of images in one OpenMP loop over the images instead (`_spreading`).
+workspace limit is shared among the parts. The direct convolution runs parts of images in
+one OpenMP loop over them instead, in all three passes (`_spreading`).
 `forced` runs one algorithm wherever it can,
 for tests and benchmarks; `algorithm_for` says which runs each pass of a convolution.
 
@@ -308,6 +308,10 @@ def conv2d_backward_weight(
         return np.zeros(w_shape, dtype=x.dtype)
     split = parts.split(geo, x.shape[0], ALONG["backward_weight"])
     chosen = _chosen(geo, split, "backward_weight", x.dtype, max_workspace_bytes)
+    spreading = _spreading(split, chosen, geo, x.shape[0], x.dtype, max_workspace_bytes)
+    if spreading is not None:
+        runs = [part.images.start for part in split] + [x.shape[0]]
+        return spreading.conv2d_backward_weight(dy, x, geo, max_workspace_bytes, runs=runs)
     part_bytes = max_workspace_bytes // threads.BATCH_PARTS
 
     def backward_weight(part):  # dw[oc part] summed over its images

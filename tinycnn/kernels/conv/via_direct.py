@@ -611,7 +611,8 @@ def _chunks(N, geo, grid, itemsize, max_bytes):
 
 def spreads_images(geo, N, itemsize, max_workspace_bytes):
     """Whether a call on N images should share them out over the cores itself (``spread``
-    in `conv2d_forward` and `conv2d_backward_input`) rather than run as parts of the batch:
+    in `conv2d_forward` and `conv2d_backward_input`, ``runs`` in `conv2d_backward_weight`)
+    rather than run as parts of the batch:
     when the grids of all N fit the workspace at once. With several chunks the cores would
     wait for each other at the end of every chunk, where parts meet only at the end of the
     call (docs/performance.md has the measurement).
@@ -758,8 +759,14 @@ def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx, *, spread=False):
              dx[images], tile_rows(dx.dtype))  # fmt: skip
 
 
-def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
+def conv2d_backward_weight(dy, x, geo, max_workspace_bytes, *, runs=None):
     """dL/dw, a new array; arguments as ``conv.conv2d_backward_weight``.
+
+    With ``runs``, the first image of each part of the batch and then N, the parts are
+    summed at once in an OpenMP loop, one per core, each into a dw of its own, and these
+    are added in order: the sums of parts of the batch on `threads.over_parts`, the same
+    bits, without its thread wake-ups (for calls whose grids fit the workspace at once,
+    `spreads_images`).
 
     Loop::
 
@@ -772,23 +779,64 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes):
     grid = PhaseGrid.of(geo)
     offsets = _forward_rows(geo, grid)
     M4 = _round_up(geo.OCG, BLOCK)
-    dw_rows = np.zeros((geo.G, M4, offsets.shape[1]), dtype=x.dtype)
     # The dot products run over whole vectors: dY is zero past L, and every run of the grid
     # has TILE_PIXELS values past its end. (A remainder of a few columns after the last
     # vector took a third of the time on 7x7 outputs.)
     dot_length = _round_up(grid.L, FLOAT32_LANES)
-    for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
-        src = _input_grid(x[images], geo, grid)
-        dY = _output_grid(dy[images], geo, grid, front=0, length=dot_length)
-        if np.isfinite(src).all():
-            shifted_rows_dot(dY, src, offsets, 0, dot_length, dw_rows)
-            continue
-        # NOTE: at the dropped grid columns dY is 0, but the grid there holds pixels that
-        # the tap never multiplies in a real window; an inf or NaN among them would make
-        # 0 * inf = NaN where the true gradient is finite. So with such inputs the sums run
-        # row by row over the OW real columns only (slower, and only then).
-        for oh in range(geo.OH):
-            shifted_rows_dot(dY, src, offsets, oh * grid.WQ, geo.OW, dw_rows)
+    sizes = (geo.OH, geo.OW, grid.WQ, dot_length)
+    if runs is not None:
+        src = _input_grid(x, geo, grid, spread=True)
+        dY = _output_grid(dy, geo, grid, front=0, length=dot_length, spread=True)
+        sums = np.zeros((len(runs) - 1, geo.G, M4, offsets.shape[1]), dtype=x.dtype)
+        _spread_weight_sums(dY, src, offsets, np.asarray(runs), *sizes, sums)
+        dw_rows = sums[0]
+        for part_sums in sums[1:]:
+            dw_rows += part_sums
+    else:
+        dw_rows = np.zeros((geo.G, M4, offsets.shape[1]), dtype=x.dtype)
+        for images in _chunks(x.shape[0], geo, grid, x.itemsize, max_workspace_bytes):
+            src = _input_grid(x[images], geo, grid)
+            dY = _output_grid(dy[images], geo, grid, front=0, length=dot_length)
+            _weight_sums(dY, src, offsets, np.isfinite(src).all(), *sizes, dw_rows)
     return np.ascontiguousarray(dw_rows[:, : geo.OCG, : geo.KG]).reshape(
         geo.OC, geo.CG, geo.KH, geo.KW
     )
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def _weight_sums(dY, src, offsets, finite, OH, OW, WQ, dot_length, out):
+    """out += the images' dot products (`shifted_rows_dot`); ``finite``: src holds no inf
+    or NaN.
+
+    At the dropped grid columns dY is 0, but the grid there holds pixels that the tap never
+    multiplies in a real window; an inf or NaN among them would make 0 * inf = NaN where the
+    true gradient is finite. So with such inputs the sums run row by row over the OW real
+    columns only (slower, and only then)."""
+    if finite:
+        shifted_rows_dot(dY, src, offsets, 0, dot_length, out)
+    else:
+        for oh in range(OH):
+            shifted_rows_dot(dY, src, offsets, oh * WQ, OW, out)
+
+
+@njit(cache=True, parallel=True, fastmath=FAST_SUMS)
+def _spread_weight_sums(dY, src, offsets, runs, OH, OW, WQ, dot_length, sums):
+    """`_weight_sums` of the images runs[t] <= i < runs[t + 1] into sums[t], the runs
+    shared out over the cores (one run per iteration)."""
+    for t in prange(len(runs) - 1):  # each iteration writes only sums[t]
+        a, b = runs[t], runs[t + 1]
+        finite = _all_finite(src[a:b])
+        _weight_sums(dY[a:b], src[a:b], offsets, finite, OH, OW, WQ, dot_length, sums[t])
+
+
+@njit(cache=True, nogil=True, fastmath=FAST_SUMS)
+def _all_finite(values):
+    """True if the 2-D ``values`` hold no inf or NaN: then every v * 0 is 0, else their sum
+    is NaN. (FAST_SUMS lets the sum be vectorized; it does not assume finite values, so
+    v * 0 is not folded to 0.)"""
+    zeros = values.dtype.type(0)
+    for i in range(values.shape[0]):
+        row = values[i]
+        for j in range(row.shape[0]):
+            zeros += row[j] * 0
+    return zeros == 0
