@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from tinycnn.kernels.conv import parts
 from tinycnn.kernels.runtime import threads
 
 
@@ -17,3 +18,11 @@ def build(request, monkeypatch):
     threshold = 0 if request.param == "parallel" else sys.maxsize
     monkeypatch.setattr(threads, "PARALLEL_MIN_WORK", threshold)
     return request.param
+
+
+@pytest.fixture
+def cut_over_images(monkeypatch):
+    """Cut every convolution call of the test into two parts of images, as on 2 cores,
+    however small."""
+    monkeypatch.setattr(threads, "BATCH_PARTS", 2)
+    monkeypatch.setattr(parts, "MIN_PART_FLOP", 1)

@@ -74,13 +74,6 @@ def test_direct_edge_cases(build, direct, case, dtype):
     check_all(case, dtype)
 
 
-@pytest.fixture
-def cut_over_images(monkeypatch):
-    """Cut every call of the test into two parts of images, as on 2 cores, however small."""
-    monkeypatch.setattr(threads, "BATCH_PARTS", 2)
-    monkeypatch.setattr(parts, "MIN_PART_FLOP", 1)
-
-
 SEVERAL_IMAGES = {k: v for k, v in {**EDGE_CASES, **DIRECT_CASES}.items() if v[0] >= 2}
 
 

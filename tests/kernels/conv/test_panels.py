@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import conv_cases, float_dtypes, seeds
-from test_conv import EDGE_CASES, check_all
+from test_conv import EDGE_CASES, check_all, make_case
 from tolerance import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import conv
@@ -75,6 +75,46 @@ PANELS_CASES = {
 )
 def test_panels_edge_cases(build, panels, case, dtype):
     check_all(case, dtype)
+
+
+SEVERAL_IMAGES = {k: v for k, v in {**EDGE_CASES, **PANELS_CASES}.items() if v[0] >= 2}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", SEVERAL_IMAGES.values(), ids=SEVERAL_IMAGES.keys())
+def test_images_shared_out_over_the_cores_match_the_oracle(panels, cut_over_images, case, dtype):
+    check_all(case, dtype)
+
+
+def test_a_call_cut_into_parts_of_images_shares_them_out_itself(
+    panels, cut_over_images, monkeypatch
+):
+    spreads = []
+    for name in ("conv2d_forward", "conv2d_backward_input"):
+        real = getattr(via_panels, name)
+
+        def spied(*args, real=real, spread=False):
+            spreads.append(spread)
+            return real(*args, spread=spread)
+
+        monkeypatch.setattr(via_panels, name, spied)
+    # 5 images: runs of 3 and 2; a padded 3x3, so the input gradient is by the flipped kernel
+    case = PANELS_CASES["images side by side in one panel"]
+    x, w, b, dy = make_case(0, np.float32, *case)
+    geometry = (case[8], case[9], case[10], case[3])
+
+    def forward_and_input_gradient():
+        y = conv.conv2d_forward(x, w, b, *geometry)
+        return y, conv.conv2d_backward_input(dy, w, x.shape, *geometry)
+
+    shared_out = forward_and_input_gradient()
+    assert spreads == [True, True]
+    # Each pixel's sum is the same as the parts' on the thread pool: the same bits.
+    monkeypatch.setattr(conv, "_spreading", lambda *args: None)
+    as_parts = forward_and_input_gradient()
+    assert spreads == [True, True] + [False] * 4  # each pass: a call per part
+    for a, b in zip(shared_out, as_parts, strict=True):
+        np.testing.assert_array_equal(a, b)
 
 
 # (N, C, OC, G, H, W, KH, KW, stride, padding, dilation): the turned panels' blocks of 48

@@ -164,7 +164,7 @@ def _run_call(geo, max_workspace_bytes, algorithm, pass_, problem):
         _FORCED.reset(token)
 
 
-def _spreading(split, chosen, geo, N, dtype, max_workspace_bytes):
+def _spreading(split, chosen, geo, N, dtype, max_workspace_bytes, pass_):
     """The algorithm that runs this call on its whole batch at once, sharing the images out
     over the cores itself (in an OpenMP loop), or None.
 
@@ -178,7 +178,7 @@ def _spreading(split, chosen, geo, N, dtype, max_workspace_bytes):
         return None
     algorithm = chosen[geo]
     spreads = getattr(algorithm, "spreads_images", None)
-    if spreads is None or not spreads(geo, N, dtype.itemsize, max_workspace_bytes):
+    if spreads is None or not spreads(geo, N, dtype.itemsize, max_workspace_bytes, pass_):
         return None
     return algorithm
 
@@ -223,7 +223,7 @@ def conv2d_forward(
         return y
     split = parts.split(geo, N, ALONG["forward"])
     chosen = _chosen(geo, split, "forward", x.dtype, max_workspace_bytes)
-    spreading = _spreading(split, chosen, geo, N, x.dtype, max_workspace_bytes)
+    spreading = _spreading(split, chosen, geo, N, x.dtype, max_workspace_bytes, "forward")
     if spreading is not None:
         spreading.conv2d_forward(x, w, b, geo, max_workspace_bytes, y, spread=True)
         return y
@@ -268,7 +268,8 @@ def conv2d_backward_input(
         return dx
     split = parts.split(geo, x_shape[0], ALONG["backward_input"])
     chosen = _chosen(geo, split, "backward_input", dy.dtype, max_workspace_bytes)
-    spreading = _spreading(split, chosen, geo, x_shape[0], dy.dtype, max_workspace_bytes)
+    spreading = _spreading(split, chosen, geo, x_shape[0], dy.dtype, max_workspace_bytes,
+                           "backward_input")  # fmt: skip
     if spreading is not None:
         spreading.conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx, spread=True)
         return dx
@@ -308,7 +309,8 @@ def conv2d_backward_weight(
         return np.zeros(w_shape, dtype=x.dtype)
     split = parts.split(geo, x.shape[0], ALONG["backward_weight"])
     chosen = _chosen(geo, split, "backward_weight", x.dtype, max_workspace_bytes)
-    spreading = _spreading(split, chosen, geo, x.shape[0], x.dtype, max_workspace_bytes)
+    spreading = _spreading(split, chosen, geo, x.shape[0], x.dtype, max_workspace_bytes,
+                           "backward_weight")  # fmt: skip
     if spreading is not None:
         runs = [part.images.start for part in split] + [x.shape[0]]
         return spreading.conv2d_backward_weight(dy, x, geo, max_workspace_bytes, runs=runs)

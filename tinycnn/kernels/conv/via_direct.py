@@ -214,7 +214,7 @@ def _input_grid(x, geo, grid, spread=False):
     length = geo.C * grid.Q + grid.L + TILE_PIXELS
     flat = SCRATCH.array("direct input grid", (n, length), x.dtype)
     x = np.ascontiguousarray(x)
-    fill = _phases_of_each_image if spread else phases_into
+    fill = phases_into_each_image if spread else phases_into
     fill(x, geo.PH, geo.PW, geo.SH, geo.SW, grid.HQ, grid.WQ, grid.Q, grid.plane, flat)
     flat[:, geo.C * grid.Q :] = 0
     return flat
@@ -260,7 +260,7 @@ def phases_into(x, PH, PW, SH, SW, HQ, WQ, channel_step, phase_step, out):
 
 
 @njit(cache=True, parallel=True)
-def _phases_of_each_image(x, PH, PW, SH, SW, HQ, WQ, channel_step, phase_step, out):
+def phases_into_each_image(x, PH, PW, SH, SW, HQ, WQ, channel_step, phase_step, out):
     """`phases_into`, the images shared out over the cores (one image per iteration)."""
     for i in prange(x.shape[0]):  # each iteration writes only its own image's grid
         phases_into(x[i : i + 1], PH, PW, SH, SW, HQ, WQ, channel_step, phase_step, out[i : i + 1])
@@ -609,13 +609,13 @@ def _chunks(N, geo, grid, itemsize, max_bytes):
     return batch_chunks(N, per_image * itemsize, max_bytes)
 
 
-def spreads_images(geo, N, itemsize, max_workspace_bytes):
+def spreads_images(geo, N, itemsize, max_workspace_bytes, pass_):
     """Whether a call on N images should share them out over the cores itself (``spread``
     in `conv2d_forward` and `conv2d_backward_input`, ``runs`` in `conv2d_backward_weight`)
     rather than run as parts of the batch:
     when the grids of all N fit the workspace at once. With several chunks the cores would
     wait for each other at the end of every chunk, where parts meet only at the end of the
-    call (docs/performance.md has the measurement).
+    call (docs/performance.md has the measurement). So in every ``pass_``.
     """
     return len(_chunks(N, geo, PhaseGrid.of(geo), itemsize, max_workspace_bytes)) == 1
 

@@ -57,6 +57,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit, prange
 
 from tinycnn.kernels.conv.panel_gemm import (
     panel_products,
@@ -64,7 +65,8 @@ from tinycnn.kernels.conv.panel_gemm import (
     panels_at_once,
     rows_of_four,
 )
-from tinycnn.kernels.conv.via_direct import TILE_PIXELS, phases_into
+from tinycnn.kernels.conv.via_direct import TILE_PIXELS, phases_into, phases_into_each_image
+from tinycnn.kernels.runtime import threads
 from tinycnn.kernels.runtime.workspace import SCRATCH, batch_chunks
 
 
@@ -83,10 +85,10 @@ def flipped_kernel_computes(geo):
     )
 
 
-def padded_source(images, PH, PW, SH, SW):
+def padded_source(images, PH, PW, SH, SW, spread=False):
     """The images with PH, PW zeros around, split into their SH x SW phases (module
     docstring), flattened: the images themselves when there is no padding and stride 1,
-    else a copy on the scratch buffer.
+    else a copy on the scratch buffer (with ``spread``, each image copied by a core).
 
     Shape:
         - images: (n, C, H, W)
@@ -99,7 +101,8 @@ def padded_source(images, PH, PW, SH, SW):
     Hq, Wq = -(-(H + 2 * PH) // SH), -(-(W + 2 * PW) // SW)
     phases = SCRATCH.array("panels phases", (n, SH * SW * C * Hq * Wq), images.dtype)
     plane = Hq * Wq
-    phases_into(np.ascontiguousarray(images), PH, PW, SH, SW, Hq, Wq, plane, C * plane, phases)
+    fill = phases_into_each_image if spread else phases_into
+    fill(np.ascontiguousarray(images), PH, PW, SH, SW, Hq, Wq, plane, C * plane, phases)
     return phases.reshape(-1)
 
 
@@ -170,8 +173,12 @@ def offset_tables(geo, backward_input, n, itemsize):
                    at_once)  # fmt: skip
 
 
-def _convolve(images, w, bias, geo, backward_input, max_bytes, out):
-    """(1) on chunks of ``images`` (x, or dy for the input gradient) into ``out`` (y or dx)."""
+def _convolve(images, w, bias, geo, backward_input, max_bytes, out, spread=False):
+    """(1) on chunks of ``images`` (x, or dy for the input gradient) into ``out`` (y or dx);
+    with ``spread``, on all of them at once, in runs of images shared out over the cores."""
+    if spread:
+        _convolve_in_runs(images, w, bias, geo, backward_input, out)
+        return
     n, C, H, W = images.shape
     G = geo.G
     M = out.shape[1] // G
@@ -186,21 +193,65 @@ def _convolve(images, w, bias, geo, backward_input, max_bytes, out):
                        tables.panels_at_once)  # fmt: skip
 
 
-def conv2d_forward(x, w, b, geo, max_workspace_bytes, y):
-    """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``."""
+def _convolve_in_runs(images, w, bias, geo, backward_input, out):
+    """`_convolve` on all the images at once, cut into one run of images per core as
+    `conv.parts` cuts a batch (each pixel's sum is the same, whatever the cut)."""
+    n = images.shape[0]
+    step = -(-n // min(n, threads.BATCH_PARTS))
+    runs = np.array([*range(0, n, step), n])
+    tables = offset_tables(geo, backward_input, step, images.itemsize)
+    src = padded_source(images, *tables.source, spread=True)
+    target = out.reshape(n, out.shape[1], -1)
+    _panel_products_of_each_run(src, src.shape[0] // n, runs, tables.pixel_base,
+                                tables.row_offsets, w.reshape(-1), tables.a_rows, tables.a_cols,
+                                out.shape[1] // geo.G, bias, target,
+                                tables.panels_at_once)  # fmt: skip
+
+
+@njit(cache=True, parallel=True)
+def _panel_products_of_each_run(src, image_values, runs, pixel_base, row_offsets, a, a_rows,
+                                a_cols, M, bias, out, panels_at_once):  # fmt: skip
+    """`panel_products` on the images runs[t] <= i < runs[t + 1], the runs shared out over
+    the cores (one run per iteration; ``pixel_base`` is the tables' of the longest run)."""
+    P = out.shape[2]
+    for t in prange(len(runs) - 1):  # each iteration writes only its own images of out
+        i0, i1 = runs[t], runs[t + 1]
+        panel_products(src[i0 * image_values : i1 * image_values], pixel_base[: (i1 - i0) * P],
+                       row_offsets, a, a_rows, a_cols, M, P, bias, out[i0:i1],
+                       panels_at_once)  # fmt: skip
+
+
+def spreads_images(geo, N, itemsize, max_workspace_bytes, pass_):
+    """Whether a call on N images should share them out over the cores itself (``spread``)
+    rather than run as parts of the batch on `threads.over_parts`: the forward pass, and
+    the input gradient by the flipped kernel, when the images fit the workspace at once
+    (see `via_direct.spreads_images`)."""
+    if pass_ == "backward_weight":
+        return False
+    if pass_ == "backward_input" and not flipped_kernel_computes(geo):
+        return False
+    largest = max(geo.C * geo.H * geo.W, geo.OC * geo.OH * geo.OW) * itemsize
+    return len(batch_chunks(N, largest, max_workspace_bytes)) == 1
+
+
+def conv2d_forward(x, w, b, geo, max_workspace_bytes, y, *, spread=False):
+    """Write the convolution of ``x`` into ``y``; arguments as ``conv.conv2d_forward``;
+    with ``spread``, the images are shared out over the cores (`spreads_images`)."""
     bias = np.zeros(geo.OC, dtype=y.dtype) if b is None else b.astype(y.dtype, copy=False)
-    _convolve(x, w, bias, geo, False, max_workspace_bytes, y)
+    _convolve(x, w, bias, geo, False, max_workspace_bytes, y, spread)
 
 
-def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx):
+def conv2d_backward_input(dy, w, geo, max_workspace_bytes, dx, *, spread=False):
     """Write dL/dx into ``dx``; arguments as ``conv.conv2d_backward_input``: the convolution
     of dy padded by P' with the flipped kernel (module docstring), or, where the input
     gradient is no such convolution, one such product per stride phase of dx
-    (`_backward_input_by_phases`)."""
+    (`_backward_input_by_phases`). ``spread`` as for `conv2d_forward`, by the flipped
+    kernel only."""
     if not flipped_kernel_computes(geo):
         _backward_input_by_phases(dy, w, geo, max_workspace_bytes, dx)
         return
-    _convolve(dy, w, np.zeros(geo.C, dtype=dx.dtype), geo, True, max_workspace_bytes, dx)
+    no_bias = np.zeros(geo.C, dtype=dx.dtype)
+    _convolve(dy, w, no_bias, geo, True, max_workspace_bytes, dx, spread)
 
 
 def _backward_input_by_phases(dy, w, geo, max_workspace_bytes, dx):
