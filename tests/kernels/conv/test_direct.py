@@ -47,11 +47,11 @@ DIRECT_CASES = {
     "AlexNet-like first layer, stride 4": (1, 3, 5, 1, 19, 19, 11, 11, (4, 4), (2, 2), (1, 1)),
     "depthwise, 7 channels": (2, 7, 7, 7, 6, 5, 3, 3, (1, 2), (1, 1), (1, 1)),
     "one output pixel from a padded input": (2, 3, 4, 1, 2, 2, 4, 4, (1, 1), (1, 1), (1, 1)),
-    # the narrower last tiles of a grid: 4x4 outputs of a padded 3x3 are 4 rows of 6 grid
-    # columns, 24 (a 4 x 32 tile with AVX-512, 4 x 24 with AVX2); 7x7 are 63, 48 + 15
-    # (4 x 48, then 4 x 16)
-    "24 grid columns: a narrow tile": (2, 5, 6, 1, 4, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
-    "63 grid columns: a tile, then a narrowest": (1, 5, 6, 1, 7, 7, 3, 3, (1, 1), (1, 1), (1, 1)),
+    # the narrower last tiles of a grid: 4x4 outputs of a padded 3x3 are 4 rows of 5 grid
+    # columns, 20 (a 4 x 32 tile with AVX-512, 4 x 24 with AVX2); 7x7 are 7 rows of 8, 56,
+    # 48 + 8 (4 x 48, then 4 x 16)
+    "4x4 outputs: a narrow tile": (2, 5, 6, 1, 4, 4, 3, 3, (1, 1), (1, 1), (1, 1)),
+    "7x7 outputs: a tile, then a narrowest": (1, 5, 6, 1, 7, 7, 3, 3, (1, 1), (1, 1), (1, 1)),
     # 10 output rows, 12 input channels: 3 blocks of 4 rows each way, with float32 and
     # AVX-512 a tile of 8 rows and one of 4 (`via_direct.tile_rows`)
     "a tall tile and a short one": (2, 12, 10, 1, 6, 7, 3, 3, (1, 1), (1, 1), (1, 1)),

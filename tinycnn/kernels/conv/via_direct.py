@@ -65,7 +65,7 @@ vectorizes the 48 columns (3 zmm, 6 ymm) and unrolls the 4 rows. By default LLVM
 unroll a column loop of 40 or fewer iterations completely *before* vectorizing it, and
 then vectorize the wrong loop or none (over 20x slower); `register_tile` sets it to unroll
 only loops of at most 8 before, so the last tile of a row may be narrower, 4 x 32 or
-4 x 16 (`NARROW`): a 7x7 output of a padded 3x3 is a grid of 63 columns, 48 + 16, not 96. In
+4 x 16 (`NARROW`): a 7x7 output of a padded 3x3 is a grid of 56 columns, 48 + 16, not 96. In
 float64 the tile is 24 zmm registers. Rows are padded to multiples of 4 with zero weights
 reading a row of zeros, and the grids end in TILE_PIXELS zeros, which the last tile reads
 past L.

@@ -48,9 +48,9 @@ panel, read in place too: nothing is copied per block.
 
 Unlike the direct convolution, which reads the padded image where it lies and so computes
 the padding columns of its grid too, a panel holds real pixels only, from as many images as
-it takes to fill 48 columns: on a 7x7 image the direct algorithm computes 96 sums (two
-tiles on a grid of 63 columns) for 49 pixels, the panels waste only the unused columns of a
-part's last panel.
+it takes to fill 48 columns: on a 7x7 image the direct algorithm computes 64 sums (a tile
+of 48 and one of 16 on a grid of 56 columns) for 49 pixels, the panels waste only the unused
+columns of a part's last panel.
 """
 
 import functools
