@@ -52,6 +52,21 @@ def make_case(seed, dtype, N, C, OC, G, H, W, KH, KW, stride, padding, dilation)
     return x, w, b, dy
 
 
+def spy_on_spread(monkeypatch, module):
+    """A list that records, in order, the ``spread`` of every call of ``module``'s forward
+    pass and input gradient: whether it shared its images out over the cores itself."""
+    spreads = []
+    for name in ("conv2d_forward", "conv2d_backward_input"):
+        real = getattr(module, name)
+
+        def spied(*args, real=real, spread=False):
+            spreads.append(spread)
+            return real(*args, spread=spread)
+
+        monkeypatch.setattr(module, name, spied)
+    return spreads
+
+
 def check_all(case, dtype, max_workspace_bytes=WORKSPACE_BYTES, seed=0):
     """Run forward and both backwards on ``case`` and compare each with its oracle.
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import conv_cases, float_dtypes, seeds
-from test_conv import CUT_CASES, EDGE_CASES, check_all, make_case
+from test_conv import CUT_CASES, EDGE_CASES, check_all, make_case, spy_on_spread
 from tolerance import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import conv, reference
@@ -83,17 +83,9 @@ def test_images_shared_out_over_the_cores_match_the_oracle(direct, cut_over_imag
     check_all(case, dtype)
 
 
-def spy_on_spread(monkeypatch):
+def spy_on_all_three(monkeypatch):
     """Whether each call of via_direct's three passes shared its images out, in order."""
-    spreads = []
-    for name in ("conv2d_forward", "conv2d_backward_input"):
-        real = getattr(via_direct, name)
-
-        def spied(*args, real=real, spread=False):
-            spreads.append(spread)
-            return real(*args, spread=spread)
-
-        monkeypatch.setattr(via_direct, name, spied)
+    spreads = spy_on_spread(monkeypatch, via_direct)
     real_weight = via_direct.conv2d_backward_weight
 
     def spied_weight(*args, runs=None):
@@ -120,7 +112,7 @@ def test_a_call_cut_into_parts_of_images_shares_them_out_itself(
     direct, cut_over_images, monkeypatch, inf_in_image
 ):
     case = DIRECT_CASES["rows not a multiple of the block"]  # 2 images
-    spreads = spy_on_spread(monkeypatch)
+    spreads = spy_on_all_three(monkeypatch)
     shared_out = all_three_passes(case, inf_in_image=inf_in_image)
     assert spreads == [True, True, True]
     # The same sums in the same order as the two parts on the thread pool: the same bits.
@@ -135,7 +127,7 @@ def test_images_are_not_shared_out_when_a_call_is_cut_over_channels(direct, monk
     monkeypatch.setattr(threads, "BATCH_PARTS", 2)
     monkeypatch.setattr(parts, "MIN_PART_FLOP", 1)
     monkeypatch.setattr(parts, "CHANNEL_STEP", 1)
-    spreads = spy_on_spread(monkeypatch)
+    spreads = spy_on_all_three(monkeypatch)
     all_three_passes(CUT_CASES["batch of one, 3x3"])  # one image: cut over channels
     assert spreads == [False] * 6  # two channel parts a pass
 
@@ -143,7 +135,7 @@ def test_images_are_not_shared_out_when_a_call_is_cut_over_channels(direct, monk
 def test_images_are_not_shared_out_when_their_grids_need_several_chunks(
     direct, cut_over_images, monkeypatch
 ):
-    spreads = spy_on_spread(monkeypatch)
+    spreads = spy_on_all_three(monkeypatch)
     all_three_passes(DIRECT_CASES["rows not a multiple of the block"],
                                max_workspace_bytes=1)  # fmt: skip
     assert spreads == [False] * 6

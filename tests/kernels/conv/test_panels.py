@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import conv_cases, float_dtypes, seeds
-from test_conv import EDGE_CASES, check_all, make_case
+from test_conv import EDGE_CASES, check_all, make_case, spy_on_spread
 from tolerance import FIXTURE_OK, assert_close
 
 from tinycnn.kernels import conv
@@ -89,15 +89,7 @@ def test_images_shared_out_over_the_cores_match_the_oracle(panels, cut_over_imag
 def test_a_call_cut_into_parts_of_images_shares_them_out_itself(
     panels, cut_over_images, monkeypatch
 ):
-    spreads = []
-    for name in ("conv2d_forward", "conv2d_backward_input"):
-        real = getattr(via_panels, name)
-
-        def spied(*args, real=real, spread=False):
-            spreads.append(spread)
-            return real(*args, spread=spread)
-
-        monkeypatch.setattr(via_panels, name, spied)
+    spreads = spy_on_spread(monkeypatch, via_panels)
     # 5 images: runs of 3 and 2; a padded 3x3, so the input gradient is by the flipped kernel
     case = PANELS_CASES["images side by side in one panel"]
     x, w, b, dy = make_case(0, np.float32, *case)
