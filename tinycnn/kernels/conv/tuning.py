@@ -45,9 +45,8 @@ PASSES = ("forward", "backward_input", "backward_weight")
 BUDGET_SECONDS = 0.5
 # Timed calls per candidate and pass when the budget allows; the fastest one counts (the
 # others were slowed by something else on the machine). Candidates take turns, so the
-# calls of one are spread over the whole timing. With 3, in one run, all three calls of
-# the direct convolution on GoogLeNet's 5x5 16->32 (45 ms of timing in all) took twice
-# their usual time, and the turned panels won at 0.6x its speed.
+# calls of one are spread over the whole timing; with 3, on a small layer, one slow spell
+# could cover every call of a candidate and let a slower one win (docs/performance.md).
 REPEATS = 7
 # Layers whose forward pass on one part of the batch does fewer floating-point operations
 # than this (about 20 us on one core) are not timed: the rule decides. Timing costs the

@@ -387,7 +387,7 @@ def _block_sums(x, offsets, R, p0, P, w, Y, rows):
         while m < blocks:
             # The tile's rows and the narrowest width that holds the columns left. Six
             # calls: both must be constants where _tile_sums is called (`literally`), and
-            # a helper choosing the width ran 1-2% slower.
+            # a helper choosing the width ran slower (docs/performance.md).
             if rows == TALL and m + 1 < blocks:
                 if columns > NARROW:
                     _tile_sums(x, offsets, R, p0 + q0, w, m, Y, q0, TALL, TILE_PIXELS)
@@ -662,7 +662,7 @@ def _spread_grids_and_sums(x, PH, PW, SH, SW, HQ, WQ, Q, offsets, weights, R, L,
     """The forward pass with the images shared out over the cores (one image per
     iteration): each image's grid is built by the core that then sums it, into a buffer of
     its own that is still in its cache. (The whole batch's grid built first, then summed,
-    was 5-33% slower: it had left the cache by the time the sums read it.)
+    ran slower: it had left the cache by the time the sums read it; docs/performance.md.)
 
     Shape:
         - x: (n, C, H, W), C-contiguous; out: (n, OC, OH, OW)
@@ -807,7 +807,7 @@ def conv2d_backward_weight(dy, x, geo, max_workspace_bytes, *, runs=None):
     M4 = _round_up(geo.OCG, BLOCK)
     # The dot products run over whole vectors: dY is zero past L, and every run of the grid
     # has TILE_PIXELS values past its end. (A remainder of a few columns after the last
-    # vector took a third of the time on 7x7 outputs.)
+    # vector cost much of the time on small outputs: docs/performance.md.)
     dot_length = _round_up(grid.L, FLOAT32_LANES)
     sizes = (geo.OH, geo.OW, grid.WQ, dot_length)
     if runs is not None:
